@@ -1,0 +1,72 @@
+//! `architect`: the all-in-one command. `architect serve` runs every role in one process on a
+//! local directory (embedded mode).
+
+use anyhow::Context;
+use architect_service::Config;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "architect", version, about = "Monitoring Architect: Prometheus-compatible metrics on object storage")]
+struct Cli {
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value = "text", env = "ARCHITECT_LOG_FORMAT")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the service (ingest, query, storage) in one process.
+    Serve {
+        /// Listen address; port 0 picks a free port, written to DATA_DIR/listen.addr.
+        #[arg(long)]
+        listen: Option<String>,
+        /// Data directory (object store, index, WAL).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// YAML configuration file; flags override it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ARCHITECT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match cli.command {
+        Command::Serve { listen, data_dir, config } => {
+            let mut cfg = match &config {
+                Some(path) => Config::from_file(path)?,
+                None => Config::default(),
+            };
+            if let Some(l) = listen {
+                cfg.listen = l;
+            }
+            if let Some(d) = data_dir {
+                cfg.data_dir = d;
+            }
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("tokio runtime")?;
+            runtime.block_on(architect_service::run(cfg, architect_service::shutdown_signal()))?;
+        }
+    }
+    Ok(())
+}

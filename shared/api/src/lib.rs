@@ -1,0 +1,43 @@
+//! The HTTP surface: one axum [`Router`](axum::Router) for every endpoint, served by
+//! `axum::serve` in `architect serve` and by `lambda_http` in the Lambda functions, so each
+//! handler is written and tested once.
+//!
+//! Requests carry their tenant in `X-Scope-OrgID` (validated as Mimir does; a configured default
+//! applies when absent). Errors go through one mapping ([`error::ApiError`]) into the peer's
+//! format: plain text for remote_write (as Prometheus and Mimir answer), Prometheus' JSON envelope
+//! for the query API.
+
+pub mod error;
+mod health;
+mod prom_api;
+mod remote;
+mod state;
+mod tenant;
+mod time;
+
+pub use state::{ApiState, HttpLimits};
+
+use axum::Router;
+use axum::routing::{get, post};
+use std::sync::Arc;
+
+/// Every route, at the root and (for the Prometheus API) under `/prometheus` as Mimir lays it out.
+pub fn router(state: Arc<ApiState>) -> Router {
+    let prom = Router::new()
+        .route("/api/v1/series", get(prom_api::series).post(prom_api::series))
+        .route("/api/v1/labels", get(prom_api::labels).post(prom_api::labels))
+        .route("/api/v1/label/{name}/values", get(prom_api::label_values))
+        .route("/api/v1/read", post(remote::read));
+    Router::new()
+        .route("/api/v1/push", post(remote::write))
+        .route("/api/v1/write", post(remote::write))
+        .route("/-/healthy", get(health::healthy))
+        .route("/-/ready", get(health::ready))
+        .route("/metrics", get(health::metrics))
+        .route("/api/v1/admin/flush", post(health::flush))
+        .merge(prom.clone())
+        .nest("/prometheus", prom)
+        .layer(axum::extract::DefaultBodyLimit::max(state.http.max_request_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), health::count_requests))
+        .with_state(state)
+}

@@ -1,0 +1,235 @@
+//! Prometheus HTTP API metadata endpoints: `/api/v1/series`, `/api/v1/labels` and
+//! `/api/v1/label/{name}/values`, GET or form POST, with `match[]`, `start`, `end`, `limit`.
+
+use crate::error::{ApiError, ErrorCode, ErrorFormat};
+use crate::state::ApiState;
+use crate::tenant;
+use crate::time::{MAX_TIME_MS, MIN_TIME_MS, parse_time};
+use architect_model::{Labels, MatchOp, Matcher, SeriesId, TenantId};
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::prometheus(ErrorCode::BadRequest, message)
+}
+
+/// Query string plus, for form POSTs, the body's parameters (repeated keys kept).
+fn params(method: &Method, query: Option<String>, headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out: Vec<(String, String)> = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
+        .map_err(|e| bad(format!("invalid query string: {e}")))?;
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if method == Method::POST && is_form {
+        let body = std::str::from_utf8(body).map_err(|_| bad("form body is not UTF-8"))?;
+        let form: Vec<(String, String)> = serde_urlencoded::from_str(body).map_err(|e| bad(format!("invalid form body: {e}")))?;
+        out.extend(form);
+    }
+    Ok(out)
+}
+
+struct Common {
+    matcher_sets: Vec<Vec<Matcher>>,
+    start: i64,
+    end: i64,
+    limit: Option<usize>,
+}
+
+fn common(params: &[(String, String)]) -> Result<Common, ApiError> {
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
+    let start = get("start").map(parse_time).transpose().map_err(|e| bad(format!("invalid parameter \"start\": {e}")))?;
+    let end = get("end").map(parse_time).transpose().map_err(|e| bad(format!("invalid parameter \"end\": {e}")))?;
+    let (start, end) = (start.unwrap_or(MIN_TIME_MS), end.unwrap_or(MAX_TIME_MS));
+    if end < start {
+        return Err(bad("invalid parameter \"end\": end timestamp must not be before start time"));
+    }
+    let limit = match get("limit") {
+        None => None,
+        Some(l) => match l.parse::<i64>() {
+            Ok(n) if n < 0 => return Err(bad("limit must be non-negative")),
+            Ok(0) => None,
+            Ok(n) => Some(n as usize),
+            Err(_) => return Err(bad(format!("invalid parameter \"limit\": cannot parse {l:?} to a valid limit"))),
+        },
+    };
+    let mut matcher_sets = Vec::new();
+    for (_, selector) in params.iter().filter(|(n, _)| n == "match[]") {
+        matcher_sets.extend(parse_selector(selector)?);
+    }
+    Ok(Common { matcher_sets, start, end, limit })
+}
+
+/// Parses a series selector into one or more matcher sets (`or` inside braces gives several).
+pub(crate) fn parse_selector(s: &str) -> Result<Vec<Vec<Matcher>>, ApiError> {
+    use promql_parser::label::MatchOp as P;
+    let expr = promql_parser::parser::parse(s).map_err(|e| bad(format!("invalid parameter \"match[]\": {e}")))?;
+    let promql_parser::parser::Expr::VectorSelector(vs) = expr else {
+        return Err(bad(format!("invalid parameter \"match[]\": {s:?} is not a series selector")));
+    };
+    let convert = |ms: &[promql_parser::label::Matcher]| -> Result<Vec<Matcher>, ApiError> {
+        let mut out = Vec::with_capacity(ms.len() + 1);
+        for m in ms {
+            let op = match m.op {
+                P::Equal => MatchOp::Equal,
+                P::NotEqual => MatchOp::NotEqual,
+                P::Re(_) => MatchOp::RegexMatch,
+                P::NotRe(_) => MatchOp::RegexNoMatch,
+            };
+            out.push(Matcher::new(op, m.name.clone(), m.value.clone()).map_err(|e| bad(e.to_string()))?);
+        }
+        if let Some(name) = &vs.name {
+            if !out.iter().any(|m| m.name == architect_model::METRIC_NAME && m.op == MatchOp::Equal) {
+                out.push(Matcher::equal(architect_model::METRIC_NAME, name.clone()));
+            }
+        }
+        Ok(out)
+    };
+    let mut sets = vec![convert(&vs.matchers.matchers)?];
+    for group in &vs.matchers.or_matchers {
+        sets.push(convert(group)?);
+    }
+    if sets.len() > 1 && vs.matchers.matchers.is_empty() {
+        sets.remove(0);
+    }
+    Ok(sets)
+}
+
+fn success(data: Value, warnings: Vec<String>) -> Response {
+    let mut body = json!({ "status": "success", "data": data });
+    if !warnings.is_empty() {
+        body["warnings"] = json!(warnings);
+    }
+    axum::Json(body).into_response()
+}
+
+/// Series of the tenant matching any of the sets, from blocks and head.
+async fn matching_series(state: &ApiState, tenant: &TenantId, sets: &[Vec<Matcher>], start: i64, end: i64) -> Result<Vec<Labels>, ApiError> {
+    let mut all: HashMap<Labels, SeriesId> = HashMap::new();
+    let everything = vec![Vec::new()];
+    let sets = if sets.is_empty() { &everything } else { sets };
+    for set in sets {
+        let stored = state
+            .store
+            .series(tenant, set, start, end)
+            .await
+            .map_err(|e| ApiError::prometheus(ErrorCode::Unavailable, e.to_string()))?;
+        for (id, l) in stored.into_iter().chain(state.ingester.series(tenant, set, start, end)) {
+            all.insert(l, id);
+        }
+    }
+    let mut out: Vec<Labels> = all.into_keys().collect();
+    out.sort();
+    Ok(out)
+}
+
+fn truncate<T>(items: &mut Vec<T>, limit: Option<usize>, warnings: &mut Vec<String>, what: &str) {
+    if let Some(l) = limit {
+        if items.len() > l {
+            items.truncate(l);
+            warnings.push(format!("results truncated due to limit: {what} exceeded {l}"));
+        }
+    }
+}
+
+/// `GET|POST /api/v1/series`.
+pub(crate) async fn series(
+    State(state): State<Arc<ApiState>>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let tenant = tenant::resolve(&state, &headers, ErrorFormat::PrometheusJson)?;
+    let c = common(&params(&method, query, &headers, &body)?)?;
+    if c.matcher_sets.is_empty() {
+        return Err(bad("no match[] parameter provided"));
+    }
+    let mut series = matching_series(&state, &tenant, &c.matcher_sets, c.start, c.end).await?;
+    let mut warnings = Vec::new();
+    truncate(&mut series, c.limit, &mut warnings, "series");
+    let data: Vec<Value> = series
+        .iter()
+        .map(|l| Value::Object(l.iter().map(|x| (x.name.clone(), Value::String(x.value.clone()))).collect::<Map<_, _>>()))
+        .collect();
+    Ok(success(Value::Array(data), warnings))
+}
+
+/// `GET|POST /api/v1/labels`.
+pub(crate) async fn labels(
+    State(state): State<Arc<ApiState>>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let tenant = tenant::resolve(&state, &headers, ErrorFormat::PrometheusJson)?;
+    let c = common(&params(&method, query, &headers, &body)?)?;
+    let series = matching_series(&state, &tenant, &c.matcher_sets, c.start, c.end).await?;
+    let names: BTreeSet<&str> = series.iter().flat_map(|l| l.iter().map(|x| x.name.as_str())).collect();
+    let mut names: Vec<&str> = names.into_iter().collect();
+    let mut warnings = Vec::new();
+    truncate(&mut names, c.limit, &mut warnings, "labels");
+    Ok(success(json!(names), warnings))
+}
+
+/// `GET /api/v1/label/{name}/values`.
+pub(crate) async fn label_values(
+    State(state): State<Arc<ApiState>>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let tenant = tenant::resolve(&state, &headers, ErrorFormat::PrometheusJson)?;
+    // Prometheus 3 escapes UTF-8 names in the path as `U__` + underscore-escaped code points.
+    let name = unescape_label_name(&name).ok_or_else(|| bad(format!("invalid label name: {name:?}")))?;
+    let c = common(&params(&Method::GET, query, &headers, &[])?)?;
+    let series = matching_series(&state, &tenant, &c.matcher_sets, c.start, c.end).await?;
+    let values: BTreeSet<&str> = series.iter().filter_map(|l| l.get(&name)).collect();
+    let mut values: Vec<&str> = values.into_iter().collect();
+    let mut warnings = Vec::new();
+    truncate(&mut values, c.limit, &mut warnings, "values");
+    Ok(success(json!(values), warnings))
+}
+
+/// Decodes Prometheus' `U__` value-encoding of label names (`U__a_2e_b` is `a.b`).
+fn unescape_label_name(s: &str) -> Option<String> {
+    let Some(rest) = s.strip_prefix("U__") else { return Some(s.to_string()) };
+    let mut out = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        if c != '_' {
+            out.push(c);
+            continue;
+        }
+        let hex: String = chars.by_ref().take_while(|c| *c != '_').collect();
+        if hex.is_empty() {
+            out.push('_');
+        } else {
+            out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors_and_escapes() -> Result<(), ApiError> {
+        let sets = parse_selector(r#"up{job=~"n.*"}"#)?;
+        assert_eq!(sets.len(), 1);
+        assert!(sets[0].iter().any(|m| m.name == "__name__" && m.value == "up"));
+        assert!(parse_selector("rate(up[5m])").is_err());
+        assert_eq!(unescape_label_name("U__a_2e_b").as_deref(), Some("a.b"));
+        assert_eq!(unescape_label_name("U__a__b").as_deref(), Some("a_b"));
+        assert_eq!(unescape_label_name("job").as_deref(), Some("job"));
+        Ok(())
+    }
+}

@@ -1,0 +1,131 @@
+//! Prometheus remote_write (1.0 and 2.0) and remote read.
+
+use crate::error::{ApiError, ErrorCode, ErrorFormat};
+use crate::state::ApiState;
+use crate::tenant;
+use architect_ingester::IngestError;
+use architect_model::validate::validate_request;
+use architect_model::{Labels, Matcher, TenantId};
+use architect_protocols::remote_write::{self, WriteVersion};
+use architect_protocols::{ProtocolError, prompb, remote_read, snappy};
+use architect_store::{SeriesSamples, merge_samples};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use prost::Message;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const SAMPLES_WRITTEN: &str = "X-Prometheus-Remote-Write-Samples-Written";
+const HISTOGRAMS_WRITTEN: &str = "X-Prometheus-Remote-Write-Histograms-Written";
+const EXEMPLARS_WRITTEN: &str = "X-Prometheus-Remote-Write-Exemplars-Written";
+
+fn protocol_error(e: ProtocolError) -> ApiError {
+    match e {
+        ProtocolError::DecompressedTooLarge { .. } => ApiError::text(ErrorCode::PayloadTooLarge, e.to_string()),
+        _ => ApiError::text(ErrorCode::BadRequest, e.to_string()),
+    }
+}
+
+fn check_encoding(headers: &HeaderMap) -> Result<(), ApiError> {
+    match headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap_or("?")) {
+        None => Ok(()),
+        Some(e) if e.eq_ignore_ascii_case("snappy") => Ok(()),
+        Some(other) => Err(ApiError::text(
+            ErrorCode::UnsupportedMediaType,
+            format!("unsupported content encoding {other:?}, expected \"snappy\""),
+        )),
+    }
+}
+
+/// `POST /api/v1/push` (and `/api/v1/write`): remote_write 1.0 or 2.0 by `Content-Type`.
+pub(crate) async fn write(State(state): State<Arc<ApiState>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let tenant = tenant::resolve(&state, &headers, ErrorFormat::Text)?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let version =
+        remote_write::negotiate(content_type).map_err(|m| ApiError::text(ErrorCode::UnsupportedMediaType, m))?;
+    check_encoding(&headers)?;
+    let raw = snappy::decompress(&body, state.http.max_decompressed_bytes).map_err(protocol_error)?;
+    let decoded = match version {
+        WriteVersion::V1 => remote_write::decode_v1(&raw),
+        WriteVersion::V2 => remote_write::decode_v2(&raw),
+    }
+    .map_err(protocol_error)?;
+    let mut request = decoded.request;
+    let validation_error = validate_request(&mut request, state.clock.now_ms(), &state.limits);
+    let outcome = state.ingester.write(&tenant, request).await.map_err(|e| match e {
+        IngestError::Overloaded { .. } => ApiError::text(ErrorCode::TooManyRequests, e.to_string()),
+        other => ApiError::text(ErrorCode::Unavailable, other.to_string()),
+    })?;
+    let first_error = decoded.first_error.or(validation_error).or(outcome.first_error.clone());
+    let mut response = match first_error {
+        None => StatusCode::NO_CONTENT.into_response(),
+        Some(e) => {
+            tracing::debug!(tenant = %tenant, error = %e, "write partially refused");
+            ApiError::text(ErrorCode::BadRequest, e.to_string()).into_response()
+        }
+    };
+    if version == WriteVersion::V2 {
+        let h = response.headers_mut();
+        h.insert(SAMPLES_WRITTEN, HeaderValue::from(outcome.samples + outcome.duplicates));
+        h.insert(HISTOGRAMS_WRITTEN, HeaderValue::from(outcome.histograms));
+        h.insert(EXEMPLARS_WRITTEN, HeaderValue::from(outcome.exemplars));
+    }
+    Ok(response)
+}
+
+/// Float samples of matching series from the blocks and the head, merged.
+pub(crate) async fn select(
+    state: &ApiState,
+    tenant: &TenantId,
+    matchers: &[Matcher],
+    start: i64,
+    end: i64,
+) -> Result<Vec<SeriesSamples>, architect_store::StoreError> {
+    let mut by_labels: HashMap<Labels, SeriesSamples> = HashMap::new();
+    for s in state.store.select(tenant, matchers, start, end).await? {
+        by_labels.insert(s.labels.clone(), s);
+    }
+    for s in state.ingester.select(tenant, matchers, start, end) {
+        match by_labels.get_mut(&s.labels) {
+            Some(e) => e.samples = merge_samples(std::mem::take(&mut e.samples), s.samples),
+            None => {
+                by_labels.insert(s.labels.clone(), s);
+            }
+        }
+    }
+    let mut out: Vec<SeriesSamples> = by_labels.into_values().collect();
+    out.sort_by(|a, b| a.labels.cmp(&b.labels));
+    Ok(out)
+}
+
+/// `POST /api/v1/read`: remote read with the samples response.
+pub(crate) async fn read(State(state): State<Arc<ApiState>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let tenant = tenant::resolve(&state, &headers, ErrorFormat::Text)?;
+    let raw = snappy::decompress(&body, state.http.max_decompressed_bytes).map_err(protocol_error)?;
+    let req = prompb::ReadRequest::decode(raw.as_slice())
+        .map_err(|e| ApiError::text(ErrorCode::BadRequest, format!("protobuf decode error: {e}")))?;
+    if !remote_read::accepts_samples(&req) {
+        return Err(ApiError::text(
+            ErrorCode::BadRequest,
+            "only the SAMPLES response type is supported; STREAMED_XOR_CHUNKS is not implemented yet",
+        ));
+    }
+    let mut results = Vec::with_capacity(req.queries.len());
+    for q in &req.queries {
+        let matchers = remote_read::matchers(&q.matchers).map_err(|e| ApiError::text(ErrorCode::BadRequest, e.to_string()))?;
+        let series = select(&state, &tenant, &matchers, q.start_timestamp_ms, q.end_timestamp_ms)
+            .await
+            .map_err(|e| ApiError::text(ErrorCode::Unavailable, e.to_string()))?;
+        results.push(prompb::QueryResult {
+            timeseries: series.iter().map(|s| remote_read::time_series(&s.labels, &s.samples)).collect(),
+        });
+    }
+    let encoded = snappy::compress(&prompb::ReadResponse { results }.encode_to_vec());
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-protobuf"), (header::CONTENT_ENCODING, "snappy")],
+        encoded,
+    )
+        .into_response())
+}

@@ -1,0 +1,251 @@
+//! The in-memory head: recent series of every tenant, sharded so concurrent writers rarely
+//! contend. Appending enforces "one sample per (series, timestamp)": an identical sample is a
+//! no-op (retries are idempotent), a different value at a held timestamp is refused.
+
+use architect_model::matcher::matches_all;
+use architect_model::validate::ValidationError;
+use architect_model::{Exemplar, Histogram, Labels, Matcher, MetricMetadata, Sample, SeriesId, SeriesWrite, WriteRequest};
+use architect_store::{BlockData, SeriesData, SeriesSamples};
+use parking_lot::{Mutex, RwLock};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+use architect_model::time::Day;
+
+const SHARDS: usize = 16;
+
+/// One series in memory.
+#[derive(Debug, Default)]
+struct MemSeries {
+    labels: Labels,
+    samples: Vec<Sample>,
+    histograms: Vec<Histogram>,
+    exemplars: Vec<Exemplar>,
+}
+
+/// Inserts `x` keeping `v` sorted by key; `Ok(true)` if inserted, `Ok(false)` if an identical
+/// item was there, `Err(())` if a different item holds the key.
+fn insert_sorted<T>(v: &mut Vec<T>, x: T, key: impl Fn(&T) -> i64, same: impl Fn(&T, &T) -> bool) -> Result<bool, ()> {
+    let k = key(&x);
+    if v.last().is_none_or(|last| key(last) < k) {
+        v.push(x);
+        return Ok(true);
+    }
+    match v.binary_search_by_key(&k, &key) {
+        Ok(i) if same(&v[i], &x) => Ok(false),
+        Ok(_) => Err(()),
+        Err(i) => {
+            v.insert(i, x);
+            Ok(true)
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct TenantHead {
+    shards: [Mutex<HashMap<SeriesId, MemSeries>>; SHARDS],
+    metadata: Mutex<HashMap<String, MetricMetadata>>,
+}
+
+/// What an append kept: the new data (for the WAL) and the first refusal.
+#[derive(Debug, Default)]
+pub(crate) struct Appended {
+    pub(crate) accepted: WriteRequest,
+    pub(crate) first_error: Option<ValidationError>,
+    pub(crate) duplicates: usize,
+}
+
+/// A head generation. Cutting the head freezes one and starts the next.
+#[derive(Debug)]
+pub(crate) struct Head {
+    tenants: RwLock<HashMap<String, Arc<TenantHead>>>,
+    samples: AtomicUsize,
+    created: Instant,
+}
+
+impl Default for Head {
+    fn default() -> Self {
+        Self { tenants: RwLock::default(), samples: AtomicUsize::new(0), created: Instant::now() }
+    }
+}
+
+impl Head {
+    /// Samples, histograms and exemplars held.
+    pub(crate) fn len(&self) -> usize {
+        self.samples.load(Ordering::Relaxed)
+    }
+
+    /// Age of this generation.
+    pub(crate) fn age(&self) -> std::time::Duration {
+        self.created.elapsed()
+    }
+
+    fn tenant(&self, tenant: &str) -> Arc<TenantHead> {
+        if let Some(t) = self.tenants.read().get(tenant) {
+            return Arc::clone(t);
+        }
+        Arc::clone(self.tenants.write().entry(tenant.to_string()).or_default())
+    }
+
+    /// Appends a validated request; see the module docs for duplicate handling.
+    pub(crate) fn append(&self, tenant: &str, req: WriteRequest) -> Appended {
+        let th = self.tenant(tenant);
+        let mut out = Appended::default();
+        let mut added = 0usize;
+        for s in req.series {
+            let id = SeriesId::of(tenant, &s.labels);
+            let mut shard = th.shards[(id.0 as usize) % SHARDS].lock();
+            let mem = shard.entry(id).or_insert_with(|| MemSeries { labels: s.labels.clone(), ..Default::default() });
+            let mut kept = SeriesWrite { labels: s.labels, ..Default::default() };
+            for x in s.samples {
+                match insert_sorted(&mut mem.samples, x, |s| s.t, Sample::same_as) {
+                    Ok(true) => kept.samples.push(x),
+                    Ok(false) => out.duplicates += 1,
+                    Err(()) => {
+                        out.first_error.get_or_insert_with(|| ValidationError::DuplicateTimestamp {
+                            timestamp: x.t,
+                            series: kept.labels.to_string(),
+                        });
+                    }
+                }
+            }
+            for h in s.histograms {
+                let t = h.t;
+                match insert_sorted(&mut mem.histograms, h.clone(), |h| h.t, Histogram::same_as) {
+                    Ok(true) => kept.histograms.push(h),
+                    Ok(false) => out.duplicates += 1,
+                    Err(()) => {
+                        out.first_error.get_or_insert_with(|| ValidationError::DuplicateTimestamp {
+                            timestamp: t,
+                            series: kept.labels.to_string(),
+                        });
+                    }
+                }
+            }
+            for e in s.exemplars {
+                // Exemplars are kept once per (timestamp, value, labels); no conflict error.
+                if !mem.exemplars.iter().any(|x| x.t == e.t && x.v.to_bits() == e.v.to_bits() && x.labels == e.labels) {
+                    mem.exemplars.push(e.clone());
+                    kept.exemplars.push(e);
+                }
+            }
+            added += kept.samples.len() + kept.histograms.len() + kept.exemplars.len();
+            if !(kept.samples.is_empty() && kept.histograms.is_empty() && kept.exemplars.is_empty()) {
+                out.accepted.series.push(kept);
+            }
+        }
+        if !req.metadata.is_empty() {
+            let mut md = th.metadata.lock();
+            for m in req.metadata {
+                if md.get(&m.metric_family) != Some(&m) {
+                    md.insert(m.metric_family.clone(), m.clone());
+                    out.accepted.metadata.push(m);
+                }
+            }
+        }
+        self.samples.fetch_add(added, Ordering::Relaxed);
+        out
+    }
+
+    /// Float samples of matching series in `[start, end]`.
+    pub(crate) fn select(&self, tenant: &str, matchers: &[Matcher], start: i64, end: i64) -> Vec<SeriesSamples> {
+        let Some(th) = self.tenants.read().get(tenant).cloned() else { return Vec::new() };
+        let mut out = Vec::new();
+        for shard in &th.shards {
+            for (id, s) in shard.lock().iter() {
+                if !matches_all(matchers, &s.labels) {
+                    continue;
+                }
+                let lo = s.samples.partition_point(|x| x.t < start);
+                let hi = s.samples.partition_point(|x| x.t <= end);
+                if lo < hi {
+                    out.push(SeriesSamples { id: *id, labels: s.labels.clone(), samples: s.samples[lo..hi].to_vec() });
+                }
+            }
+        }
+        out
+    }
+
+    /// Matching series with any data in `[start, end]`.
+    pub(crate) fn series(&self, tenant: &str, matchers: &[Matcher], start: i64, end: i64) -> Vec<(SeriesId, Labels)> {
+        let Some(th) = self.tenants.read().get(tenant).cloned() else { return Vec::new() };
+        let mut out = Vec::new();
+        for shard in &th.shards {
+            for (id, s) in shard.lock().iter() {
+                let in_range = s.samples.iter().map(|x| x.t).chain(s.histograms.iter().map(|h| h.t)).any(|t| t >= start && t <= end);
+                if in_range && matches_all(matchers, &s.labels) {
+                    out.push((*id, s.labels.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Tenants with data.
+    pub(crate) fn tenants(&self) -> Vec<String> {
+        self.tenants.read().keys().cloned().collect()
+    }
+
+    /// The head's data of one tenant, split by UTC day, ready to become blocks.
+    pub(crate) fn blocks_of(&self, tenant: &str) -> BTreeMap<Day, BlockData> {
+        let mut out: BTreeMap<Day, BlockData> = BTreeMap::new();
+        let Some(th) = self.tenants.read().get(tenant).cloned() else { return out };
+        for shard in &th.shards {
+            for (id, s) in shard.lock().iter() {
+                let mut per_day: BTreeMap<Day, SeriesData> = BTreeMap::new();
+                let new_series = || SeriesData { id: *id, labels: s.labels.clone(), ..Default::default() };
+                for x in &s.samples {
+                    per_day.entry(Day::of_ms(x.t)).or_insert_with(new_series).samples.push(*x);
+                }
+                for h in &s.histograms {
+                    per_day.entry(Day::of_ms(h.t)).or_insert_with(new_series).histograms.push(h.clone());
+                }
+                for e in &s.exemplars {
+                    per_day.entry(Day::of_ms(e.t)).or_insert_with(new_series).exemplars.push(e.clone());
+                }
+                for (day, data) in per_day {
+                    out.entry(day).or_default().series.push(data);
+                }
+            }
+        }
+        let metadata: Vec<MetricMetadata> = th.metadata.lock().values().cloned().collect();
+        if !metadata.is_empty() {
+            // Metadata is not time-bound; it goes with the newest day of the flush.
+            let newest = out.keys().next_back().copied().unwrap_or(Day::of_ms(0));
+            out.entry(newest).or_default().metadata = metadata;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(v: f64, ts: &[i64]) -> WriteRequest {
+        WriteRequest {
+            series: vec![SeriesWrite {
+                labels: Labels::from_pairs([("__name__", "m")]),
+                samples: ts.iter().map(|t| Sample { t: *t, v }).collect(),
+                ..Default::default()
+            }],
+            metadata: vec![],
+        }
+    }
+
+    #[test]
+    fn retries_are_noops_and_conflicts_refused() {
+        let h = Head::default();
+        let a = h.append("t", req(1.0, &[30, 10, 20]));
+        assert_eq!(a.accepted.sample_count(), 3);
+        let again = h.append("t", req(1.0, &[10, 20, 30, 40]));
+        assert_eq!(again.accepted.sample_count(), 1, "only t=40 is new");
+        assert_eq!(again.duplicates, 3);
+        let conflict = h.append("t", req(2.0, &[20]));
+        assert!(matches!(conflict.first_error, Some(ValidationError::DuplicateTimestamp { timestamp: 20, .. })));
+        let got = h.select("t", &[], 0, 100);
+        assert_eq!(got[0].samples.iter().map(|s| s.t).collect::<Vec<_>>(), vec![10, 20, 30, 40]);
+        assert!(h.select("other", &[], 0, 100).is_empty());
+    }
+}

@@ -1,0 +1,350 @@
+//! The ingester role: durable acceptance of writes and the hot window of data.
+//!
+//! A write is appended to the in-memory [head](head) (which refuses conflicting duplicates and
+//! drops identical ones), its new data is appended to the [write-ahead log](wal), and the caller
+//! is answered only after the WAL record is fsynced (group commit: concurrent writes share one
+//! fsync). Every few minutes, or when the head grows past its size limit, the head is *cut*: it is
+//! frozen, a new one takes writes, the WAL moves to a new segment, the frozen head becomes one
+//! Parquet block per tenant and day, and once those blocks are committed in the index the WAL
+//! segments that held the frozen data are deleted. On start the WAL is replayed into the head.
+//!
+//! Ordering invariant: head insertion and WAL enqueue happen under the read side of the cut lock
+//! and the cut under its write side, so a record lands in a WAL segment below the cut boundary if
+//! and only if its data is in the frozen head. A crash anywhere therefore loses nothing that was
+//! acknowledged; at worst a block is written twice, which readers merge (one sample per timestamp).
+
+mod head;
+mod metrics;
+mod wal;
+
+pub use metrics::IngesterMetrics;
+pub use wal::WalError;
+
+use architect_model::validate::ValidationError;
+use architect_model::{Labels, Matcher, SeriesId, TenantId, WriteRequest};
+use architect_store::{MetricsStore, SeriesSamples, StoreError, merge_samples};
+use head::Head;
+use parking_lot::{Mutex, RwLock};
+use prost::Message;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Ingester settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngesterConfig {
+    /// Directory of WAL segments.
+    pub wal_dir: PathBuf,
+    /// Cut the head at least this often (seconds).
+    pub flush_interval_secs: u64,
+    /// Cut the head once it holds this many samples.
+    pub max_head_samples: usize,
+    /// Refuse writes with 429 while the head holds more than this many samples (flushes are not
+    /// keeping up).
+    pub max_head_samples_hard: usize,
+    /// Start a new WAL segment after this many bytes.
+    pub wal_segment_bytes: u64,
+}
+
+impl Default for IngesterConfig {
+    fn default() -> Self {
+        Self {
+            wal_dir: PathBuf::from("data/wal"),
+            flush_interval_secs: 300,
+            max_head_samples: 4_000_000,
+            max_head_samples_hard: 16_000_000,
+            wal_segment_bytes: 128 * 1024 * 1024,
+        }
+    }
+}
+
+/// Ingester failures.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The WAL could not be written: the write is not acknowledged (transient, 5xx).
+    #[error("write-ahead log: {0}")]
+    Wal(String),
+    /// The head is over its hard limit (429).
+    #[error("ingester is overloaded: {held} samples held in memory, limit {limit}")]
+    Overloaded {
+        /// Samples held.
+        held: usize,
+        /// Limit.
+        limit: usize,
+    },
+    /// Writing blocks failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// WAL replay failed at start.
+    #[error(transparent)]
+    Replay(#[from] WalError),
+}
+
+/// What a write stored.
+#[derive(Debug, Default, Clone)]
+pub struct WriteOutcome {
+    /// New float samples.
+    pub samples: usize,
+    /// New histogram samples.
+    pub histograms: usize,
+    /// New exemplars.
+    pub exemplars: usize,
+    /// Identical samples that were already held (retries).
+    pub duplicates: usize,
+    /// The first refused sample, if any (the request still stored the rest).
+    pub first_error: Option<ValidationError>,
+}
+
+/// What a flush wrote.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct FlushStats {
+    /// Blocks committed.
+    pub blocks: usize,
+    /// Float samples written.
+    pub samples: u64,
+    /// Series written (summed over blocks).
+    pub series: u64,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+/// WAL record body: the tenant and its validated, de-duplicated write.
+#[derive(Clone, PartialEq, prost::Message)]
+struct WalWrite {
+    #[prost(string, tag = "1")]
+    tenant: String,
+    #[prost(message, optional, tag = "2")]
+    write: Option<architect_protocols::prompb::WriteRequest>,
+}
+
+struct Frozen {
+    head: Arc<Head>,
+    /// Every WAL segment below this holds only data of this or older heads.
+    wal_boundary: u64,
+}
+
+/// The ingester. See the crate docs.
+pub struct Ingester {
+    config: IngesterConfig,
+    store: Arc<MetricsStore>,
+    head: RwLock<Arc<Head>>,
+    frozen: Mutex<Vec<Arc<Frozen>>>,
+    cut_lock: RwLock<()>,
+    flush_lock: tokio::sync::Mutex<()>,
+    wal: wal::Wal,
+    ready: AtomicBool,
+    metrics: IngesterMetrics,
+}
+
+impl std::fmt::Debug for Ingester {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ingester").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl Ingester {
+    /// Opens the ingester: replays the WAL into the head, then starts taking writes.
+    pub async fn open(config: IngesterConfig, store: Arc<MetricsStore>) -> Result<Arc<Self>, IngestError> {
+        let head = Arc::new(Head::default());
+        let dir = config.wal_dir.clone();
+        let replay_head = Arc::clone(&head);
+        let (next_seq, records) = tokio::task::spawn_blocking(move || {
+            let mut records = 0usize;
+            let next = wal::replay(&dir, |r| {
+                if r.kind != wal::KIND_WRITE {
+                    return;
+                }
+                match WalWrite::decode(r.payload.as_slice()) {
+                    Ok(w) => {
+                        let body = w.write.unwrap_or_default().encode_to_vec();
+                        if let Ok(decoded) = architect_protocols::remote_write::decode_v1(&body) {
+                            replay_head.append(&w.tenant, decoded.request);
+                            records += 1;
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "wal: undecodable record skipped"),
+                }
+            })?;
+            Ok::<_, WalError>((next, records))
+        })
+        .await
+        .map_err(|e| IngestError::Wal(e.to_string()))??;
+        tracing::info!(records, samples = head.len(), "wal replayed");
+        let wal = wal::Wal::start(config.wal_dir.clone(), next_seq, config.wal_segment_bytes)?;
+        let metrics = IngesterMetrics::default();
+        metrics.head_samples.set(head.len() as i64);
+        Ok(Arc::new(Self {
+            config,
+            store,
+            head: RwLock::new(head),
+            frozen: Mutex::new(Vec::new()),
+            cut_lock: RwLock::new(()),
+            flush_lock: tokio::sync::Mutex::new(()),
+            wal,
+            ready: AtomicBool::new(true),
+            metrics,
+        }))
+    }
+
+    /// True once the WAL is replayed (always, after [`Ingester::open`] returns).
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    /// The store blocks are written to.
+    pub fn store(&self) -> &Arc<MetricsStore> {
+        &self.store
+    }
+
+    /// Self-monitoring metrics.
+    pub fn metrics(&self) -> &IngesterMetrics {
+        &self.metrics
+    }
+
+    fn held(&self) -> usize {
+        self.head.read().len() + self.frozen.lock().iter().map(|f| f.head.len()).sum::<usize>()
+    }
+
+    /// Stores a validated request durably. Returns once the new data is fsynced in the WAL.
+    pub async fn write(&self, tenant: &TenantId, req: WriteRequest) -> Result<WriteOutcome, IngestError> {
+        let held = self.held();
+        if held > self.config.max_head_samples_hard {
+            return Err(IngestError::Overloaded { held, limit: self.config.max_head_samples_hard });
+        }
+        let (appended, done) = {
+            let _cut = self.cut_lock.read();
+            let head = Arc::clone(&self.head.read());
+            let appended = head.append(tenant.as_str(), req);
+            let done = if appended.accepted.series.is_empty() && appended.accepted.metadata.is_empty() {
+                None
+            } else {
+                let record = WalWrite {
+                    tenant: tenant.as_str().to_string(),
+                    write: Some(architect_protocols::remote_write::to_v1(&appended.accepted)),
+                };
+                Some(self.wal.append(wal::KIND_WRITE, &record.encode_to_vec()))
+            };
+            (appended, done)
+        };
+        if let Some(done) = done {
+            done.await
+                .map_err(|_| IngestError::Wal("writer stopped".into()))?
+                .map_err(IngestError::Wal)?;
+        }
+        let a = &appended.accepted;
+        let outcome = WriteOutcome {
+            samples: a.sample_count(),
+            histograms: a.histogram_count(),
+            exemplars: a.exemplar_count(),
+            duplicates: appended.duplicates,
+            first_error: appended.first_error,
+        };
+        self.metrics.record_write(&outcome);
+        self.metrics.head_samples.set(self.head.read().len() as i64);
+        Ok(outcome)
+    }
+
+    /// True when the head should be cut now.
+    pub fn flush_due(&self) -> bool {
+        let head = self.head.read();
+        let n = head.len();
+        n >= self.config.max_head_samples || (n > 0 && head.age() >= Duration::from_secs(self.config.flush_interval_secs))
+    }
+
+    /// Cuts the head and writes it (and any earlier frozen head whose flush failed) into blocks.
+    /// Returns when the blocks are committed and the covered WAL segments are deleted.
+    pub async fn flush(&self) -> Result<FlushStats, IngestError> {
+        let _flush = self.flush_lock.lock().await;
+        let rotated = {
+            let _cut = self.cut_lock.write();
+            let old = std::mem::replace(&mut *self.head.write(), Arc::new(Head::default()));
+            (old.len() > 0).then(|| (old, self.wal.rotate()))
+        };
+        if let Some((old, rotated)) = rotated {
+            let wal_boundary = rotated
+                .await
+                .map_err(|_| IngestError::Wal("writer stopped".into()))?
+                .map_err(IngestError::Wal)?;
+            self.frozen.lock().push(Arc::new(Frozen { head: old, wal_boundary }));
+        }
+        let mut stats = FlushStats::default();
+        loop {
+            let Some(frozen) = self.frozen.lock().first().cloned() else { break };
+            for tenant in frozen.head.tenants() {
+                let tenant_id = TenantId::new(&tenant).map_err(|e| IngestError::Wal(e.to_string()))?;
+                for (day, data) in frozen.head.blocks_of(&tenant) {
+                    if let Some(meta) = self.store.write_block(&tenant_id, day, 0, data).await? {
+                        stats.blocks += 1;
+                        stats.samples += meta.samples;
+                        stats.series += meta.series;
+                        stats.bytes += meta.bytes;
+                        tracing::debug!(tenant = %tenant, day = %day.iso(), samples = meta.samples, bytes = meta.bytes, "block committed");
+                    }
+                }
+            }
+            self.wal.remove_below(frozen.wal_boundary).await?;
+            self.frozen.lock().retain(|f| !Arc::ptr_eq(f, &frozen));
+        }
+        self.metrics.record_flush(&stats);
+        self.metrics.head_samples.set(self.head.read().len() as i64);
+        if stats.blocks > 0 {
+            tracing::info!(blocks = stats.blocks, samples = stats.samples, bytes = stats.bytes, "head flushed");
+        }
+        Ok(stats)
+    }
+
+    /// Runs the periodic flush until `shutdown` resolves, then flushes once more.
+    pub async fn run_flush_loop(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = tick.tick() => {
+                    if self.flush_due() || !self.frozen.lock().is_empty() {
+                        if let Err(e) = self.flush().await {
+                            tracing::error!(error = %e, "flush failed; will retry");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn heads(&self) -> Vec<Arc<Head>> {
+        let mut heads: Vec<Arc<Head>> = self.frozen.lock().iter().map(|f| Arc::clone(&f.head)).collect();
+        heads.push(Arc::clone(&self.head.read()));
+        heads
+    }
+
+    /// Float samples of matching series in `[start, end]` held in memory (not yet in blocks).
+    pub fn select(&self, tenant: &TenantId, matchers: &[Matcher], start: i64, end: i64) -> Vec<SeriesSamples> {
+        let mut out: HashMap<Labels, SeriesSamples> = HashMap::new();
+        for head in self.heads() {
+            for s in head.select(tenant.as_str(), matchers, start, end) {
+                match out.get_mut(&s.labels) {
+                    Some(e) => e.samples = merge_samples(std::mem::take(&mut e.samples), s.samples),
+                    None => {
+                        out.insert(s.labels.clone(), s);
+                    }
+                }
+            }
+        }
+        out.into_values().collect()
+    }
+
+    /// Matching series with data in `[start, end]` held in memory.
+    pub fn series(&self, tenant: &TenantId, matchers: &[Matcher], start: i64, end: i64) -> Vec<(SeriesId, Labels)> {
+        let mut out = HashMap::new();
+        for head in self.heads() {
+            for (id, l) in head.series(tenant.as_str(), matchers, start, end) {
+                out.insert(l, id);
+            }
+        }
+        out.into_iter().map(|(l, id)| (id, l)).collect()
+    }
+}

@@ -1,0 +1,156 @@
+//! Assembles and runs the service from a [`Config`]: opens the object store and the index, replays
+//! the ingester's WAL, builds the HTTP router, serves it until a shutdown signal, then flushes
+//! the head. `architect serve` and the ingester container both run exactly this.
+
+use architect_api::{ApiState, HttpLimits};
+use architect_index::embedded::EmbeddedIndex;
+use architect_ingester::{Ingester, IngesterConfig};
+use architect_model::clock::{Clock, SystemClock};
+use architect_model::{Limits, TenantId};
+use architect_store::{MetricsStore, StoreConfig};
+use object_store::local::LocalFileSystem;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Service configuration (YAML). Every field has a default; see `docs/configuration.md`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (written to `DATA_DIR/listen.addr`).
+    pub listen: String,
+    /// Root of all local state: `objects/` (object store), `index.redb`, `wal/`.
+    pub data_dir: PathBuf,
+    /// Tenant for requests without `X-Scope-OrgID`.
+    pub default_tenant: String,
+    /// Write validation limits (all tenants).
+    pub limits: Limits,
+    /// Request size limits.
+    pub http: HttpLimits,
+    /// Head and WAL settings; `wal_dir` defaults to `DATA_DIR/wal`.
+    pub ingester: IngesterConfig,
+    /// Parquet writer settings.
+    pub store: StoreConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9009".into(),
+            data_dir: PathBuf::from("data"),
+            default_tenant: "anonymous".into(),
+            limits: Limits::default(),
+            http: HttpLimits::default(),
+            ingester: IngesterConfig { wal_dir: PathBuf::new(), ..IngesterConfig::default() },
+            store: StoreConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads a YAML file.
+    pub fn from_file(path: &Path) -> Result<Self, ServiceError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ServiceError::Config(format!("{}: {e}", path.display())))?;
+        serde_yaml_ng::from_str(&text).map_err(|e| ServiceError::Config(format!("{}: {e}", path.display())))
+    }
+}
+
+/// Start-up failures.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Bad configuration.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Local I/O.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    /// The index could not be opened.
+    #[error(transparent)]
+    Index(#[from] architect_index::IndexError),
+    /// The object store could not be opened.
+    #[error(transparent)]
+    ObjectStore(#[from] object_store::Error),
+    /// The ingester could not start or flush.
+    #[error(transparent)]
+    Ingester(#[from] architect_ingester::IngestError),
+}
+
+/// Runs the service until `shutdown` resolves; then stops taking requests, finishes those in
+/// flight, and flushes the head so nothing is left only in the WAL.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServiceError> {
+    let default_tenant =
+        TenantId::new(&config.default_tenant).map_err(|e| ServiceError::Config(format!("default_tenant: {e}")))?;
+    let data_dir = config.data_dir.clone();
+    std::fs::create_dir_all(data_dir.join("objects"))?;
+    let objects = Arc::new(LocalFileSystem::new_with_prefix(data_dir.join("objects"))?.with_fsync(true));
+    let index_path = data_dir.join("index.redb");
+    let index = tokio::task::spawn_blocking(move || EmbeddedIndex::open(&index_path))
+        .await
+        .map_err(|e| ServiceError::Config(e.to_string()))??;
+    let store = Arc::new(MetricsStore::new(objects, Arc::new(index), &config.store));
+    let mut ingester_config = config.ingester.clone();
+    if ingester_config.wal_dir.as_os_str().is_empty() {
+        ingester_config.wal_dir = data_dir.join("wal");
+    }
+    let listener = tokio::net::TcpListener::bind(&config.listen).await?;
+    let addr: SocketAddr = listener.local_addr()?;
+    let ingester = Ingester::open(ingester_config, Arc::clone(&store)).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let state = Arc::new(ApiState::new(
+        Arc::clone(&ingester),
+        store,
+        config.limits.clone(),
+        config.http.clone(),
+        default_tenant,
+        clock,
+    ));
+    let app = architect_api::router(state);
+    std::fs::write(data_dir.join("listen.addr"), addr.to_string())?;
+    tracing::info!(%addr, data_dir = %data_dir.display(), "listening");
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let flush_loop = tokio::spawn(Arc::clone(&ingester).run_flush_loop({
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.changed().await;
+        }
+    }));
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+    });
+    let served = server.await;
+    let _ = stop_tx.send(true);
+    let _ = flush_loop.await;
+    let flushed = ingester.flush().await;
+    served?;
+    let stats = flushed?;
+    tracing::info!(blocks = stats.blocks, samples = stats.samples, "final flush done");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

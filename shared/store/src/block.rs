@@ -1,0 +1,329 @@
+//! Encoding a block's data into its Parquet parts.
+
+use crate::layout::Part;
+use crate::schema::{self, EXEMPLARS, HISTOGRAMS, METADATA, SAMPLES, SERIES};
+use crate::{Result, decimal};
+use architect_model::{Exemplar, Histogram, HistogramCount, Labels, MetricMetadata, Sample, SeriesId};
+use arrow_array::builder::{
+    FixedSizeBinaryBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder, UInt32Builder,
+    UInt64Builder,
+};
+use arrow_array::types::UInt32Type;
+use arrow_array::{ArrayRef, DictionaryArray, RecordBatch, StringArray, UInt32Array};
+use arrow_schema::SchemaRef;
+use parquet::arrow::ArrowWriter;
+use parquet::file::properties::WriterProperties;
+use std::sync::Arc;
+
+/// Rows per record batch handed to the Parquet writer (bounds the Arrow memory of a flush).
+const BATCH_ROWS: usize = 64 * 1024;
+
+/// One series' data for a block. Samples and histograms must be sorted by timestamp with no
+/// two at the same timestamp.
+#[derive(Clone, Debug, Default)]
+pub struct SeriesData {
+    /// Series id.
+    pub id: SeriesId,
+    /// Labels.
+    pub labels: Labels,
+    /// Float samples.
+    pub samples: Vec<Sample>,
+    /// Native histograms.
+    pub histograms: Vec<Histogram>,
+    /// Exemplars.
+    pub exemplars: Vec<Exemplar>,
+}
+
+/// Everything one block holds.
+#[derive(Clone, Debug, Default)]
+pub struct BlockData {
+    /// Series, in any order (the encoder sorts them).
+    pub series: Vec<SeriesData>,
+    /// Metric metadata.
+    pub metadata: Vec<MetricMetadata>,
+}
+
+/// The encoded parts and the summary that goes into the catalog.
+#[derive(Debug)]
+pub(crate) struct EncodedBlock {
+    pub(crate) parts: Vec<(Part, Vec<u8>)>,
+    pub(crate) min_t: i64,
+    pub(crate) max_t: i64,
+    pub(crate) series: u64,
+    pub(crate) samples: u64,
+    pub(crate) histograms: u64,
+    pub(crate) exemplars: u64,
+    pub(crate) metric_names: Vec<String>,
+}
+
+fn write_part(schema: &SchemaRef, props: &WriterProperties, batches: impl IntoIterator<Item = Result<RecordBatch>>) -> Result<Vec<u8>> {
+    let mut w = ArrowWriter::try_new(Vec::new(), Arc::clone(schema), Some(props.clone()))?;
+    for b in batches {
+        w.write(&b?)?;
+    }
+    Ok(w.into_inner()?)
+}
+
+/// Encodes `data`. CPU-heavy: call from a blocking thread.
+pub(crate) fn encode(mut data: BlockData, props: &WriterProperties) -> Result<EncodedBlock> {
+    data.series.retain(|s| !(s.samples.is_empty() && s.histograms.is_empty() && s.exemplars.is_empty()));
+    data.series
+        .sort_by(|a, b| a.labels.metric_name().cmp(b.labels.metric_name()).then(a.id.cmp(&b.id)));
+    let series = &data.series;
+    let mut out = EncodedBlock {
+        parts: Vec::new(),
+        min_t: i64::MAX,
+        max_t: i64::MIN,
+        series: series.len() as u64,
+        samples: 0,
+        histograms: 0,
+        exemplars: 0,
+        metric_names: Vec::new(),
+    };
+    for s in series {
+        let ts = s.samples.iter().map(|x| x.t).chain(s.histograms.iter().map(|h| h.t)).chain(s.exemplars.iter().map(|e| e.t));
+        for t in ts {
+            out.min_t = out.min_t.min(t);
+            out.max_t = out.max_t.max(t);
+        }
+        out.samples += s.samples.len() as u64;
+        out.histograms += s.histograms.len() as u64;
+        out.exemplars += s.exemplars.len() as u64;
+        let name = s.labels.metric_name();
+        if out.metric_names.last().map(String::as_str) != Some(name) {
+            out.metric_names.push(name.to_string());
+        }
+    }
+    out.parts.push((Part::Samples, write_part(&SAMPLES, props, SampleBatches::new(series))?));
+    out.parts.push((Part::Series, write_part(&SERIES, props, std::iter::once(series_batch(series)))?));
+    if out.histograms > 0 {
+        out.parts.push((Part::Histograms, write_part(&HISTOGRAMS, props, std::iter::once(histogram_batch(series)))?));
+    }
+    if out.exemplars > 0 {
+        out.parts.push((Part::Exemplars, write_part(&EXEMPLARS, props, std::iter::once(exemplar_batch(series)))?));
+    }
+    if !data.metadata.is_empty() {
+        out.parts.push((Part::Metadata, write_part(&METADATA, props, std::iter::once(metadata_batch(&data.metadata)))?));
+    }
+    Ok(out)
+}
+
+fn dictionary(keys: Vec<u32>, values: Vec<&str>) -> Result<ArrayRef> {
+    let keys = UInt32Array::from(keys);
+    let values: ArrayRef = Arc::new(StringArray::from(values));
+    Ok(Arc::new(DictionaryArray::<UInt32Type>::try_new(keys, values)?))
+}
+
+/// Yields the samples part in batches of about [`BATCH_ROWS`] rows.
+struct SampleBatches<'a> {
+    series: &'a [SeriesData],
+    next_series: usize,
+}
+
+impl<'a> SampleBatches<'a> {
+    fn new(series: &'a [SeriesData]) -> Self {
+        Self { series, next_series: 0 }
+    }
+}
+
+impl Iterator for SampleBatches<'_> {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next_series >= self.series.len() {
+            return None;
+        }
+        let mut refs = Vec::with_capacity(BATCH_ROWS);
+        let mut name_keys = Vec::with_capacity(BATCH_ROWS);
+        let mut names: Vec<&str> = Vec::new();
+        let mut ts = Vec::with_capacity(BATCH_ROWS);
+        let mut ints = Int64Builder::with_capacity(BATCH_ROWS);
+        let mut scales = Vec::with_capacity(BATCH_ROWS);
+        let mut floats = Float64Builder::with_capacity(BATCH_ROWS);
+        while self.next_series < self.series.len() && refs.len() < BATCH_ROWS {
+            let series_ref = self.next_series as u32;
+            let s = &self.series[self.next_series];
+            self.next_series += 1;
+            if s.samples.is_empty() {
+                continue;
+            }
+            let name = s.labels.metric_name();
+            if names.last() != Some(&name) {
+                names.push(name);
+            }
+            let name_key = (names.len() - 1) as u32;
+            // One scale per series keeps consecutive mantissas comparable for delta encoding.
+            let scale = s.samples.iter().filter_map(|x| decimal::min_scale(x.v)).max().unwrap_or(0);
+            for x in &s.samples {
+                refs.push(series_ref);
+                name_keys.push(name_key);
+                ts.push(x.t);
+                scales.push(scale as i32);
+                match decimal::encode_at(x.v, scale) {
+                    Some(m) => {
+                        ints.append_value(m);
+                        floats.append_null();
+                    }
+                    None => {
+                        ints.append_null();
+                        floats.append_value(x.v);
+                    }
+                }
+            }
+        }
+        let build = || -> Result<RecordBatch> {
+            let columns: Vec<ArrayRef> = vec![
+                Arc::new(UInt32Array::from(refs)),
+                dictionary(name_keys, names)?,
+                Arc::new(arrow_array::Int64Array::from(ts)),
+                Arc::new(ints.finish()),
+                Arc::new(arrow_array::Int32Array::from(scales)),
+                Arc::new(floats.finish()),
+            ];
+            Ok(RecordBatch::try_new(Arc::clone(&SAMPLES), columns)?)
+        };
+        Some(build())
+    }
+}
+
+fn series_batch(series: &[SeriesData]) -> Result<RecordBatch> {
+    let rows: usize = series.iter().map(|s| s.labels.len()).sum();
+    let mut refs = UInt32Builder::with_capacity(rows);
+    let mut ids = FixedSizeBinaryBuilder::with_capacity(rows, 16);
+    let mut name_keys = Vec::with_capacity(rows);
+    let mut value_keys = Vec::with_capacity(rows);
+    let mut names: Vec<&str> = Vec::new();
+    let mut name_index = std::collections::HashMap::new();
+    let mut values: Vec<&str> = Vec::new();
+    let mut value_index = std::collections::HashMap::new();
+    for (i, s) in series.iter().enumerate() {
+        let id = s.id.to_be_bytes();
+        for l in &s.labels {
+            refs.append_value(i as u32);
+            ids.append_value(id)?;
+            let n = *name_index.entry(l.name.as_str()).or_insert_with(|| {
+                names.push(l.name.as_str());
+                (names.len() - 1) as u32
+            });
+            let v = *value_index.entry(l.value.as_str()).or_insert_with(|| {
+                values.push(l.value.as_str());
+                (values.len() - 1) as u32
+            });
+            name_keys.push(n);
+            value_keys.push(v);
+        }
+    }
+    let columns: Vec<ArrayRef> =
+        vec![Arc::new(refs.finish()), Arc::new(ids.finish()), dictionary(name_keys, names)?, dictionary(value_keys, values)?];
+    Ok(RecordBatch::try_new(Arc::clone(&SERIES), columns)?)
+}
+
+fn count_columns(c: HistogramCount, ints: &mut UInt64Builder, floats: &mut Float64Builder) {
+    match c {
+        HistogramCount::Int(n) => {
+            ints.append_value(n);
+            floats.append_null();
+        }
+        HistogramCount::Float(f) => {
+            ints.append_null();
+            floats.append_value(f);
+        }
+    }
+}
+
+fn histogram_batch(series: &[SeriesData]) -> Result<RecordBatch> {
+    let mut refs = UInt32Builder::new();
+    let mut ts = Int64Builder::new();
+    let (mut count_int, mut count_float) = (UInt64Builder::new(), Float64Builder::new());
+    let (mut sum, mut schema_col, mut zero_threshold) = (Float64Builder::new(), Int32Builder::new(), Float64Builder::new());
+    let (mut zero_int, mut zero_float) = (UInt64Builder::new(), Float64Builder::new());
+    let mut neg_off = ListBuilder::new(Int32Builder::new());
+    let mut neg_len = ListBuilder::new(UInt32Builder::new());
+    let mut neg_deltas = ListBuilder::new(Int64Builder::new());
+    let mut neg_counts = ListBuilder::new(Float64Builder::new());
+    let mut pos_off = ListBuilder::new(Int32Builder::new());
+    let mut pos_len = ListBuilder::new(UInt32Builder::new());
+    let mut pos_deltas = ListBuilder::new(Int64Builder::new());
+    let mut pos_counts = ListBuilder::new(Float64Builder::new());
+    let mut reset = Int32Builder::new();
+    let mut custom = ListBuilder::new(Float64Builder::new());
+    for (i, s) in series.iter().enumerate() {
+        for h in &s.histograms {
+            refs.append_value(i as u32);
+            ts.append_value(h.t);
+            count_columns(h.count, &mut count_int, &mut count_float);
+            sum.append_value(h.sum);
+            schema_col.append_value(h.schema);
+            zero_threshold.append_value(h.zero_threshold);
+            count_columns(h.zero_count, &mut zero_int, &mut zero_float);
+            neg_off.append_value(h.negative_spans.iter().map(|s| Some(s.offset)));
+            neg_len.append_value(h.negative_spans.iter().map(|s| Some(s.length)));
+            neg_deltas.append_value(h.negative_deltas.iter().map(|d| Some(*d)));
+            neg_counts.append_value(h.negative_counts.iter().map(|d| Some(*d)));
+            pos_off.append_value(h.positive_spans.iter().map(|s| Some(s.offset)));
+            pos_len.append_value(h.positive_spans.iter().map(|s| Some(s.length)));
+            pos_deltas.append_value(h.positive_deltas.iter().map(|d| Some(*d)));
+            pos_counts.append_value(h.positive_counts.iter().map(|d| Some(*d)));
+            reset.append_value(h.reset_hint);
+            custom.append_value(h.custom_values.iter().map(|d| Some(*d)));
+        }
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(refs.finish()),
+        Arc::new(ts.finish()),
+        Arc::new(count_int.finish()),
+        Arc::new(count_float.finish()),
+        Arc::new(sum.finish()),
+        Arc::new(schema_col.finish()),
+        Arc::new(zero_threshold.finish()),
+        Arc::new(zero_int.finish()),
+        Arc::new(zero_float.finish()),
+        Arc::new(neg_off.finish()),
+        Arc::new(neg_len.finish()),
+        Arc::new(neg_deltas.finish()),
+        Arc::new(neg_counts.finish()),
+        Arc::new(pos_off.finish()),
+        Arc::new(pos_len.finish()),
+        Arc::new(pos_deltas.finish()),
+        Arc::new(pos_counts.finish()),
+        Arc::new(reset.finish()),
+        Arc::new(custom.finish()),
+    ];
+    Ok(RecordBatch::try_new(Arc::clone(&HISTOGRAMS), columns)?)
+}
+
+fn exemplar_batch(series: &[SeriesData]) -> Result<RecordBatch> {
+    let mut refs = UInt32Builder::new();
+    let mut ts = Int64Builder::new();
+    let mut values = Float64Builder::new();
+    let mut names = ListBuilder::new(StringBuilder::new());
+    let mut label_values = ListBuilder::new(StringBuilder::new());
+    for (i, s) in series.iter().enumerate() {
+        for e in &s.exemplars {
+            refs.append_value(i as u32);
+            ts.append_value(e.t);
+            values.append_value(e.v);
+            names.append_value(e.labels.iter().map(|l| Some(l.name.as_str())));
+            label_values.append_value(e.labels.iter().map(|l| Some(l.value.as_str())));
+        }
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(refs.finish()),
+        Arc::new(ts.finish()),
+        Arc::new(values.finish()),
+        Arc::new(names.finish()),
+        Arc::new(label_values.finish()),
+    ];
+    Ok(RecordBatch::try_new(Arc::clone(&EXEMPLARS), columns)?)
+}
+
+fn metadata_batch(metadata: &[MetricMetadata]) -> Result<RecordBatch> {
+    let col = |f: fn(&MetricMetadata) -> &str| -> ArrayRef { Arc::new(StringArray::from_iter_values(metadata.iter().map(f))) };
+    let columns = vec![col(|m| &m.metric_family), col(|m| m.kind.as_str()), col(|m| &m.help), col(|m| &m.unit)];
+    Ok(RecordBatch::try_new(Arc::clone(&METADATA), columns)?)
+}
+
+/// Writer properties for a store configuration.
+pub(crate) fn properties(zstd_level: i32, max_row_group_rows: usize) -> WriterProperties {
+    schema::writer_properties(zstd_level, max_row_group_rows)
+}

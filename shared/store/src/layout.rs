@@ -1,0 +1,96 @@
+//! Object keys and index keys. These outlive code: change them only with a migration.
+
+use architect_model::time::Day;
+
+/// The parts a block can have, with their key suffixes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Samples (always present).
+    Samples,
+    /// Series labels (always present).
+    Series,
+    /// Native histograms.
+    Histograms,
+    /// Exemplars.
+    Exemplars,
+    /// Metric metadata.
+    Metadata,
+}
+
+impl Part {
+    /// Every part.
+    pub const ALL: [Part; 5] = [Part::Samples, Part::Series, Part::Histograms, Part::Exemplars, Part::Metadata];
+
+    /// Name used in the catalog item.
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Samples => "samples",
+            Part::Series => "series",
+            Part::Histograms => "histograms",
+            Part::Exemplars => "exemplars",
+            Part::Metadata => "metadata",
+        }
+    }
+
+    /// From a catalog name.
+    pub fn from_name(s: &str) -> Option<Part> {
+        Part::ALL.into_iter().find(|p| p.name() == s)
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Part::Samples => ".parquet",
+            Part::Series => ".series.parquet",
+            Part::Histograms => ".histograms.parquet",
+            Part::Exemplars => ".exemplars.parquet",
+            Part::Metadata => ".metadata.parquet",
+        }
+    }
+}
+
+/// `{tenant}/metrics/{yyyy-mm-dd}/{level}/{ulid}{suffix}`.
+pub fn object_key(tenant: &str, day: Day, level: u8, ulid: &str, part: Part) -> String {
+    format!("{tenant}/metrics/{}/{level}/{ulid}{}", day.iso(), part.suffix())
+}
+
+/// Index partition holding the blocks of one tenant and day.
+pub fn blocks_pk(tenant: &str, day: Day) -> String {
+    format!("{tenant}#metrics#{}", day.iso())
+}
+
+/// Sort key of a block in its partition.
+pub fn block_sk(level: u8, ulid: &str) -> String {
+    format!("block#{level}#{ulid}")
+}
+
+/// Sort-key prefix of all blocks.
+pub const BLOCK_SK_PREFIX: &str = "block#";
+
+/// Index partition listing the days a tenant has metric data for.
+pub fn days_pk(tenant: &str) -> String {
+    format!("{tenant}#metrics")
+}
+
+/// Sort key of a day in [`days_pk`].
+pub fn day_sk(day: Day) -> String {
+    format!("day#{}", day.iso())
+}
+
+/// Index partition listing every tenant that has written data.
+pub const TENANTS_PK: &str = "tenants";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_stable() {
+        let d = Day::parse_iso("2026-11-24").expect("day");
+        assert_eq!(
+            object_key("team-a", d, 0, "01J0000000000000000000000", Part::Series),
+            "team-a/metrics/2026-11-24/0/01J0000000000000000000000.series.parquet"
+        );
+        assert_eq!(blocks_pk("team-a", d), "team-a#metrics#2026-11-24");
+        assert_eq!(block_sk(0, "X"), "block#0#X");
+    }
+}

@@ -1,0 +1,229 @@
+//! Reading blocks: the series part (labels) and the samples of selected series, pruned by
+//! row-group statistics on `series_ref` and `timestamp`.
+
+use crate::catalog::BlockMeta;
+use crate::layout::Part;
+use crate::schema::samples_col;
+use crate::{Result, StoreError, decimal};
+use architect_model::{Label, Labels, Sample, SeriesId};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int32Type, Int64Type, UInt32Type};
+use arrow_array::{Array, BooleanArray, RecordBatch};
+use futures::TryStreamExt;
+use object_store::ObjectStore;
+use object_store::path::Path;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ArrowPredicateFn, RowFilter};
+// ParquetObjectReader is deprecated upstream in favour of a hand-written AsyncFileReader; it
+// still does exactly what we need (ranged GETs over object_store). Replace it when it goes.
+#[allow(deprecated)]
+use parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStreamBuilder};
+use parquet::file::statistics::Statistics;
+use std::sync::Arc;
+
+/// The samples of one series over a time range.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesSamples {
+    /// Series id.
+    pub id: SeriesId,
+    /// Labels.
+    pub labels: Labels,
+    /// Samples sorted by timestamp, one per timestamp.
+    pub samples: Vec<Sample>,
+}
+
+/// The series of one block: index = file-local series ref.
+#[derive(Debug, Default)]
+pub(crate) struct SeriesTable {
+    pub(crate) series: Vec<(SeriesId, Labels)>,
+}
+
+fn corrupt(key: &str, reason: &str) -> StoreError {
+    StoreError::Corrupt { key: key.to_string(), reason: reason.to_string() }
+}
+
+#[allow(deprecated)]
+async fn builder(
+    store: &Arc<dyn ObjectStore>,
+    key: &str,
+    size: Option<u64>,
+) -> Result<ParquetRecordBatchStreamBuilder<ParquetObjectReader>> {
+    let mut reader = ParquetObjectReader::new(Arc::clone(store), Path::from(key));
+    if let Some(size) = size {
+        reader = reader.with_file_size(size);
+    }
+    Ok(ParquetRecordBatchStreamBuilder::new(reader).await?)
+}
+
+/// Reads a block's series part.
+pub(crate) async fn read_series_table(store: &Arc<dyn ObjectStore>, block: &BlockMeta) -> Result<SeriesTable> {
+    let key = block.key(Part::Series);
+    let batches: Vec<RecordBatch> =
+        builder(store, &key, block.part_size(Part::Series)).await?.build()?.try_collect().await?;
+    let mut table = SeriesTable { series: Vec::with_capacity(block.series as usize) };
+    let mut current: Option<(u32, SeriesId, Vec<Label>)> = None;
+    for b in &batches {
+        let refs = b.column(0).as_primitive_opt::<UInt32Type>().ok_or_else(|| corrupt(&key, "series_ref"))?;
+        let ids = b.column(1).as_fixed_size_binary_opt().ok_or_else(|| corrupt(&key, "series_id"))?;
+        let names = b.column(2).as_dictionary_opt::<UInt32Type>().ok_or_else(|| corrupt(&key, "label_name"))?;
+        let values = b.column(3).as_dictionary_opt::<UInt32Type>().ok_or_else(|| corrupt(&key, "label_value"))?;
+        let name_strings = names.values().as_string_opt::<i32>().ok_or_else(|| corrupt(&key, "label_name values"))?;
+        let value_strings = values.values().as_string_opt::<i32>().ok_or_else(|| corrupt(&key, "label_value values"))?;
+        for row in 0..b.num_rows() {
+            let r = refs.value(row);
+            let name = name_strings.value(names.keys().value(row) as usize);
+            let value = value_strings.value(values.keys().value(row) as usize);
+            match &mut current {
+                Some((cr, _, labels)) if *cr == r => labels.push(Label::new(name, value)),
+                _ => {
+                    if let Some((cr, id, labels)) = current.take() {
+                        if cr as usize != table.series.len() {
+                            return Err(corrupt(&key, "series refs not dense"));
+                        }
+                        table.series.push((id, Labels::from_sorted(labels)));
+                    }
+                    let id: [u8; 16] = ids.value(row).try_into().map_err(|_| corrupt(&key, "series_id width"))?;
+                    current = Some((r, SeriesId::from_be_bytes(id), vec![Label::new(name, value)]));
+                }
+            }
+        }
+    }
+    if let Some((cr, id, labels)) = current.take() {
+        if cr as usize != table.series.len() {
+            return Err(corrupt(&key, "series refs not dense"));
+        }
+        table.series.push((id, Labels::from_sorted(labels)));
+    }
+    Ok(table)
+}
+
+fn stat_range_u32(s: Option<&Statistics>) -> Option<(u32, u32)> {
+    match s? {
+        Statistics::Int32(v) => Some((*v.min_opt()? as u32, *v.max_opt()? as u32)),
+        _ => None,
+    }
+}
+
+fn stat_range_i64(s: Option<&Statistics>) -> Option<(i64, i64)> {
+    match s? {
+        Statistics::Int64(v) => Some((*v.min_opt()?, *v.max_opt()?)),
+        _ => None,
+    }
+}
+
+/// Reads the samples of `selected` series refs (sorted ascending) in `[start, end]`.
+/// Returns one sample list per selected ref, in the order of `selected`.
+pub(crate) async fn read_samples(
+    store: &Arc<dyn ObjectStore>,
+    block: &BlockMeta,
+    selected: &[u32],
+    start: i64,
+    end: i64,
+) -> Result<Vec<Vec<Sample>>> {
+    let mut out = vec![Vec::new(); selected.len()];
+    let (Some(&lo), Some(&hi)) = (selected.first(), selected.last()) else { return Ok(out) };
+    let key = block.key(Part::Samples);
+    let b = builder(store, &key, block.part_size(Part::Samples)).await?;
+    let meta = Arc::clone(b.metadata());
+    let row_groups: Vec<usize> = (0..meta.num_row_groups())
+        .filter(|&i| {
+            let rg = meta.row_group(i);
+            let refs_ok = stat_range_u32(rg.column(samples_col::SERIES_REF).statistics())
+                .is_none_or(|(min, max)| max >= lo && min <= hi && selected.iter().any(|r| (min..=max).contains(r)));
+            let time_ok = stat_range_i64(rg.column(samples_col::TIMESTAMP).statistics())
+                .is_none_or(|(min, max)| max >= start && min <= end);
+            refs_ok && time_ok
+        })
+        .collect();
+    if row_groups.is_empty() {
+        return Ok(out);
+    }
+    let schema = b.parquet_schema();
+    let projection = ProjectionMask::leaves(
+        schema,
+        [samples_col::SERIES_REF, samples_col::TIMESTAMP, samples_col::VALUE_INT, samples_col::VALUE_SCALE, samples_col::VALUE_FLOAT],
+    );
+    let filter_mask = ProjectionMask::leaves(schema, [samples_col::SERIES_REF, samples_col::TIMESTAMP]);
+    let wanted: Arc<[u32]> = selected.into();
+    let predicate = ArrowPredicateFn::new(filter_mask, move |batch: RecordBatch| {
+        let refs = batch.column(0).as_primitive::<UInt32Type>();
+        let ts = batch.column(1).as_primitive::<Int64Type>();
+        Ok(BooleanArray::from_iter((0..batch.num_rows()).map(|i| {
+            let t = ts.value(i);
+            Some(t >= start && t <= end && wanted.binary_search(&refs.value(i)).is_ok())
+        })))
+    });
+    let mut stream = b
+        .with_row_groups(row_groups)
+        .with_projection(projection)
+        .with_row_filter(RowFilter::new(vec![Box::new(predicate)]))
+        .build()?;
+    while let Some(batch) = stream.try_next().await? {
+        let refs = batch.column(0).as_primitive_opt::<UInt32Type>().ok_or_else(|| corrupt(&key, "series_ref"))?;
+        let ts = batch.column(1).as_primitive_opt::<Int64Type>().ok_or_else(|| corrupt(&key, "timestamp"))?;
+        let ints = batch.column(2).as_primitive_opt::<Int64Type>().ok_or_else(|| corrupt(&key, "value_int"))?;
+        let scales = batch.column(3).as_primitive_opt::<Int32Type>().ok_or_else(|| corrupt(&key, "value_scale"))?;
+        let floats = batch.column(4).as_primitive_opt::<Float64Type>().ok_or_else(|| corrupt(&key, "value_float"))?;
+        let mut slot = 0usize;
+        for i in 0..batch.num_rows() {
+            let r = refs.value(i);
+            if selected.get(slot) != Some(&r) {
+                slot = selected.binary_search(&r).map_err(|_| corrupt(&key, "unexpected series ref"))?;
+            }
+            let v = if ints.is_valid(i) {
+                decimal::decode(ints.value(i), scales.value(i).clamp(0, decimal::MAX_SCALE as i32) as u32)
+            } else {
+                floats.value(i)
+            };
+            out[slot].push(Sample { t: ts.value(i), v });
+        }
+    }
+    Ok(out)
+}
+
+/// Merges two timestamp-sorted sample lists into one with a single sample per timestamp.
+/// On a timestamp present in both, `newer` wins (retries write identical values, so this only
+/// matters for true conflicts, where the later block is the later write).
+pub fn merge_samples(older: Vec<Sample>, newer: Vec<Sample>) -> Vec<Sample> {
+    if older.is_empty() {
+        return newer;
+    }
+    if newer.is_empty() {
+        return older;
+    }
+    let mut out = Vec::with_capacity(older.len() + newer.len());
+    let (mut a, mut b) = (older.into_iter().peekable(), newer.into_iter().peekable());
+    loop {
+        match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => {
+                if x.t < y.t {
+                    out.extend(a.next());
+                } else if y.t < x.t {
+                    out.extend(b.next());
+                } else {
+                    a.next();
+                    out.extend(b.next());
+                }
+            }
+            (Some(_), None) => out.extend(a.by_ref()),
+            (None, Some(_)) => out.extend(b.by_ref()),
+            (None, None) => break,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(t: i64, v: f64) -> Sample {
+        Sample { t, v }
+    }
+
+    #[test]
+    fn merge_dedups_by_timestamp() {
+        let m = merge_samples(vec![s(1, 1.0), s(3, 3.0), s(5, 5.0)], vec![s(2, 2.0), s(3, 3.0), s(6, 6.0)]);
+        assert_eq!(m.iter().map(|x| x.t).collect::<Vec<_>>(), vec![1, 2, 3, 5, 6]);
+    }
+}

@@ -1,0 +1,262 @@
+//! [`MetricsStore`]: writes blocks (objects first, catalog item last) and reads them back.
+
+use crate::block::{self, BlockData};
+use crate::catalog::{self, BlockMeta};
+use crate::layout::{self, Part};
+use crate::read::{self, SeriesSamples, SeriesTable};
+use crate::{Result, StoreError};
+use architect_index::{AttrValue, Condition, Index, Item, SkRange, WriteOp, query_all};
+use architect_model::matcher::{matches_all, metric_name_of};
+use architect_model::time::Day;
+use architect_model::{Labels, Matcher, SeriesId, TenantId};
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use parquet::file::properties::WriterProperties;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Earliest and latest days the catalog addresses (keeps day keys four-digit years).
+const MIN_DAY_MS: i64 = 0;
+const MAX_DAY_MS: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+/// Series tables kept in memory.
+const SERIES_CACHE_ENTRIES: usize = 512;
+
+/// Writer settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// zstd level for every column.
+    pub zstd_level: i32,
+    /// Rows per Parquet row group in the samples part.
+    pub max_row_group_rows: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self { zstd_level: 3, max_row_group_rows: 1024 * 1024 }
+    }
+}
+
+/// Metric blocks on an object store, catalogued in an index.
+#[derive(Debug)]
+pub struct MetricsStore {
+    objects: Arc<dyn ObjectStore>,
+    index: Arc<dyn Index>,
+    props: WriterProperties,
+    series_cache: Mutex<HashMap<String, Arc<SeriesTable>>>,
+}
+
+impl MetricsStore {
+    /// A store over `objects`, catalogued in `index`.
+    pub fn new(objects: Arc<dyn ObjectStore>, index: Arc<dyn Index>, config: &StoreConfig) -> Self {
+        Self {
+            objects,
+            index,
+            props: block::properties(config.zstd_level, config.max_row_group_rows),
+            series_cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The object store.
+    pub fn objects(&self) -> &Arc<dyn ObjectStore> {
+        &self.objects
+    }
+
+    /// The index.
+    pub fn index(&self) -> &Arc<dyn Index> {
+        &self.index
+    }
+
+    /// Writes one block of `tenant` for `day` and commits it. Returns `None` for empty data.
+    /// The block is visible exactly when this returns `Ok(Some(_))`.
+    pub async fn write_block(&self, tenant: &TenantId, day: Day, level: u8, data: BlockData) -> Result<Option<BlockMeta>> {
+        if data.series.is_empty() && data.metadata.is_empty() {
+            return Ok(None);
+        }
+        let props = self.props.clone();
+        let encoded = tokio::task::spawn_blocking(move || block::encode(data, &props))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))??;
+        let mut meta = BlockMeta {
+            tenant: tenant.as_str().to_string(),
+            day,
+            level,
+            ulid: ulid::Ulid::new().to_string(),
+            min_t: if encoded.min_t == i64::MAX { day.start_ms() } else { encoded.min_t },
+            max_t: if encoded.max_t == i64::MIN { day.start_ms() } else { encoded.max_t },
+            series: encoded.series,
+            samples: encoded.samples,
+            histograms: encoded.histograms,
+            exemplars: encoded.exemplars,
+            bytes: 0,
+            parts: Vec::new(),
+            metric_names: catalog::prunable_names(encoded.metric_names),
+        };
+        for (part, bytes) in encoded.parts {
+            let size = bytes.len() as u64;
+            self.objects.put(&Path::from(meta.key(part)), PutPayload::from(bytes)).await?;
+            meta.parts.push((part, size));
+            meta.bytes += size;
+        }
+        let ops = vec![
+            WriteOp::Put { item: meta.to_item(), condition: Condition::NotExists },
+            WriteOp::Put { item: Item::new(layout::days_pk(tenant.as_str()), layout::day_sk(day)), condition: Condition::None },
+            WriteOp::Put {
+                item: Item::new(layout::TENANTS_PK, tenant.as_str()).with("metrics", AttrValue::Bool(true)),
+                condition: Condition::None,
+            },
+        ];
+        self.index.transact(ops).await?;
+        Ok(Some(meta))
+    }
+
+    /// The blocks of `tenant` that may hold data in `[start, end]`, oldest first (by ULID).
+    pub async fn blocks(&self, tenant: &TenantId, start: i64, end: i64) -> Result<Vec<BlockMeta>> {
+        let (start, end) = (start.max(MIN_DAY_MS), end.min(MAX_DAY_MS));
+        if start > end {
+            return Ok(Vec::new());
+        }
+        let days = query_all(
+            self.index.as_ref(),
+            &layout::days_pk(tenant.as_str()),
+            SkRange::Between(layout::day_sk(Day::of_ms(start)), layout::day_sk(Day::of_ms(end))),
+        )
+        .await?;
+        let mut blocks = Vec::new();
+        for d in days {
+            let Some(day) = d.sk.strip_prefix("day#").and_then(Day::parse_iso) else { continue };
+            let items = query_all(
+                self.index.as_ref(),
+                &layout::blocks_pk(tenant.as_str(), day),
+                SkRange::Prefix(layout::BLOCK_SK_PREFIX.to_string()),
+            )
+            .await?;
+            for item in &items {
+                let b = BlockMeta::from_item(tenant.as_str(), day, item)?;
+                if b.overlaps(start, end) {
+                    blocks.push(b);
+                }
+            }
+        }
+        blocks.sort_by(|a, b| a.ulid.cmp(&b.ulid));
+        Ok(blocks)
+    }
+
+    async fn series_table(&self, block: &BlockMeta) -> Result<Arc<SeriesTable>> {
+        let key = block.key(Part::Series);
+        if let Some(t) = self.series_cache.lock().map_err(|e| StoreError::Task(e.to_string()))?.get(&key) {
+            return Ok(Arc::clone(t));
+        }
+        let table = Arc::new(read::read_series_table(&self.objects, block).await?);
+        let mut cache = self.series_cache.lock().map_err(|e| StoreError::Task(e.to_string()))?;
+        if cache.len() >= SERIES_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(key, Arc::clone(&table));
+        Ok(table)
+    }
+
+    /// Series (ids and labels) matching all `matchers` with data in `[start, end]`.
+    pub async fn series(&self, tenant: &TenantId, matchers: &[Matcher], start: i64, end: i64) -> Result<Vec<(SeriesId, Labels)>> {
+        let mut out: HashMap<Labels, SeriesId> = HashMap::new();
+        for block in self.blocks(tenant, start, end).await? {
+            if metric_name_of(matchers).is_some_and(|m| !block.may_contain_metric(m)) {
+                continue;
+            }
+            let table = self.series_table(&block).await?;
+            for (id, labels) in &table.series {
+                if matches_all(matchers, labels) {
+                    out.entry(labels.clone()).or_insert(*id);
+                }
+            }
+        }
+        Ok(out.into_iter().map(|(l, id)| (id, l)).collect())
+    }
+
+    /// Samples of the series matching all `matchers` in `[start, end]`, merged across blocks
+    /// with one sample per timestamp. Series are keyed by their labels, so even a hash collision
+    /// could not merge two series.
+    pub async fn select(&self, tenant: &TenantId, matchers: &[Matcher], start: i64, end: i64) -> Result<Vec<SeriesSamples>> {
+        let mut out: HashMap<Labels, SeriesSamples> = HashMap::new();
+        for block in self.blocks(tenant, start, end).await? {
+            if metric_name_of(matchers).is_some_and(|m| !block.may_contain_metric(m)) || block.samples == 0 {
+                continue;
+            }
+            let table = self.series_table(&block).await?;
+            let selected: Vec<u32> = table
+                .series
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, labels))| matches_all(matchers, labels))
+                .map(|(i, _)| i as u32)
+                .collect();
+            if selected.is_empty() {
+                continue;
+            }
+            let samples = read::read_samples(&self.objects, &block, &selected, start, end).await?;
+            for (r, samples) in selected.iter().zip(samples) {
+                if samples.is_empty() {
+                    continue;
+                }
+                let (id, labels) = &table.series[*r as usize];
+                match out.get_mut(labels) {
+                    Some(existing) => {
+                        let older = std::mem::take(&mut existing.samples);
+                        existing.samples = read::merge_samples(older, samples);
+                    }
+                    None => {
+                        out.insert(labels.clone(), SeriesSamples { id: *id, labels: labels.clone(), samples });
+                    }
+                }
+            }
+        }
+        Ok(out.into_values().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SeriesData;
+    use architect_index::embedded::EmbeddedIndex;
+    use architect_model::{STALE_NAN_BITS, Sample};
+    use object_store::memory::InMemory;
+
+    fn series(tenant: &str, pairs: &[(&str, &str)], samples: Vec<Sample>) -> SeriesData {
+        let labels = Labels::from_pairs(pairs.iter().copied());
+        SeriesData { id: SeriesId::of(tenant, &labels), labels, samples, ..Default::default() }
+    }
+
+    #[tokio::test]
+    async fn write_then_select_round_trips_bit_exact() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Task(e.to_string()))?;
+        let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
+        let store = MetricsStore::new(Arc::new(InMemory::new()), index, &StoreConfig::default());
+        let tenant = TenantId::new("t1").map_err(|e| StoreError::Task(e.to_string()))?;
+        let day = Day::of_ms(1_700_000_000_000);
+        let t0 = day.start_ms();
+        let values = [0.25, 1e300, f64::from_bits(STALE_NAN_BITS), -0.0, 0.1 + 0.2, 42.0, f64::INFINITY];
+        let samples: Vec<Sample> = values.iter().enumerate().map(|(i, v)| Sample { t: t0 + i as i64 * 15_000, v: *v }).collect();
+        let data = BlockData {
+            series: vec![
+                series("t1", &[("__name__", "a"), ("job", "x")], samples.clone()),
+                series("t1", &[("__name__", "b"), ("job", "y")], vec![Sample { t: t0, v: 7.0 }]),
+            ],
+            metadata: vec![],
+        };
+        let meta = store.write_block(&tenant, day, 0, data).await?.expect("written");
+        assert_eq!(meta.samples, 8);
+        let got = store.select(&tenant, &[Matcher::equal("__name__", "a")], t0, t0 + 1_000_000).await?;
+        assert_eq!(got.len(), 1);
+        let bits = |s: &[Sample]| s.iter().map(|x| (x.t, x.v.to_bits())).collect::<Vec<_>>();
+        assert_eq!(bits(&got[0].samples), bits(&samples));
+        // Time range is applied.
+        let part = store.select(&tenant, &[Matcher::equal("job", "x")], t0 + 15_000, t0 + 30_000).await?;
+        assert_eq!(part[0].samples.len(), 2);
+        // Another tenant sees nothing.
+        let other = TenantId::new("t2").map_err(|e| StoreError::Task(e.to_string()))?;
+        assert!(store.select(&other, &[Matcher::equal("job", "x")], 0, i64::MAX).await?.is_empty());
+        Ok(())
+    }
+}
