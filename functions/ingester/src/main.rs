@@ -10,11 +10,18 @@ fn main() -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ARCHITECT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt().with_env_filter(filter);
-    if json { logs.json().init() } else { logs.init() }
+    if json {
+        logs.json().init()
+    } else {
+        logs.init()
+    }
 
     let mut config = match std::env::var_os("ARCHITECT_CONFIG") {
         Some(path) => Config::from_file(&PathBuf::from(path))?,
-        None => Config { listen: "0.0.0.0:9009".into(), ..Config::default() },
+        None => Config {
+            listen: "0.0.0.0:9009".into(),
+            ..Config::default()
+        },
     };
     if let Ok(listen) = std::env::var("ARCHITECT_LISTEN") {
         config.listen = listen;
@@ -25,6 +32,9 @@ fn main() -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(architect_service::run(config, architect_service::shutdown_signal()))?;
+        .block_on(architect_service::run(
+            config,
+            architect_service::shutdown_signal(),
+        ))?;
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! `architect`: the all-in-one command. `architect serve` runs every role in one process on a
-//! local directory (embedded mode).
+//! local directory (embedded mode); `architect bench` measures it (and its peers).
+
+mod bench;
 
 use anyhow::Context;
 use architect_service::Config;
@@ -7,10 +9,20 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "architect", version, about = "Monitoring Architect: Prometheus-compatible metrics on object storage")]
+#[command(
+    name = "architect",
+    version,
+    about = "Monitoring Architect: Prometheus-compatible metrics on object storage"
+)]
 struct Cli {
     /// Log format.
-    #[arg(long, global = true, value_enum, default_value = "text", env = "ARCHITECT_LOG_FORMAT")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "ARCHITECT_LOG_FORMAT"
+    )]
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
@@ -36,13 +48,21 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Benchmarks against a running service or any remote_write receiver.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
 }
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ARCHITECT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -53,7 +73,11 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     match cli.command {
-        Command::Serve { listen, data_dir, config } => {
+        Command::Serve {
+            listen,
+            data_dir,
+            config,
+        } => {
             let mut cfg = match &config {
                 Some(path) => Config::from_file(path)?,
                 None => Config::default(),
@@ -64,9 +88,16 @@ fn main() -> anyhow::Result<()> {
             if let Some(d) = data_dir {
                 cfg.data_dir = d;
             }
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("tokio runtime")?;
-            runtime.block_on(architect_service::run(cfg, architect_service::shutdown_signal()))?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("tokio runtime")?;
+            runtime.block_on(architect_service::run(
+                cfg,
+                architect_service::shutdown_signal(),
+            ))?;
         }
+        Command::Bench { command } => bench::run(command)?,
     }
     Ok(())
 }

@@ -39,7 +39,9 @@ impl ErrorCode {
     /// Prometheus API `errorType`.
     pub fn prometheus_type(self) -> &'static str {
         match self {
-            ErrorCode::BadRequest | ErrorCode::PayloadTooLarge | ErrorCode::UnsupportedMediaType => "bad_data",
+            ErrorCode::BadRequest
+            | ErrorCode::PayloadTooLarge
+            | ErrorCode::UnsupportedMediaType => "bad_data",
             ErrorCode::NotFound => "not_found",
             ErrorCode::TooManyRequests | ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
@@ -70,12 +72,20 @@ pub struct ApiError {
 impl ApiError {
     /// A plain-text error.
     pub fn text(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), format: ErrorFormat::Text }
+        Self {
+            code,
+            message: message.into(),
+            format: ErrorFormat::Text,
+        }
     }
 
     /// A Prometheus JSON error.
     pub fn prometheus(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), format: ErrorFormat::PrometheusJson }
+        Self {
+            code,
+            message: message.into(),
+            format: ErrorFormat::PrometheusJson,
+        }
     }
 }
 
@@ -90,7 +100,10 @@ impl IntoResponse for ApiError {
         match self.format {
             ErrorFormat::Text => {
                 let mut r = (status, format!("{}\n", self.message)).into_response();
-                r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                );
                 r
             }
             ErrorFormat::PrometheusJson => {

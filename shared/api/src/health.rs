@@ -27,17 +27,32 @@ pub(crate) async fn metrics(State(state): State<Arc<ApiState>>) -> Result<Respon
     let mut body = String::new();
     prometheus_client::encoding::text::encode(&mut body, &state.registry)
         .map_err(|e| ApiError::text(ErrorCode::Internal, e.to_string()))?;
-    Ok(([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], body).into_response())
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response())
 }
 
 /// `POST /api/v1/admin/flush`: cuts the head now; returns when the blocks are committed.
 pub(crate) async fn flush(State(state): State<Arc<ApiState>>) -> Result<Response, ApiError> {
-    let stats = state.ingester.flush().await.map_err(|e| ApiError::text(ErrorCode::Unavailable, e.to_string()))?;
+    let stats = state
+        .ingester
+        .flush()
+        .await
+        .map_err(|e| ApiError::text(ErrorCode::Unavailable, e.to_string()))?;
     Ok(axum::Json(stats).into_response())
 }
 
 /// Counts requests by matched route and status code.
-pub(crate) async fn count_requests(State(state): State<Arc<ApiState>>, request: Request, next: Next) -> Response {
+pub(crate) async fn count_requests(
+    State(state): State<Arc<ApiState>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -45,7 +60,10 @@ pub(crate) async fn count_requests(State(state): State<Arc<ApiState>>, request: 
     let response = next.run(request).await;
     state
         .requests
-        .get_or_create(&vec![("route".into(), route), ("code".into(), response.status().as_u16().to_string())])
+        .get_or_create(&vec![
+            ("route".into(), route),
+            ("code".into(), response.status().as_u16().to_string()),
+        ])
         .inc();
     response
 }

@@ -24,8 +24,14 @@ use std::sync::Arc;
 /// Every route, at the root and (for the Prometheus API) under `/prometheus` as Mimir lays it out.
 pub fn router(state: Arc<ApiState>) -> Router {
     let prom = Router::new()
-        .route("/api/v1/series", get(prom_api::series).post(prom_api::series))
-        .route("/api/v1/labels", get(prom_api::labels).post(prom_api::labels))
+        .route(
+            "/api/v1/series",
+            get(prom_api::series).post(prom_api::series),
+        )
+        .route(
+            "/api/v1/labels",
+            get(prom_api::labels).post(prom_api::labels),
+        )
         .route("/api/v1/label/{name}/values", get(prom_api::label_values))
         .route("/api/v1/read", post(remote::read));
     Router::new()
@@ -37,7 +43,12 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/admin/flush", post(health::flush))
         .merge(prom.clone())
         .nest("/prometheus", prom)
-        .layer(axum::extract::DefaultBodyLimit::max(state.http.max_request_body_bytes))
-        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), health::count_requests))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.http.max_request_body_bytes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            health::count_requests,
+        ))
         .with_state(state)
 }

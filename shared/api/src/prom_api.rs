@@ -19,7 +19,12 @@ fn bad(message: impl Into<String>) -> ApiError {
 }
 
 /// Query string plus, for form POSTs, the body's parameters (repeated keys kept).
-fn params(method: &Method, query: Option<String>, headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+fn params(
+    method: &Method,
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Vec<(String, String)>, ApiError> {
     let mut out: Vec<(String, String)> = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
         .map_err(|e| bad(format!("invalid query string: {e}")))?;
     let is_form = headers
@@ -28,7 +33,8 @@ fn params(method: &Method, query: Option<String>, headers: &HeaderMap, body: &[u
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
     if method == Method::POST && is_form {
         let body = std::str::from_utf8(body).map_err(|_| bad("form body is not UTF-8"))?;
-        let form: Vec<(String, String)> = serde_urlencoded::from_str(body).map_err(|e| bad(format!("invalid form body: {e}")))?;
+        let form: Vec<(String, String)> =
+            serde_urlencoded::from_str(body).map_err(|e| bad(format!("invalid form body: {e}")))?;
         out.extend(form);
     }
     Ok(out)
@@ -42,12 +48,26 @@ struct Common {
 }
 
 fn common(params: &[(String, String)]) -> Result<Common, ApiError> {
-    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
-    let start = get("start").map(parse_time).transpose().map_err(|e| bad(format!("invalid parameter \"start\": {e}")))?;
-    let end = get("end").map(parse_time).transpose().map_err(|e| bad(format!("invalid parameter \"end\": {e}")))?;
+    let get = |k: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
+    let start = get("start")
+        .map(parse_time)
+        .transpose()
+        .map_err(|e| bad(format!("invalid parameter \"start\": {e}")))?;
+    let end = get("end")
+        .map(parse_time)
+        .transpose()
+        .map_err(|e| bad(format!("invalid parameter \"end\": {e}")))?;
     let (start, end) = (start.unwrap_or(MIN_TIME_MS), end.unwrap_or(MAX_TIME_MS));
     if end < start {
-        return Err(bad("invalid parameter \"end\": end timestamp must not be before start time"));
+        return Err(bad(
+            "invalid parameter \"end\": end timestamp must not be before start time",
+        ));
     }
     let limit = match get("limit") {
         None => None,
@@ -55,22 +75,34 @@ fn common(params: &[(String, String)]) -> Result<Common, ApiError> {
             Ok(n) if n < 0 => return Err(bad("limit must be non-negative")),
             Ok(0) => None,
             Ok(n) => Some(n as usize),
-            Err(_) => return Err(bad(format!("invalid parameter \"limit\": cannot parse {l:?} to a valid limit"))),
+            Err(_) => {
+                return Err(bad(format!(
+                    "invalid parameter \"limit\": cannot parse {l:?} to a valid limit"
+                )));
+            }
         },
     };
     let mut matcher_sets = Vec::new();
     for (_, selector) in params.iter().filter(|(n, _)| n == "match[]") {
         matcher_sets.extend(parse_selector(selector)?);
     }
-    Ok(Common { matcher_sets, start, end, limit })
+    Ok(Common {
+        matcher_sets,
+        start,
+        end,
+        limit,
+    })
 }
 
 /// Parses a series selector into one or more matcher sets (`or` inside braces gives several).
 pub(crate) fn parse_selector(s: &str) -> Result<Vec<Vec<Matcher>>, ApiError> {
     use promql_parser::label::MatchOp as P;
-    let expr = promql_parser::parser::parse(s).map_err(|e| bad(format!("invalid parameter \"match[]\": {e}")))?;
+    let expr = promql_parser::parser::parse(s)
+        .map_err(|e| bad(format!("invalid parameter \"match[]\": {e}")))?;
     let promql_parser::parser::Expr::VectorSelector(vs) = expr else {
-        return Err(bad(format!("invalid parameter \"match[]\": {s:?} is not a series selector")));
+        return Err(bad(format!(
+            "invalid parameter \"match[]\": {s:?} is not a series selector"
+        )));
     };
     let convert = |ms: &[promql_parser::label::Matcher]| -> Result<Vec<Matcher>, ApiError> {
         let mut out = Vec::with_capacity(ms.len() + 1);
@@ -81,13 +113,18 @@ pub(crate) fn parse_selector(s: &str) -> Result<Vec<Vec<Matcher>>, ApiError> {
                 P::Re(_) => MatchOp::RegexMatch,
                 P::NotRe(_) => MatchOp::RegexNoMatch,
             };
-            out.push(Matcher::new(op, m.name.clone(), m.value.clone()).map_err(|e| bad(e.to_string()))?);
+            out.push(
+                Matcher::new(op, m.name.clone(), m.value.clone())
+                    .map_err(|e| bad(e.to_string()))?,
+            );
         }
-        if let Some(name) = &vs.name {
-            if !out.iter().any(|m| m.name == architect_model::METRIC_NAME && m.op == MatchOp::Equal) {
+        if let Some(name) = &vs.name
+            && !out
+                .iter()
+                .any(|m| m.name == architect_model::METRIC_NAME && m.op == MatchOp::Equal)
+            {
                 out.push(Matcher::equal(architect_model::METRIC_NAME, name.clone()));
             }
-        }
         Ok(out)
     };
     let mut sets = vec![convert(&vs.matchers.matchers)?];
@@ -109,7 +146,13 @@ fn success(data: Value, warnings: Vec<String>) -> Response {
 }
 
 /// Series of the tenant matching any of the sets, from blocks and head.
-async fn matching_series(state: &ApiState, tenant: &TenantId, sets: &[Vec<Matcher>], start: i64, end: i64) -> Result<Vec<Labels>, ApiError> {
+async fn matching_series(
+    state: &ApiState,
+    tenant: &TenantId,
+    sets: &[Vec<Matcher>],
+    start: i64,
+    end: i64,
+) -> Result<Vec<Labels>, ApiError> {
     let mut all: HashMap<Labels, SeriesId> = HashMap::new();
     let everything = vec![Vec::new()];
     let sets = if sets.is_empty() { &everything } else { sets };
@@ -119,7 +162,10 @@ async fn matching_series(state: &ApiState, tenant: &TenantId, sets: &[Vec<Matche
             .series(tenant, set, start, end)
             .await
             .map_err(|e| ApiError::prometheus(ErrorCode::Unavailable, e.to_string()))?;
-        for (id, l) in stored.into_iter().chain(state.ingester.series(tenant, set, start, end)) {
+        for (id, l) in stored
+            .into_iter()
+            .chain(state.ingester.series(tenant, set, start, end))
+        {
             all.insert(l, id);
         }
     }
@@ -129,12 +175,13 @@ async fn matching_series(state: &ApiState, tenant: &TenantId, sets: &[Vec<Matche
 }
 
 fn truncate<T>(items: &mut Vec<T>, limit: Option<usize>, warnings: &mut Vec<String>, what: &str) {
-    if let Some(l) = limit {
-        if items.len() > l {
+    if let Some(l) = limit
+        && items.len() > l {
             items.truncate(l);
-            warnings.push(format!("results truncated due to limit: {what} exceeded {l}"));
+            warnings.push(format!(
+                "results truncated due to limit: {what} exceeded {l}"
+            ));
         }
-    }
 }
 
 /// `GET|POST /api/v1/series`.
@@ -155,7 +202,13 @@ pub(crate) async fn series(
     truncate(&mut series, c.limit, &mut warnings, "series");
     let data: Vec<Value> = series
         .iter()
-        .map(|l| Value::Object(l.iter().map(|x| (x.name.clone(), Value::String(x.value.clone()))).collect::<Map<_, _>>()))
+        .map(|l| {
+            Value::Object(
+                l.iter()
+                    .map(|x| (x.name.clone(), Value::String(x.value.clone())))
+                    .collect::<Map<_, _>>(),
+            )
+        })
         .collect();
     Ok(success(Value::Array(data), warnings))
 }
@@ -171,7 +224,10 @@ pub(crate) async fn labels(
     let tenant = tenant::resolve(&state, &headers, ErrorFormat::PrometheusJson)?;
     let c = common(&params(&method, query, &headers, &body)?)?;
     let series = matching_series(&state, &tenant, &c.matcher_sets, c.start, c.end).await?;
-    let names: BTreeSet<&str> = series.iter().flat_map(|l| l.iter().map(|x| x.name.as_str())).collect();
+    let names: BTreeSet<&str> = series
+        .iter()
+        .flat_map(|l| l.iter().map(|x| x.name.as_str()))
+        .collect();
     let mut names: Vec<&str> = names.into_iter().collect();
     let mut warnings = Vec::new();
     truncate(&mut names, c.limit, &mut warnings, "labels");
@@ -187,7 +243,8 @@ pub(crate) async fn label_values(
 ) -> Result<Response, ApiError> {
     let tenant = tenant::resolve(&state, &headers, ErrorFormat::PrometheusJson)?;
     // Prometheus 3 escapes UTF-8 names in the path as `U__` + underscore-escaped code points.
-    let name = unescape_label_name(&name).ok_or_else(|| bad(format!("invalid label name: {name:?}")))?;
+    let name =
+        unescape_label_name(&name).ok_or_else(|| bad(format!("invalid label name: {name:?}")))?;
     let c = common(&params(&Method::GET, query, &headers, &[])?)?;
     let series = matching_series(&state, &tenant, &c.matcher_sets, c.start, c.end).await?;
     let values: BTreeSet<&str> = series.iter().filter_map(|l| l.get(&name)).collect();
@@ -199,7 +256,9 @@ pub(crate) async fn label_values(
 
 /// Decodes Prometheus' `U__` value-encoding of label names (`U__a_2e_b` is `a.b`).
 fn unescape_label_name(s: &str) -> Option<String> {
-    let Some(rest) = s.strip_prefix("U__") else { return Some(s.to_string()) };
+    let Some(rest) = s.strip_prefix("U__") else {
+        return Some(s.to_string());
+    };
     let mut out = String::new();
     let mut chars = rest.chars();
     while let Some(c) = chars.next() {
@@ -225,7 +284,11 @@ mod tests {
     fn selectors_and_escapes() -> Result<(), ApiError> {
         let sets = parse_selector(r#"up{job=~"n.*"}"#)?;
         assert_eq!(sets.len(), 1);
-        assert!(sets[0].iter().any(|m| m.name == "__name__" && m.value == "up"));
+        assert!(
+            sets[0]
+                .iter()
+                .any(|m| m.name == "__name__" && m.value == "up")
+        );
         assert!(parse_selector("rate(up[5m])").is_err());
         assert_eq!(unescape_label_name("U__a_2e_b").as_deref(), Some("a.b"));
         assert_eq!(unescape_label_name("U__a__b").as_deref(), Some("a_b"));

@@ -23,13 +23,18 @@ const EXEMPLARS_WRITTEN: &str = "X-Prometheus-Remote-Write-Exemplars-Written";
 
 fn protocol_error(e: ProtocolError) -> ApiError {
     match e {
-        ProtocolError::DecompressedTooLarge { .. } => ApiError::text(ErrorCode::PayloadTooLarge, e.to_string()),
+        ProtocolError::DecompressedTooLarge { .. } => {
+            ApiError::text(ErrorCode::PayloadTooLarge, e.to_string())
+        }
         _ => ApiError::text(ErrorCode::BadRequest, e.to_string()),
     }
 }
 
 fn check_encoding(headers: &HeaderMap) -> Result<(), ApiError> {
-    match headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap_or("?")) {
+    match headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?"))
+    {
         None => Ok(()),
         Some(e) if e.eq_ignore_ascii_case("snappy") => Ok(()),
         Some(other) => Err(ApiError::text(
@@ -40,13 +45,20 @@ fn check_encoding(headers: &HeaderMap) -> Result<(), ApiError> {
 }
 
 /// `POST /api/v1/push` (and `/api/v1/write`): remote_write 1.0 or 2.0 by `Content-Type`.
-pub(crate) async fn write(State(state): State<Arc<ApiState>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub(crate) async fn write(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let tenant = tenant::resolve(&state, &headers, ErrorFormat::Text)?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let version =
-        remote_write::negotiate(content_type).map_err(|m| ApiError::text(ErrorCode::UnsupportedMediaType, m))?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let version = remote_write::negotiate(content_type)
+        .map_err(|m| ApiError::text(ErrorCode::UnsupportedMediaType, m))?;
     check_encoding(&headers)?;
-    let raw = snappy::decompress(&body, state.http.max_decompressed_bytes).map_err(protocol_error)?;
+    let raw =
+        snappy::decompress(&body, state.http.max_decompressed_bytes).map_err(protocol_error)?;
     let decoded = match version {
         WriteVersion::V1 => remote_write::decode_v1(&raw),
         WriteVersion::V2 => remote_write::decode_v2(&raw),
@@ -54,11 +66,20 @@ pub(crate) async fn write(State(state): State<Arc<ApiState>>, headers: HeaderMap
     .map_err(protocol_error)?;
     let mut request = decoded.request;
     let validation_error = validate_request(&mut request, state.clock.now_ms(), &state.limits);
-    let outcome = state.ingester.write(&tenant, request).await.map_err(|e| match e {
-        IngestError::Overloaded { .. } => ApiError::text(ErrorCode::TooManyRequests, e.to_string()),
-        other => ApiError::text(ErrorCode::Unavailable, other.to_string()),
-    })?;
-    let first_error = decoded.first_error.or(validation_error).or(outcome.first_error.clone());
+    let outcome = state
+        .ingester
+        .write(&tenant, request)
+        .await
+        .map_err(|e| match e {
+            IngestError::Overloaded { .. } => {
+                ApiError::text(ErrorCode::TooManyRequests, e.to_string())
+            }
+            other => ApiError::text(ErrorCode::Unavailable, other.to_string()),
+        })?;
+    let first_error = decoded
+        .first_error
+        .or(validation_error)
+        .or(outcome.first_error.clone());
     let mut response = match first_error {
         None => StatusCode::NO_CONTENT.into_response(),
         Some(e) => {
@@ -68,7 +89,10 @@ pub(crate) async fn write(State(state): State<Arc<ApiState>>, headers: HeaderMap
     };
     if version == WriteVersion::V2 {
         let h = response.headers_mut();
-        h.insert(SAMPLES_WRITTEN, HeaderValue::from(outcome.samples + outcome.duplicates));
+        h.insert(
+            SAMPLES_WRITTEN,
+            HeaderValue::from(outcome.samples + outcome.duplicates),
+        );
         h.insert(HISTOGRAMS_WRITTEN, HeaderValue::from(outcome.histograms));
         h.insert(EXEMPLARS_WRITTEN, HeaderValue::from(outcome.exemplars));
     }
@@ -101,11 +125,17 @@ pub(crate) async fn select(
 }
 
 /// `POST /api/v1/read`: remote read with the samples response.
-pub(crate) async fn read(State(state): State<Arc<ApiState>>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub(crate) async fn read(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let tenant = tenant::resolve(&state, &headers, ErrorFormat::Text)?;
-    let raw = snappy::decompress(&body, state.http.max_decompressed_bytes).map_err(protocol_error)?;
-    let req = prompb::ReadRequest::decode(raw.as_slice())
-        .map_err(|e| ApiError::text(ErrorCode::BadRequest, format!("protobuf decode error: {e}")))?;
+    let raw =
+        snappy::decompress(&body, state.http.max_decompressed_bytes).map_err(protocol_error)?;
+    let req = prompb::ReadRequest::decode(raw.as_slice()).map_err(|e| {
+        ApiError::text(ErrorCode::BadRequest, format!("protobuf decode error: {e}"))
+    })?;
     if !remote_read::accepts_samples(&req) {
         return Err(ApiError::text(
             ErrorCode::BadRequest,
@@ -114,17 +144,30 @@ pub(crate) async fn read(State(state): State<Arc<ApiState>>, headers: HeaderMap,
     }
     let mut results = Vec::with_capacity(req.queries.len());
     for q in &req.queries {
-        let matchers = remote_read::matchers(&q.matchers).map_err(|e| ApiError::text(ErrorCode::BadRequest, e.to_string()))?;
-        let series = select(&state, &tenant, &matchers, q.start_timestamp_ms, q.end_timestamp_ms)
-            .await
-            .map_err(|e| ApiError::text(ErrorCode::Unavailable, e.to_string()))?;
+        let matchers = remote_read::matchers(&q.matchers)
+            .map_err(|e| ApiError::text(ErrorCode::BadRequest, e.to_string()))?;
+        let series = select(
+            &state,
+            &tenant,
+            &matchers,
+            q.start_timestamp_ms,
+            q.end_timestamp_ms,
+        )
+        .await
+        .map_err(|e| ApiError::text(ErrorCode::Unavailable, e.to_string()))?;
         results.push(prompb::QueryResult {
-            timeseries: series.iter().map(|s| remote_read::time_series(&s.labels, &s.samples)).collect(),
+            timeseries: series
+                .iter()
+                .map(|s| remote_read::time_series(&s.labels, &s.samples))
+                .collect(),
         });
     }
     let encoded = snappy::compress(&prompb::ReadResponse { results }.encode_to_vec());
     Ok((
-        [(header::CONTENT_TYPE, "application/x-protobuf"), (header::CONTENT_ENCODING, "snappy")],
+        [
+            (header::CONTENT_TYPE, "application/x-protobuf"),
+            (header::CONTENT_ENCODING, "snappy"),
+        ],
         encoded,
     )
         .into_response())

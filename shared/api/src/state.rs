@@ -22,7 +22,10 @@ pub struct HttpLimits {
 
 impl Default for HttpLimits {
     fn default() -> Self {
-        Self { max_request_body_bytes: 16 * 1024 * 1024, max_decompressed_bytes: 64 * 1024 * 1024 }
+        Self {
+            max_request_body_bytes: 16 * 1024 * 1024,
+            max_decompressed_bytes: 64 * 1024 * 1024,
+        }
     }
 }
 
@@ -60,7 +63,20 @@ impl ApiState {
         let mut registry = Registry::default();
         ingester.metrics().register(&mut registry);
         let requests = Family::<Vec<(String, String)>, Counter>::default();
-        registry.register("architect_http_requests", "HTTP requests by route and status code", requests.clone());
-        Self { ingester, store, limits, http, default_tenant, clock, registry, requests }
+        registry.register(
+            "architect_http_requests",
+            "HTTP requests by route and status code",
+            requests.clone(),
+        );
+        Self {
+            ingester,
+            store,
+            limits,
+            http,
+            default_tenant,
+            clock,
+            registry,
+            requests,
+        }
     }
 }

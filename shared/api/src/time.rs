@@ -7,11 +7,10 @@ pub(crate) const MAX_TIME_MS: i64 = 253_402_300_799_000;
 
 /// Parses a time parameter into milliseconds.
 pub(crate) fn parse_time(s: &str) -> Result<i64, String> {
-    if let Ok(secs) = s.parse::<f64>() {
-        if secs.is_finite() {
+    if let Ok(secs) = s.parse::<f64>()
+        && secs.is_finite() {
             return Ok((secs * 1000.0).round() as i64);
         }
-    }
     chrono::DateTime::parse_from_rfc3339(s)
         .map(|t| t.timestamp_millis())
         .map_err(|_| format!("cannot parse {s:?} to a valid timestamp"))
@@ -24,7 +23,10 @@ mod tests {
     #[test]
     fn parses_both_forms() {
         assert_eq!(parse_time("1.5"), Ok(1500));
-        assert_eq!(parse_time("2015-07-01T20:10:51.781Z"), Ok(1_435_781_451_781));
+        assert_eq!(
+            parse_time("2015-07-01T20:10:51.781Z"),
+            Ok(1_435_781_451_781)
+        );
         assert!(parse_time("yesterday").is_err());
     }
 }

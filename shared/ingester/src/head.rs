@@ -3,15 +3,18 @@
 //! no-op (retries are idempotent), a different value at a held timestamp is refused.
 
 use architect_model::matcher::matches_all;
+use architect_model::time::Day;
 use architect_model::validate::ValidationError;
-use architect_model::{Exemplar, Histogram, Labels, Matcher, MetricMetadata, Sample, SeriesId, SeriesWrite, WriteRequest};
+use architect_model::{
+    Exemplar, Histogram, Labels, Matcher, MetricMetadata, Sample, SeriesId, SeriesWrite,
+    WriteRequest,
+};
 use architect_store::{BlockData, SeriesData, SeriesSamples};
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
-use architect_model::time::Day;
 
 const SHARDS: usize = 16;
 
@@ -26,7 +29,12 @@ struct MemSeries {
 
 /// Inserts `x` keeping `v` sorted by key; `Ok(true)` if inserted, `Ok(false)` if an identical
 /// item was there, `Err(())` if a different item holds the key.
-fn insert_sorted<T>(v: &mut Vec<T>, x: T, key: impl Fn(&T) -> i64, same: impl Fn(&T, &T) -> bool) -> Result<bool, ()> {
+fn insert_sorted<T>(
+    v: &mut Vec<T>,
+    x: T,
+    key: impl Fn(&T) -> i64,
+    same: impl Fn(&T, &T) -> bool,
+) -> Result<bool, ()> {
     let k = key(&x);
     if v.last().is_none_or(|last| key(last) < k) {
         v.push(x);
@@ -66,7 +74,11 @@ pub(crate) struct Head {
 
 impl Default for Head {
     fn default() -> Self {
-        Self { tenants: RwLock::default(), samples: AtomicUsize::new(0), created: Instant::now() }
+        Self {
+            tenants: RwLock::default(),
+            samples: AtomicUsize::new(0),
+            created: Instant::now(),
+        }
     }
 }
 
@@ -96,16 +108,24 @@ impl Head {
         for s in req.series {
             let id = SeriesId::of(tenant, &s.labels);
             let mut shard = th.shards[(id.0 as usize) % SHARDS].lock();
-            let mem = shard.entry(id).or_insert_with(|| MemSeries { labels: s.labels.clone(), ..Default::default() });
-            let mut kept = SeriesWrite { labels: s.labels, ..Default::default() };
+            let mem = shard.entry(id).or_insert_with(|| MemSeries {
+                labels: s.labels.clone(),
+                ..Default::default()
+            });
+            let mut kept = SeriesWrite {
+                labels: s.labels,
+                ..Default::default()
+            };
             for x in s.samples {
                 match insert_sorted(&mut mem.samples, x, |s| s.t, Sample::same_as) {
                     Ok(true) => kept.samples.push(x),
                     Ok(false) => out.duplicates += 1,
                     Err(()) => {
-                        out.first_error.get_or_insert_with(|| ValidationError::DuplicateTimestamp {
-                            timestamp: x.t,
-                            series: kept.labels.to_string(),
+                        out.first_error.get_or_insert_with(|| {
+                            ValidationError::DuplicateTimestamp {
+                                timestamp: x.t,
+                                series: kept.labels.to_string(),
+                            }
                         });
                     }
                 }
@@ -116,22 +136,29 @@ impl Head {
                     Ok(true) => kept.histograms.push(h),
                     Ok(false) => out.duplicates += 1,
                     Err(()) => {
-                        out.first_error.get_or_insert_with(|| ValidationError::DuplicateTimestamp {
-                            timestamp: t,
-                            series: kept.labels.to_string(),
+                        out.first_error.get_or_insert_with(|| {
+                            ValidationError::DuplicateTimestamp {
+                                timestamp: t,
+                                series: kept.labels.to_string(),
+                            }
                         });
                     }
                 }
             }
             for e in s.exemplars {
                 // Exemplars are kept once per (timestamp, value, labels); no conflict error.
-                if !mem.exemplars.iter().any(|x| x.t == e.t && x.v.to_bits() == e.v.to_bits() && x.labels == e.labels) {
+                if !mem
+                    .exemplars
+                    .iter()
+                    .any(|x| x.t == e.t && x.v.to_bits() == e.v.to_bits() && x.labels == e.labels)
+                {
                     mem.exemplars.push(e.clone());
                     kept.exemplars.push(e);
                 }
             }
             added += kept.samples.len() + kept.histograms.len() + kept.exemplars.len();
-            if !(kept.samples.is_empty() && kept.histograms.is_empty() && kept.exemplars.is_empty()) {
+            if !(kept.samples.is_empty() && kept.histograms.is_empty() && kept.exemplars.is_empty())
+            {
                 out.accepted.series.push(kept);
             }
         }
@@ -149,8 +176,16 @@ impl Head {
     }
 
     /// Float samples of matching series in `[start, end]`.
-    pub(crate) fn select(&self, tenant: &str, matchers: &[Matcher], start: i64, end: i64) -> Vec<SeriesSamples> {
-        let Some(th) = self.tenants.read().get(tenant).cloned() else { return Vec::new() };
+    pub(crate) fn select(
+        &self,
+        tenant: &str,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Vec<SeriesSamples> {
+        let Some(th) = self.tenants.read().get(tenant).cloned() else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for shard in &th.shards {
             for (id, s) in shard.lock().iter() {
@@ -160,7 +195,11 @@ impl Head {
                 let lo = s.samples.partition_point(|x| x.t < start);
                 let hi = s.samples.partition_point(|x| x.t <= end);
                 if lo < hi {
-                    out.push(SeriesSamples { id: *id, labels: s.labels.clone(), samples: s.samples[lo..hi].to_vec() });
+                    out.push(SeriesSamples {
+                        id: *id,
+                        labels: s.labels.clone(),
+                        samples: s.samples[lo..hi].to_vec(),
+                    });
                 }
             }
         }
@@ -168,12 +207,25 @@ impl Head {
     }
 
     /// Matching series with any data in `[start, end]`.
-    pub(crate) fn series(&self, tenant: &str, matchers: &[Matcher], start: i64, end: i64) -> Vec<(SeriesId, Labels)> {
-        let Some(th) = self.tenants.read().get(tenant).cloned() else { return Vec::new() };
+    pub(crate) fn series(
+        &self,
+        tenant: &str,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Vec<(SeriesId, Labels)> {
+        let Some(th) = self.tenants.read().get(tenant).cloned() else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for shard in &th.shards {
             for (id, s) in shard.lock().iter() {
-                let in_range = s.samples.iter().map(|x| x.t).chain(s.histograms.iter().map(|h| h.t)).any(|t| t >= start && t <= end);
+                let in_range = s
+                    .samples
+                    .iter()
+                    .map(|x| x.t)
+                    .chain(s.histograms.iter().map(|h| h.t))
+                    .any(|t| t >= start && t <= end);
                 if in_range && matches_all(matchers, &s.labels) {
                     out.push((*id, s.labels.clone()));
                 }
@@ -190,19 +242,37 @@ impl Head {
     /// The head's data of one tenant, split by UTC day, ready to become blocks.
     pub(crate) fn blocks_of(&self, tenant: &str) -> BTreeMap<Day, BlockData> {
         let mut out: BTreeMap<Day, BlockData> = BTreeMap::new();
-        let Some(th) = self.tenants.read().get(tenant).cloned() else { return out };
+        let Some(th) = self.tenants.read().get(tenant).cloned() else {
+            return out;
+        };
         for shard in &th.shards {
             for (id, s) in shard.lock().iter() {
                 let mut per_day: BTreeMap<Day, SeriesData> = BTreeMap::new();
-                let new_series = || SeriesData { id: *id, labels: s.labels.clone(), ..Default::default() };
+                let new_series = || SeriesData {
+                    id: *id,
+                    labels: s.labels.clone(),
+                    ..Default::default()
+                };
                 for x in &s.samples {
-                    per_day.entry(Day::of_ms(x.t)).or_insert_with(new_series).samples.push(*x);
+                    per_day
+                        .entry(Day::of_ms(x.t))
+                        .or_insert_with(new_series)
+                        .samples
+                        .push(*x);
                 }
                 for h in &s.histograms {
-                    per_day.entry(Day::of_ms(h.t)).or_insert_with(new_series).histograms.push(h.clone());
+                    per_day
+                        .entry(Day::of_ms(h.t))
+                        .or_insert_with(new_series)
+                        .histograms
+                        .push(h.clone());
                 }
                 for e in &s.exemplars {
-                    per_day.entry(Day::of_ms(e.t)).or_insert_with(new_series).exemplars.push(e.clone());
+                    per_day
+                        .entry(Day::of_ms(e.t))
+                        .or_insert_with(new_series)
+                        .exemplars
+                        .push(e.clone());
                 }
                 for (day, data) in per_day {
                     out.entry(day).or_default().series.push(data);
@@ -243,9 +313,15 @@ mod tests {
         assert_eq!(again.accepted.sample_count(), 1, "only t=40 is new");
         assert_eq!(again.duplicates, 3);
         let conflict = h.append("t", req(2.0, &[20]));
-        assert!(matches!(conflict.first_error, Some(ValidationError::DuplicateTimestamp { timestamp: 20, .. })));
+        assert!(matches!(
+            conflict.first_error,
+            Some(ValidationError::DuplicateTimestamp { timestamp: 20, .. })
+        ));
         let got = h.select("t", &[], 0, 100);
-        assert_eq!(got[0].samples.iter().map(|s| s.t).collect::<Vec<_>>(), vec![10, 20, 30, 40]);
+        assert_eq!(
+            got[0].samples.iter().map(|s| s.t).collect::<Vec<_>>(),
+            vec![10, 20, 30, 40]
+        );
         assert!(h.select("other", &[], 0, 100).is_empty());
     }
 }

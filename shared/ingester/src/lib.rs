@@ -142,13 +142,18 @@ pub struct Ingester {
 
 impl std::fmt::Debug for Ingester {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ingester").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Ingester")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
 impl Ingester {
     /// Opens the ingester: replays the WAL into the head, then starts taking writes.
-    pub async fn open(config: IngesterConfig, store: Arc<MetricsStore>) -> Result<Arc<Self>, IngestError> {
+    pub async fn open(
+        config: IngesterConfig,
+        store: Arc<MetricsStore>,
+    ) -> Result<Arc<Self>, IngestError> {
         let head = Arc::new(Head::default());
         let dir = config.wal_dir.clone();
         let replay_head = Arc::clone(&head);
@@ -206,28 +211,42 @@ impl Ingester {
     }
 
     fn held(&self) -> usize {
-        self.head.read().len() + self.frozen.lock().iter().map(|f| f.head.len()).sum::<usize>()
+        self.head.read().len()
+            + self
+                .frozen
+                .lock()
+                .iter()
+                .map(|f| f.head.len())
+                .sum::<usize>()
     }
 
     /// Stores a validated request durably. Returns once the new data is fsynced in the WAL.
-    pub async fn write(&self, tenant: &TenantId, req: WriteRequest) -> Result<WriteOutcome, IngestError> {
+    pub async fn write(
+        &self,
+        tenant: &TenantId,
+        req: WriteRequest,
+    ) -> Result<WriteOutcome, IngestError> {
         let held = self.held();
         if held > self.config.max_head_samples_hard {
-            return Err(IngestError::Overloaded { held, limit: self.config.max_head_samples_hard });
+            return Err(IngestError::Overloaded {
+                held,
+                limit: self.config.max_head_samples_hard,
+            });
         }
         let (appended, done) = {
             let _cut = self.cut_lock.read();
             let head = Arc::clone(&self.head.read());
             let appended = head.append(tenant.as_str(), req);
-            let done = if appended.accepted.series.is_empty() && appended.accepted.metadata.is_empty() {
-                None
-            } else {
-                let record = WalWrite {
-                    tenant: tenant.as_str().to_string(),
-                    write: Some(architect_protocols::remote_write::to_v1(&appended.accepted)),
+            let done =
+                if appended.accepted.series.is_empty() && appended.accepted.metadata.is_empty() {
+                    None
+                } else {
+                    let record = WalWrite {
+                        tenant: tenant.as_str().to_string(),
+                        write: Some(architect_protocols::remote_write::to_v1(&appended.accepted)),
+                    };
+                    Some(self.wal.append(wal::KIND_WRITE, &record.encode_to_vec()))
                 };
-                Some(self.wal.append(wal::KIND_WRITE, &record.encode_to_vec()))
-            };
             (appended, done)
         };
         if let Some(done) = done {
@@ -252,7 +271,8 @@ impl Ingester {
     pub fn flush_due(&self) -> bool {
         let head = self.head.read();
         let n = head.len();
-        n >= self.config.max_head_samples || (n > 0 && head.age() >= Duration::from_secs(self.config.flush_interval_secs))
+        n >= self.config.max_head_samples
+            || (n > 0 && head.age() >= Duration::from_secs(self.config.flush_interval_secs))
     }
 
     /// Cuts the head and writes it (and any earlier frozen head whose flush failed) into blocks.
@@ -269,13 +289,19 @@ impl Ingester {
                 .await
                 .map_err(|_| IngestError::Wal("writer stopped".into()))?
                 .map_err(IngestError::Wal)?;
-            self.frozen.lock().push(Arc::new(Frozen { head: old, wal_boundary }));
+            self.frozen.lock().push(Arc::new(Frozen {
+                head: old,
+                wal_boundary,
+            }));
         }
         let mut stats = FlushStats::default();
         loop {
-            let Some(frozen) = self.frozen.lock().first().cloned() else { break };
+            let Some(frozen) = self.frozen.lock().first().cloned() else {
+                break;
+            };
             for tenant in frozen.head.tenants() {
-                let tenant_id = TenantId::new(&tenant).map_err(|e| IngestError::Wal(e.to_string()))?;
+                let tenant_id =
+                    TenantId::new(&tenant).map_err(|e| IngestError::Wal(e.to_string()))?;
                 for (day, data) in frozen.head.blocks_of(&tenant) {
                     if let Some(meta) = self.store.write_block(&tenant_id, day, 0, data).await? {
                         stats.blocks += 1;
@@ -292,7 +318,12 @@ impl Ingester {
         self.metrics.record_flush(&stats);
         self.metrics.head_samples.set(self.head.read().len() as i64);
         if stats.blocks > 0 {
-            tracing::info!(blocks = stats.blocks, samples = stats.samples, bytes = stats.bytes, "head flushed");
+            tracing::info!(
+                blocks = stats.blocks,
+                samples = stats.samples,
+                bytes = stats.bytes,
+                "head flushed"
+            );
         }
         Ok(stats)
     }
@@ -305,10 +336,9 @@ impl Ingester {
             tokio::select! {
                 _ = &mut shutdown => break,
                 _ = tick.tick() => {
-                    if self.flush_due() || !self.frozen.lock().is_empty() {
-                        if let Err(e) = self.flush().await {
-                            tracing::error!(error = %e, "flush failed; will retry");
-                        }
+                    let due = self.flush_due() || !self.frozen.lock().is_empty();
+                    if due && let Err(e) = self.flush().await {
+                        tracing::error!(error = %e, "flush failed; will retry");
                     }
                 }
             }
@@ -316,13 +346,24 @@ impl Ingester {
     }
 
     fn heads(&self) -> Vec<Arc<Head>> {
-        let mut heads: Vec<Arc<Head>> = self.frozen.lock().iter().map(|f| Arc::clone(&f.head)).collect();
+        let mut heads: Vec<Arc<Head>> = self
+            .frozen
+            .lock()
+            .iter()
+            .map(|f| Arc::clone(&f.head))
+            .collect();
         heads.push(Arc::clone(&self.head.read()));
         heads
     }
 
     /// Float samples of matching series in `[start, end]` held in memory (not yet in blocks).
-    pub fn select(&self, tenant: &TenantId, matchers: &[Matcher], start: i64, end: i64) -> Vec<SeriesSamples> {
+    pub fn select(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Vec<SeriesSamples> {
         let mut out: HashMap<Labels, SeriesSamples> = HashMap::new();
         for head in self.heads() {
             for s in head.select(tenant.as_str(), matchers, start, end) {
@@ -338,7 +379,13 @@ impl Ingester {
     }
 
     /// Matching series with data in `[start, end]` held in memory.
-    pub fn series(&self, tenant: &TenantId, matchers: &[Matcher], start: i64, end: i64) -> Vec<(SeriesId, Labels)> {
+    pub fn series(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Vec<(SeriesId, Labels)> {
         let mut out = HashMap::new();
         for head in self.heads() {
             for (id, l) in head.series(tenant.as_str(), matchers, start, end) {

@@ -40,12 +40,40 @@ impl IngesterMetrics {
     /// Registers clones of the metrics (they share their values) under `architect_ingester_`.
     pub fn register(&self, registry: &mut Registry) {
         let r = registry.sub_registry_with_prefix("architect_ingester");
-        r.register("samples_ingested", "Float samples stored", self.samples_ingested.clone());
-        r.register("histograms_ingested", "Native histogram samples stored", self.histograms_ingested.clone());
-        r.register("exemplars_ingested", "Exemplars stored", self.exemplars_ingested.clone());
-        r.register("duplicate_samples", "Identical samples dropped as retries", self.duplicate_samples.clone());
-        r.register("blocks_flushed", "Blocks written by head flushes", self.blocks_flushed.clone());
-        r.register("bytes_flushed", "Bytes written by head flushes", self.bytes_flushed.clone());
-        r.register("head_samples", "Samples held in the in-memory head", self.head_samples.clone());
+        r.register(
+            "samples_ingested",
+            "Float samples stored",
+            self.samples_ingested.clone(),
+        );
+        r.register(
+            "histograms_ingested",
+            "Native histogram samples stored",
+            self.histograms_ingested.clone(),
+        );
+        r.register(
+            "exemplars_ingested",
+            "Exemplars stored",
+            self.exemplars_ingested.clone(),
+        );
+        r.register(
+            "duplicate_samples",
+            "Identical samples dropped as retries",
+            self.duplicate_samples.clone(),
+        );
+        r.register(
+            "blocks_flushed",
+            "Blocks written by head flushes",
+            self.blocks_flushed.clone(),
+        );
+        r.register(
+            "bytes_flushed",
+            "Bytes written by head flushes",
+            self.bytes_flushed.clone(),
+        );
+        r.register(
+            "head_samples",
+            "Samples held in the in-memory head",
+            self.head_samples.clone(),
+        );
     }
 }

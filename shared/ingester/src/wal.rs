@@ -44,7 +44,11 @@ pub(crate) fn segments(dir: &Path) -> Result<Vec<u64>, WalError> {
     let mut out = Vec::new();
     for entry in fs::read_dir(dir)? {
         let name = entry?.file_name();
-        if let Some(seq) = name.to_str().and_then(|n| n.strip_suffix(".wal")).and_then(|n| n.parse().ok()) {
+        if let Some(seq) = name
+            .to_str()
+            .and_then(|n| n.strip_suffix(".wal"))
+            .and_then(|n| n.parse().ok())
+        {
             out.push(seq);
         }
     }
@@ -86,7 +90,13 @@ fn parse(data: &[u8], pos: usize) -> Option<(Record, usize)> {
     if crc32fast::hash(body) != crc {
         return None;
     }
-    Some((Record { kind: body[0], payload: body[1..].to_vec() }, pos + 8 + len))
+    Some((
+        Record {
+            kind: body[0],
+            payload: body[1..].to_vec(),
+        },
+        pos + 8 + len,
+    ))
 }
 
 fn frame(kind: u8, payload: &[u8]) -> Vec<u8> {
@@ -101,11 +111,19 @@ fn frame(kind: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 enum Command {
-    Append { frame: Vec<u8>, done: oneshot::Sender<Result<(), String>> },
+    Append {
+        frame: Vec<u8>,
+        done: oneshot::Sender<Result<(), String>>,
+    },
     /// Starts a new segment; answers with its number (every earlier record is in a lower one).
-    Rotate { done: oneshot::Sender<Result<u64, String>> },
+    Rotate {
+        done: oneshot::Sender<Result<u64, String>>,
+    },
     /// Deletes segments numbered below `below`.
-    Remove { below: u64, done: oneshot::Sender<Result<(), String>> },
+    Remove {
+        below: u64,
+        done: oneshot::Sender<Result<(), String>>,
+    },
 }
 
 /// Handle to the WAL writer thread.
@@ -126,7 +144,11 @@ impl std::fmt::Debug for Command {
 
 impl Wal {
     /// Starts the writer on a new segment `first_seq` in `dir`.
-    pub(crate) fn start(dir: PathBuf, first_seq: u64, segment_bytes: u64) -> Result<Self, WalError> {
+    pub(crate) fn start(
+        dir: PathBuf,
+        first_seq: u64,
+        segment_bytes: u64,
+    ) -> Result<Self, WalError> {
         let writer = SegmentWriter::create(&dir, first_seq)?;
         let (tx, rx) = mpsc::unbounded_channel();
         std::thread::Builder::new()
@@ -140,7 +162,10 @@ impl Wal {
     pub(crate) fn append(&self, kind: u8, payload: &[u8]) -> oneshot::Receiver<Result<(), String>> {
         let (done, rx) = oneshot::channel();
         // If the thread is gone the receiver reports it (the sender is dropped).
-        let _ = self.tx.send(Command::Append { frame: frame(kind, payload), done });
+        let _ = self.tx.send(Command::Append {
+            frame: frame(kind, payload),
+            done,
+        });
         rx
     }
 
@@ -154,8 +179,12 @@ impl Wal {
     /// Deletes segments below `below` once their data is durable elsewhere.
     pub(crate) async fn remove_below(&self, below: u64) -> Result<(), WalError> {
         let (done, rx) = oneshot::channel();
-        self.tx.send(Command::Remove { below, done }).map_err(|_| WalError::Stopped)?;
-        rx.await.map_err(|_| WalError::Stopped)?.map_err(|e| WalError::Io(std::io::Error::other(e)))
+        self.tx
+            .send(Command::Remove { below, done })
+            .map_err(|_| WalError::Stopped)?;
+        rx.await
+            .map_err(|_| WalError::Stopped)?
+            .map_err(|e| WalError::Io(std::io::Error::other(e)))
     }
 }
 
@@ -168,11 +197,18 @@ struct SegmentWriter {
 impl SegmentWriter {
     fn create(dir: &Path, seq: u64) -> Result<Self, WalError> {
         fs::create_dir_all(dir)?;
-        let mut file = OpenOptions::new().create(true).append(true).open(segment_path(dir, seq))?;
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(segment_path(dir, seq))?;
         let bytes = file.seek(SeekFrom::End(0))?;
         // Make the new file's directory entry durable too.
         File::open(dir)?.sync_all()?;
-        Ok(Self { seq, file: BufWriter::with_capacity(1 << 20, file), bytes })
+        Ok(Self {
+            seq,
+            file: BufWriter::with_capacity(1 << 20, file),
+            bytes,
+        })
     }
 
     fn sync(&mut self) -> std::io::Result<()> {
@@ -181,7 +217,12 @@ impl SegmentWriter {
     }
 }
 
-fn run(dir: PathBuf, mut writer: SegmentWriter, mut rx: mpsc::UnboundedReceiver<Command>, segment_bytes: u64) {
+fn run(
+    dir: PathBuf,
+    mut writer: SegmentWriter,
+    mut rx: mpsc::UnboundedReceiver<Command>,
+    segment_bytes: u64,
+) {
     let mut waiting: Vec<oneshot::Sender<Result<(), String>>> = Vec::new();
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
@@ -204,15 +245,16 @@ fn run(dir: PathBuf, mut writer: SegmentWriter, mut rx: mpsc::UnboundedReceiver<
                     let _ = done.send(rotate(&dir, &mut writer).map_err(|e| e.to_string()));
                 }
                 Command::Remove { below, done } => {
-                    let _ = done.send(remove_below(&dir, below, writer.seq).map_err(|e| e.to_string()));
+                    let _ =
+                        done.send(remove_below(&dir, below, writer.seq).map_err(|e| e.to_string()));
                 }
             }
         }
         commit(&mut writer, &mut waiting);
-        if writer.bytes >= segment_bytes {
-            if let Err(e) = rotate(&dir, &mut writer) {
-                tracing::error!(error = %e, "wal: segment rotation failed");
-            }
+        if writer.bytes >= segment_bytes
+            && let Err(e) = rotate(&dir, &mut writer)
+        {
+            tracing::error!(error = %e, "wal: segment rotation failed");
         }
     }
 }
@@ -254,11 +296,15 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let wal = Wal::start(dir.path().to_path_buf(), 1, 1 << 30)?;
         for i in 0..10u8 {
-            wal.append(KIND_WRITE, &[i; 100]).await?.map_err(std::io::Error::other)?;
+            wal.append(KIND_WRITE, &[i; 100])
+                .await?
+                .map_err(std::io::Error::other)?;
         }
         let next = wal.rotate().await?.map_err(std::io::Error::other)?;
         assert_eq!(next, 2);
-        wal.append(KIND_WRITE, b"second").await?.map_err(std::io::Error::other)?;
+        wal.append(KIND_WRITE, b"second")
+            .await?
+            .map_err(std::io::Error::other)?;
         drop(wal);
         // Tear the last record of segment 2.
         let p = segment_path(dir.path(), 2);

@@ -17,7 +17,10 @@ pub struct Label {
 impl Label {
     /// A label from a name and a value.
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Self { name: name.into(), value: value.into() }
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
     }
 }
 
@@ -39,13 +42,18 @@ impl Labels {
     }
 
     /// Builds labels from `(name, value)` pairs, sorting them.
-    pub fn from_pairs<N: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (N, V)>) -> Self {
+    pub fn from_pairs<N: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (N, V)>,
+    ) -> Self {
         Self::new(pairs.into_iter().map(|(n, v)| Label::new(n, v)).collect())
     }
 
     /// The value of label `name`, if present.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|l| l.name == name).map(|l| l.value.as_str())
+        self.0
+            .iter()
+            .find(|l| l.name == name)
+            .map(|l| l.value.as_str())
     }
 
     /// The metric name (`__name__`), or "" if absent.

@@ -21,8 +21,8 @@ pub mod write;
 pub use labels::{Label, Labels, METRIC_NAME};
 pub use matcher::{MatchOp, Matcher, MatcherError};
 pub use samples::{
-    BucketSpan, Exemplar, Histogram, HistogramCount, MetadataType, MetricMetadata, Sample,
-    STALE_NAN_BITS, is_stale_nan,
+    BucketSpan, Exemplar, Histogram, HistogramCount, MetadataType, MetricMetadata, STALE_NAN_BITS,
+    Sample, is_stale_nan,
 };
 pub use series::SeriesId;
 pub use tenant::{TenantError, TenantId};

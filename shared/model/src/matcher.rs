@@ -40,21 +40,37 @@ pub struct Matcher {
 
 impl Matcher {
     /// Builds a matcher, compiling the anchored regex for the regex kinds.
-    pub fn new(op: MatchOp, name: impl Into<String>, value: impl Into<String>) -> Result<Self, MatcherError> {
+    pub fn new(
+        op: MatchOp,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<Self, MatcherError> {
         let value = value.into();
         let regex = match op {
             MatchOp::RegexMatch | MatchOp::RegexNoMatch => Some(
-                Regex::new(&format!("^(?s:{value})$"))
-                    .map_err(|source| MatcherError { pattern: value.clone(), source })?,
+                Regex::new(&format!("^(?s:{value})$")).map_err(|source| MatcherError {
+                    pattern: value.clone(),
+                    source,
+                })?,
             ),
             _ => None,
         };
-        Ok(Self { name: name.into(), op, value, regex })
+        Ok(Self {
+            name: name.into(),
+            op,
+            value,
+            regex,
+        })
     }
 
     /// `name = value`.
     pub fn equal(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Self { name: name.into(), op: MatchOp::Equal, value: value.into(), regex: None }
+        Self {
+            name: name.into(),
+            op: MatchOp::Equal,
+            value: value.into(),
+            regex: None,
+        }
     }
 
     /// True if `value` (the label's value, "" when absent) satisfies the matcher.
@@ -99,12 +115,24 @@ mod tests {
     #[test]
     fn prometheus_semantics() {
         let l = Labels::from_pairs([("__name__", "up"), ("job", "node")]);
-        assert!(Matcher::new(MatchOp::RegexMatch, "job", "no.*").map(|m| m.matches(&l)).unwrap_or(false));
+        assert!(
+            Matcher::new(MatchOp::RegexMatch, "job", "no.*")
+                .map(|m| m.matches(&l))
+                .unwrap_or(false)
+        );
         // Anchored: a partial match is no match.
-        assert!(!Matcher::new(MatchOp::RegexMatch, "job", "od").map(|m| m.matches(&l)).unwrap_or(true));
+        assert!(
+            !Matcher::new(MatchOp::RegexMatch, "job", "od")
+                .map(|m| m.matches(&l))
+                .unwrap_or(true)
+        );
         // Absent label is "".
         assert!(Matcher::equal("missing", "").matches(&l));
-        assert!(Matcher::new(MatchOp::NotEqual, "missing", "x").map(|m| m.matches(&l)).unwrap_or(false));
+        assert!(
+            Matcher::new(MatchOp::NotEqual, "missing", "x")
+                .map(|m| m.matches(&l))
+                .unwrap_or(false)
+        );
         assert!(Matcher::new(MatchOp::RegexMatch, "a", "(").is_err());
     }
 }

@@ -44,7 +44,10 @@ impl TenantId {
             return Err(TenantError::TooLong);
         }
         if let Some(ch) = id.chars().find(|c| !is_supported_char(*c)) {
-            return Err(TenantError::BadCharacter { id: id.to_string(), ch });
+            return Err(TenantError::BadCharacter {
+                id: id.to_string(),
+                ch,
+            });
         }
         if id == "." || id == ".." {
             return Err(TenantError::Dots);
@@ -81,8 +84,14 @@ mod tests {
         assert!(TenantId::new("a(b)*'!").is_ok());
         assert_eq!(TenantId::new(""), Err(TenantError::Empty));
         assert_eq!(TenantId::new(".."), Err(TenantError::Dots));
-        assert!(matches!(TenantId::new("a/b"), Err(TenantError::BadCharacter { ch: '/', .. })));
-        assert!(matches!(TenantId::new("a|b"), Err(TenantError::BadCharacter { .. })));
+        assert!(matches!(
+            TenantId::new("a/b"),
+            Err(TenantError::BadCharacter { ch: '/', .. })
+        ));
+        assert!(matches!(
+            TenantId::new("a|b"),
+            Err(TenantError::BadCharacter { .. })
+        ));
         assert_eq!(TenantId::new(&"x".repeat(151)), Err(TenantError::TooLong));
         assert!(TenantId::new(&"x".repeat(150)).is_ok());
     }

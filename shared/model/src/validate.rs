@@ -49,7 +49,9 @@ pub enum ValidationError {
         series: String,
     },
     /// Label name or value is not UTF-8.
-    #[error("received a series with a label name or value that is not valid UTF-8, series: '{series}'")]
+    #[error(
+        "received a series with a label name or value that is not valid UTF-8, series: '{series}'"
+    )]
     InvalidUtf8 {
         /// The series (lossy).
         series: String,
@@ -69,7 +71,9 @@ pub enum ValidationError {
         series: String,
     },
     /// Labels not sorted by name.
-    #[error("received a series with labels not sorted by name, label: '{label}' series: '{series}'")]
+    #[error(
+        "received a series with labels not sorted by name, label: '{label}' series: '{series}'"
+    )]
     UnsortedLabels {
         /// First label out of order.
         label: String,
@@ -89,7 +93,9 @@ pub enum ValidationError {
         series: String,
     },
     /// Label name too long.
-    #[error("received a series whose label name length exceeds the limit, label: '{label}' series: '{series}'")]
+    #[error(
+        "received a series whose label name length exceeds the limit, label: '{label}' series: '{series}'"
+    )]
     LabelNameTooLong {
         /// The label.
         label: String,
@@ -113,7 +119,9 @@ pub enum ValidationError {
         series: String,
     },
     /// A sample more than the grace period in the future.
-    #[error("received a sample whose timestamp is too far in the future, timestamp: {timestamp} series: '{series}'")]
+    #[error(
+        "received a sample whose timestamp is too far in the future, timestamp: {timestamp} series: '{series}'"
+    )]
     TooFarInFuture {
         /// The sample's timestamp (ms).
         timestamp: i64,
@@ -121,7 +129,9 @@ pub enum ValidationError {
         series: String,
     },
     /// A sample older than the tenant's age limit.
-    #[error("received a sample whose timestamp is too old, timestamp: {timestamp} series: '{series}'")]
+    #[error(
+        "received a sample whose timestamp is too old, timestamp: {timestamp} series: '{series}'"
+    )]
     TooOld {
         /// The sample's timestamp (ms).
         timestamp: i64,
@@ -169,15 +179,24 @@ pub fn validate_labels(labels: &Labels, limits: &Limits) -> Result<(), Validatio
         }
         if let Some(p) = previous {
             if p == l.name {
-                return Err(ValidationError::DuplicateLabelName { label: l.name.clone(), series: series() });
+                return Err(ValidationError::DuplicateLabelName {
+                    label: l.name.clone(),
+                    series: series(),
+                });
             }
             if p > l.name.as_str() {
-                return Err(ValidationError::UnsortedLabels { label: l.name.clone(), series: series() });
+                return Err(ValidationError::UnsortedLabels {
+                    label: l.name.clone(),
+                    series: series(),
+                });
             }
         }
         previous = Some(&l.name);
         if l.name.len() > limits.max_label_name_length {
-            return Err(ValidationError::LabelNameTooLong { label: l.name.clone(), series: series() });
+            return Err(ValidationError::LabelNameTooLong {
+                label: l.name.clone(),
+                series: series(),
+            });
         }
         if l.value.len() > limits.max_label_value_length {
             return Err(ValidationError::LabelValueTooLong {
@@ -193,52 +212,78 @@ pub fn validate_labels(labels: &Labels, limits: &Limits) -> Result<(), Validatio
 }
 
 /// Checks a sample timestamp against the tenant's age window.
-pub fn validate_timestamp(t: i64, now_ms: i64, limits: &Limits, labels: &Labels) -> Result<(), ValidationError> {
+pub fn validate_timestamp(
+    t: i64,
+    now_ms: i64,
+    limits: &Limits,
+    labels: &Labels,
+) -> Result<(), ValidationError> {
     if t > now_ms.saturating_add(limits.creation_grace_period_ms) {
-        return Err(ValidationError::TooFarInFuture { timestamp: t, series: labels.to_string() });
+        return Err(ValidationError::TooFarInFuture {
+            timestamp: t,
+            series: labels.to_string(),
+        });
     }
-    if let Some(age) = limits.max_sample_age_ms {
-        if t < now_ms.saturating_sub(age) {
-            return Err(ValidationError::TooOld { timestamp: t, series: labels.to_string() });
-        }
+    if let Some(age) = limits.max_sample_age_ms
+        && t < now_ms.saturating_sub(age)
+    {
+        return Err(ValidationError::TooOld { timestamp: t, series: labels.to_string() });
     }
     Ok(())
 }
 
 /// Validates a request in place: drops invalid series, samples, histograms and exemplars, and
 /// returns the first error (which the sender gets with a 400), if any.
-pub fn validate_request(req: &mut WriteRequest, now_ms: i64, limits: &Limits) -> Option<ValidationError> {
+pub fn validate_request(
+    req: &mut WriteRequest,
+    now_ms: i64,
+    limits: &Limits,
+) -> Option<ValidationError> {
     let mut first: Option<ValidationError> = None;
     let mut note = |e: ValidationError| {
         if first.is_none() {
             first = Some(e);
         }
     };
-    req.series.retain_mut(|s| match validate_series(s, now_ms, limits) {
-        Ok(errors) => {
-            errors.into_iter().for_each(&mut note);
-            !(s.samples.is_empty() && s.histograms.is_empty() && s.exemplars.is_empty())
-        }
-        Err(e) => {
-            note(e);
-            false
-        }
-    });
+    req.series
+        .retain_mut(|s| match validate_series(s, now_ms, limits) {
+            Ok(errors) => {
+                errors.into_iter().for_each(&mut note);
+                !(s.samples.is_empty() && s.histograms.is_empty() && s.exemplars.is_empty())
+            }
+            Err(e) => {
+                note(e);
+                false
+            }
+        });
     first
 }
 
 /// Validates one series: a label error rejects the whole series (`Err`); bad samples are
 /// removed and their errors returned (`Ok`).
-fn validate_series(s: &mut SeriesWrite, now_ms: i64, limits: &Limits) -> Result<Vec<ValidationError>, ValidationError> {
+fn validate_series(
+    s: &mut SeriesWrite,
+    now_ms: i64,
+    limits: &Limits,
+) -> Result<Vec<ValidationError>, ValidationError> {
     validate_labels(&s.labels, limits)?;
     let mut errors = Vec::new();
     let labels = &s.labels;
-    s.samples.retain(|x| keep(validate_timestamp(x.t, now_ms, limits, labels), &mut errors));
-    s.histograms.retain(|h| keep(validate_timestamp(h.t, now_ms, limits, labels), &mut errors));
+    s.samples
+        .retain(|x| keep(validate_timestamp(x.t, now_ms, limits, labels), &mut errors));
+    s.histograms
+        .retain(|h| keep(validate_timestamp(h.t, now_ms, limits, labels), &mut errors));
     s.exemplars.retain(|e| {
-        let runes: usize = e.labels.iter().map(|l| l.name.chars().count() + l.value.chars().count()).sum();
+        let runes: usize = e
+            .labels
+            .iter()
+            .map(|l| l.name.chars().count() + l.value.chars().count())
+            .sum();
         let ok = if e.labels.is_empty() || runes > limits.max_exemplar_labels_length {
-            Err(ValidationError::InvalidExemplar { timestamp: e.t, series: labels.to_string() })
+            Err(ValidationError::InvalidExemplar {
+                timestamp: e.t,
+                series: labels.to_string(),
+            })
         } else {
             validate_timestamp(e.t, now_ms, limits, labels)
         };
@@ -284,22 +329,45 @@ mod tests {
             metadata: vec![],
         };
         let err = validate_request(&mut req, now, &Limits::default());
-        assert!(matches!(err, Some(ValidationError::UnsortedLabels { .. })), "{err:?}");
+        assert!(
+            matches!(err, Some(ValidationError::UnsortedLabels { .. })),
+            "{err:?}"
+        );
         assert_eq!(req.series.len(), 2);
-        assert_eq!(req.series[1].samples.len(), 1, "the future sample is dropped, the rest kept");
+        assert_eq!(
+            req.series[1].samples.len(),
+            1,
+            "the future sample is dropped, the rest kept"
+        );
     }
 
     #[test]
     fn label_rules() {
-        let l = Limits { max_label_names_per_series: 2, ..Default::default() };
+        let l = Limits {
+            max_label_names_per_series: 2,
+            ..Default::default()
+        };
         let too_many = Labels::from_pairs([("__name__", "x"), ("a", "1"), ("b", "2")]);
-        assert!(matches!(validate_labels(&too_many, &l), Err(ValidationError::TooManyLabels { .. })));
-        let dup = Labels::from_sorted(vec![Label::new("__name__", "x"), Label::new("a", "1"), Label::new("a", "2")]);
-        assert!(matches!(validate_labels(&dup, &Limits::default()), Err(ValidationError::DuplicateLabelName { .. })));
+        assert!(matches!(
+            validate_labels(&too_many, &l),
+            Err(ValidationError::TooManyLabels { .. })
+        ));
+        let dup = Labels::from_sorted(vec![
+            Label::new("__name__", "x"),
+            Label::new("a", "1"),
+            Label::new("a", "2"),
+        ]);
+        assert!(matches!(
+            validate_labels(&dup, &Limits::default()),
+            Err(ValidationError::DuplicateLabelName { .. })
+        ));
         let utf8 = Labels::from_pairs([("__name__", "http.requests"), ("zone.é", "1")]);
         assert_eq!(validate_labels(&utf8, &Limits::default()), Ok(()));
         let empty_name = Labels::from_pairs([("__name__", "")]);
-        assert!(matches!(validate_labels(&empty_name, &Limits::default()), Err(ValidationError::MissingMetricName { .. })));
+        assert!(matches!(
+            validate_labels(&empty_name, &Limits::default()),
+            Err(ValidationError::MissingMetricName { .. })
+        ));
     }
 
     #[test]
@@ -307,7 +375,13 @@ mod tests {
         let now = 10_000_000_000;
         let labels = Labels::from_pairs([("__name__", "x")]);
         assert!(validate_timestamp(0, now, &Limits::default(), &labels).is_ok());
-        let bounded = Limits { max_sample_age_ms: Some(1000), ..Default::default() };
-        assert!(matches!(validate_timestamp(0, now, &bounded, &labels), Err(ValidationError::TooOld { .. })));
+        let bounded = Limits {
+            max_sample_age_ms: Some(1000),
+            ..Default::default()
+        };
+        assert!(matches!(
+            validate_timestamp(0, now, &bounded, &labels),
+            Err(ValidationError::TooOld { .. })
+        ));
     }
 }

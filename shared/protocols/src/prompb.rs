@@ -131,7 +131,10 @@ pub struct Label {
 impl Label {
     /// A label from text.
     pub fn new(name: &str, value: &str) -> Self {
-        Self { name: name.as_bytes().to_vec(), value: value.as_bytes().to_vec() }
+        Self {
+            name: name.as_bytes().to_vec(),
+            value: value.as_bytes().to_vec(),
+        }
     }
 }
 

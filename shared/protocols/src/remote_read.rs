@@ -25,14 +25,24 @@ pub fn matchers(ms: &[prompb::LabelMatcher]) -> Result<Vec<Matcher>, MatcherErro
 
 /// True if the client accepts the samples response (an empty list means it does).
 pub fn accepts_samples(req: &prompb::ReadRequest) -> bool {
-    req.accepted_response_types.is_empty() || req.accepted_response_types.contains(&RESPONSE_TYPE_SAMPLES)
+    req.accepted_response_types.is_empty()
+        || req.accepted_response_types.contains(&RESPONSE_TYPE_SAMPLES)
 }
 
 /// One series of a query result.
 pub fn time_series(labels: &Labels, samples: &[Sample]) -> prompb::TimeSeries {
     prompb::TimeSeries {
-        labels: labels.iter().map(|l| prompb::Label::new(&l.name, &l.value)).collect(),
-        samples: samples.iter().map(|s| prompb::Sample { value: s.v, timestamp: s.t }).collect(),
+        labels: labels
+            .iter()
+            .map(|l| prompb::Label::new(&l.name, &l.value))
+            .collect(),
+        samples: samples
+            .iter()
+            .map(|s| prompb::Sample {
+                value: s.v,
+                timestamp: s.t,
+            })
+            .collect(),
         ..Default::default()
     }
 }

@@ -4,8 +4,8 @@
 use crate::{ProtocolError, prompb, write_v2};
 use architect_model::validate::ValidationError;
 use architect_model::{
-    BucketSpan, Exemplar, Histogram, HistogramCount, Label, Labels, MetadataType, MetricMetadata, Sample,
-    SeriesWrite, WriteRequest,
+    BucketSpan, Exemplar, Histogram, HistogramCount, Label, Labels, MetadataType, MetricMetadata,
+    Sample, SeriesWrite, WriteRequest,
 };
 use prost::Message;
 
@@ -29,11 +29,15 @@ pub enum WriteVersion {
 /// absent or `application/x-protobuf` means 1.0; `proto=` selects; anything else is refused
 /// (the caller answers 415).
 pub fn negotiate(content_type: Option<&str>) -> Result<WriteVersion, String> {
-    let Some(ct) = content_type else { return Ok(WriteVersion::V1) };
+    let Some(ct) = content_type else {
+        return Ok(WriteVersion::V1);
+    };
     let mut parts = ct.split(';').map(str::trim);
     let media = parts.next().unwrap_or("");
     if !media.eq_ignore_ascii_case(CONTENT_TYPE_V1) {
-        return Err(format!("unsupported content type {ct:?}, expected {CONTENT_TYPE_V1:?}"));
+        return Err(format!(
+            "unsupported content type {ct:?}, expected {CONTENT_TYPE_V1:?}"
+        ));
     }
     for p in parts {
         if let Some(v) = p.strip_prefix("proto=") {
@@ -60,10 +64,19 @@ fn utf8(bytes: Vec<u8>) -> Result<String, std::string::FromUtf8Error> {
     String::from_utf8(bytes)
 }
 
+/// Label pairs as bytes, before UTF-8 validation.
+type RawLabels = Vec<(Vec<u8>, Vec<u8>)>;
+
 fn lossy_series(labels: &[(Vec<u8>, Vec<u8>)]) -> String {
     let inner: Vec<String> = labels
         .iter()
-        .map(|(n, v)| format!("{}={:?}", String::from_utf8_lossy(n), String::from_utf8_lossy(v)))
+        .map(|(n, v)| {
+            format!(
+                "{}={:?}",
+                String::from_utf8_lossy(n),
+                String::from_utf8_lossy(v)
+            )
+        })
         .collect();
     format!("{{{}}}", inner.join(", "))
 }
@@ -71,20 +84,35 @@ fn lossy_series(labels: &[(Vec<u8>, Vec<u8>)]) -> String {
 /// Turns raw label pairs into [`Labels`]; labels with empty values are dropped (an empty value
 /// means "no label" in Prometheus). Order is kept: validation reports unsorted input.
 fn to_labels(raw: Vec<(Vec<u8>, Vec<u8>)>) -> Result<Labels, ValidationError> {
-    if raw.iter().any(|(n, v)| std::str::from_utf8(n).is_err() || std::str::from_utf8(v).is_err()) {
-        return Err(ValidationError::InvalidUtf8 { series: lossy_series(&raw) });
+    if raw
+        .iter()
+        .any(|(n, v)| std::str::from_utf8(n).is_err() || std::str::from_utf8(v).is_err())
+    {
+        return Err(ValidationError::InvalidUtf8 {
+            series: lossy_series(&raw),
+        });
     }
     let labels = raw
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
-        .map(|(n, v)| Label { name: utf8(n).unwrap_or_default(), value: utf8(v).unwrap_or_default() })
+        .map(|(n, v)| Label {
+            name: utf8(n).unwrap_or_default(),
+            value: utf8(v).unwrap_or_default(),
+        })
         .collect();
     Ok(Labels::from_sorted(labels))
 }
 
 fn histogram(h: prompb::Histogram) -> Histogram {
     use prompb::histogram::{Count, ZeroCount};
-    let spans = |s: Vec<prompb::BucketSpan>| s.into_iter().map(|s| BucketSpan { offset: s.offset, length: s.length }).collect();
+    let spans = |s: Vec<prompb::BucketSpan>| {
+        s.into_iter()
+            .map(|s| BucketSpan {
+                offset: s.offset,
+                length: s.length,
+            })
+            .collect()
+    };
     Histogram {
         t: h.timestamp,
         count: match h.count {
@@ -114,7 +142,14 @@ fn histogram(h: prompb::Histogram) -> Histogram {
 /// Back to the wire form (for remote read responses and test senders).
 pub fn histogram_to_proto(h: &Histogram) -> prompb::Histogram {
     use prompb::histogram::{Count, ZeroCount};
-    let spans = |s: &[BucketSpan]| s.iter().map(|s| prompb::BucketSpan { offset: s.offset, length: s.length }).collect();
+    let spans = |s: &[BucketSpan]| {
+        s.iter()
+            .map(|s| prompb::BucketSpan {
+                offset: s.offset,
+                length: s.length,
+            })
+            .collect()
+    };
     prompb::Histogram {
         count: Some(match h.count {
             HistogramCount::Int(n) => Count::CountInt(n),
@@ -140,7 +175,12 @@ pub fn histogram_to_proto(h: &Histogram) -> prompb::Histogram {
 }
 
 fn samples(s: Vec<prompb::Sample>) -> Vec<Sample> {
-    s.into_iter().map(|s| Sample { t: s.timestamp, v: s.value }).collect()
+    s.into_iter()
+        .map(|s| Sample {
+            t: s.timestamp,
+            v: s.value,
+        })
+        .collect()
 }
 
 /// Decodes a decompressed remote_write 1.0 body.
@@ -160,7 +200,11 @@ pub fn decode_v1(body: &[u8]) -> Result<Decoded, ProtocolError> {
         for e in ts.exemplars {
             let raw = e.labels.into_iter().map(|l| (l.name, l.value)).collect();
             match to_labels(raw) {
-                Ok(l) => exemplars.push(Exemplar { labels: Labels::new(l.into_vec()), t: e.timestamp, v: e.value }),
+                Ok(l) => exemplars.push(Exemplar {
+                    labels: Labels::new(l.into_vec()),
+                    t: e.timestamp,
+                    v: e.value,
+                }),
                 Err(err) => {
                     out.first_error.get_or_insert(err);
                 }
@@ -191,16 +235,23 @@ pub fn decode_v2(body: &[u8]) -> Result<Decoded, ProtocolError> {
     let req = write_v2::Request::decode(body)?;
     let symbols = req.symbols;
     let sym = |r: u32| -> Result<Vec<u8>, ProtocolError> {
-        symbols
-            .get(r as usize)
-            .cloned()
-            .ok_or_else(|| ProtocolError::BadSymbolRef(format!("reference {r} is past the {} symbols", symbols.len())))
+        symbols.get(r as usize).cloned().ok_or_else(|| {
+            ProtocolError::BadSymbolRef(format!(
+                "reference {r} is past the {} symbols",
+                symbols.len()
+            ))
+        })
     };
-    let pairs = |refs: &[u32]| -> Result<Vec<(Vec<u8>, Vec<u8>)>, ProtocolError> {
-        if refs.len() % 2 != 0 {
-            return Err(ProtocolError::BadSymbolRef(format!("odd number of label references: {}", refs.len())));
+    let pairs = |refs: &[u32]| -> Result<RawLabels, ProtocolError> {
+        if !refs.len().is_multiple_of(2) {
+            return Err(ProtocolError::BadSymbolRef(format!(
+                "odd number of label references: {}",
+                refs.len()
+            )));
         }
-        refs.chunks_exact(2).map(|p| Ok((sym(p[0])?, sym(p[1])?))).collect()
+        refs.chunks_exact(2)
+            .map(|p| Ok((sym(p[0])?, sym(p[1])?)))
+            .collect()
     };
     let mut out = Decoded::default();
     for ts in req.timeseries {
@@ -226,7 +277,11 @@ pub fn decode_v2(body: &[u8]) -> Result<Decoded, ProtocolError> {
         let mut exemplars = Vec::with_capacity(ts.exemplars.len());
         for e in ts.exemplars {
             match to_labels(pairs(&e.labels_refs)?) {
-                Ok(l) => exemplars.push(Exemplar { labels: Labels::new(l.into_vec()), t: e.timestamp, v: e.value }),
+                Ok(l) => exemplars.push(Exemplar {
+                    labels: Labels::new(l.into_vec()),
+                    t: e.timestamp,
+                    v: e.value,
+                }),
                 Err(err) => {
                     out.first_error.get_or_insert(err);
                 }
@@ -256,11 +311,22 @@ pub fn to_v1(req: &WriteRequest) -> prompb::WriteRequest {
             .iter()
             .map(|s| prompb::TimeSeries {
                 labels: s.labels.iter().map(label).collect(),
-                samples: s.samples.iter().map(|x| prompb::Sample { value: x.v, timestamp: x.t }).collect(),
+                samples: s
+                    .samples
+                    .iter()
+                    .map(|x| prompb::Sample {
+                        value: x.v,
+                        timestamp: x.t,
+                    })
+                    .collect(),
                 exemplars: s
                     .exemplars
                     .iter()
-                    .map(|e| prompb::Exemplar { labels: e.labels.iter().map(label).collect(), value: e.v, timestamp: e.t })
+                    .map(|e| prompb::Exemplar {
+                        labels: e.labels.iter().map(label).collect(),
+                        value: e.v,
+                        timestamp: e.t,
+                    })
                     .collect(),
                 histograms: s.histograms.iter().map(histogram_to_proto).collect(),
             })
@@ -285,9 +351,20 @@ mod tests {
     #[test]
     fn content_type_negotiation_follows_the_2_0_spec() {
         assert_eq!(negotiate(None), Ok(WriteVersion::V1));
-        assert_eq!(negotiate(Some("application/x-protobuf")), Ok(WriteVersion::V1));
-        assert_eq!(negotiate(Some("application/x-protobuf;proto=prometheus.WriteRequest")), Ok(WriteVersion::V1));
-        assert_eq!(negotiate(Some("application/x-protobuf;proto=io.prometheus.write.v2.Request")), Ok(WriteVersion::V2));
+        assert_eq!(
+            negotiate(Some("application/x-protobuf")),
+            Ok(WriteVersion::V1)
+        );
+        assert_eq!(
+            negotiate(Some("application/x-protobuf;proto=prometheus.WriteRequest")),
+            Ok(WriteVersion::V1)
+        );
+        assert_eq!(
+            negotiate(Some(
+                "application/x-protobuf;proto=io.prometheus.write.v2.Request"
+            )),
+            Ok(WriteVersion::V2)
+        );
         assert!(negotiate(Some("application/json")).is_err());
         assert!(negotiate(Some("application/x-protobuf;proto=foo.Bar")).is_err());
     }
@@ -298,12 +375,21 @@ mod tests {
             timeseries: vec![
                 prompb::TimeSeries {
                     labels: vec![prompb::Label::new("__name__", "good")],
-                    samples: vec![prompb::Sample { value: 1.0, timestamp: 5 }],
+                    samples: vec![prompb::Sample {
+                        value: 1.0,
+                        timestamp: 5,
+                    }],
                     ..Default::default()
                 },
                 prompb::TimeSeries {
-                    labels: vec![prompb::Label { name: b"__name__".to_vec(), value: vec![0xff, 0xfe] }],
-                    samples: vec![prompb::Sample { value: 1.0, timestamp: 5 }],
+                    labels: vec![prompb::Label {
+                        name: b"__name__".to_vec(),
+                        value: vec![0xff, 0xfe],
+                    }],
+                    samples: vec![prompb::Sample {
+                        value: 1.0,
+                        timestamp: 5,
+                    }],
                     ..Default::default()
                 },
             ],
@@ -311,21 +397,44 @@ mod tests {
         };
         let d = decode_v1(&req.encode_to_vec()).expect("decodes");
         assert_eq!(d.request.series.len(), 1);
-        assert!(matches!(d.first_error, Some(ValidationError::InvalidUtf8 { .. })));
+        assert!(matches!(
+            d.first_error,
+            Some(ValidationError::InvalidUtf8 { .. })
+        ));
     }
 
     #[test]
     fn v2_resolves_symbols_and_metadata() {
         let req = write_v2::Request {
-            symbols: ["", "__name__", "http_requests_total", "job", "api", "Total requests.", "trace_id", "abc"]
-                .iter()
-                .map(|s| s.as_bytes().to_vec())
-                .collect(),
+            symbols: [
+                "",
+                "__name__",
+                "http_requests_total",
+                "job",
+                "api",
+                "Total requests.",
+                "trace_id",
+                "abc",
+            ]
+            .iter()
+            .map(|s| s.as_bytes().to_vec())
+            .collect(),
             timeseries: vec![write_v2::TimeSeries {
                 labels_refs: vec![1, 2, 3, 4],
-                samples: vec![prompb::Sample { value: 3.0, timestamp: 10 }],
-                exemplars: vec![write_v2::Exemplar { labels_refs: vec![6, 7], value: 1.5, timestamp: 10 }],
-                metadata: Some(write_v2::Metadata { r#type: 1, help_ref: 5, unit_ref: 0 }),
+                samples: vec![prompb::Sample {
+                    value: 3.0,
+                    timestamp: 10,
+                }],
+                exemplars: vec![write_v2::Exemplar {
+                    labels_refs: vec![6, 7],
+                    value: 1.5,
+                    timestamp: 10,
+                }],
+                metadata: Some(write_v2::Metadata {
+                    r#type: 1,
+                    help_ref: 5,
+                    unit_ref: 0,
+                }),
                 ..Default::default()
             }],
         };
@@ -336,7 +445,16 @@ mod tests {
         assert_eq!(s.exemplars[0].labels.get("trace_id"), Some("abc"));
         assert_eq!(d.request.metadata[0].kind, MetadataType::Counter);
         assert_eq!(d.request.metadata[0].help, "Total requests.");
-        let bad = write_v2::Request { symbols: vec![b"".to_vec()], timeseries: vec![write_v2::TimeSeries { labels_refs: vec![0, 9], ..Default::default() }] };
-        assert!(matches!(decode_v2(&bad.encode_to_vec()), Err(ProtocolError::BadSymbolRef(_))));
+        let bad = write_v2::Request {
+            symbols: vec![b"".to_vec()],
+            timeseries: vec![write_v2::TimeSeries {
+                labels_refs: vec![0, 9],
+                ..Default::default()
+            }],
+        };
+        assert!(matches!(
+            decode_v2(&bad.encode_to_vec()),
+            Err(ProtocolError::BadSymbolRef(_))
+        ));
     }
 }

@@ -43,7 +43,10 @@ impl Default for Config {
             default_tenant: "anonymous".into(),
             limits: Limits::default(),
             http: HttpLimits::default(),
-            ingester: IngesterConfig { wal_dir: PathBuf::new(), ..IngesterConfig::default() },
+            ingester: IngesterConfig {
+                wal_dir: PathBuf::new(),
+                ..IngesterConfig::default()
+            },
             store: StoreConfig::default(),
         }
     }
@@ -52,8 +55,10 @@ impl Default for Config {
 impl Config {
     /// Reads a YAML file.
     pub fn from_file(path: &Path) -> Result<Self, ServiceError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ServiceError::Config(format!("{}: {e}", path.display())))?;
-        serde_yaml_ng::from_str(&text).map_err(|e| ServiceError::Config(format!("{}: {e}", path.display())))
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ServiceError::Config(format!("{}: {e}", path.display())))?;
+        serde_yaml_ng::from_str(&text)
+            .map_err(|e| ServiceError::Config(format!("{}: {e}", path.display())))
     }
 }
 
@@ -79,12 +84,16 @@ pub enum ServiceError {
 
 /// Runs the service until `shutdown` resolves; then stops taking requests, finishes those in
 /// flight, and flushes the head so nothing is left only in the WAL.
-pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServiceError> {
-    let default_tenant =
-        TenantId::new(&config.default_tenant).map_err(|e| ServiceError::Config(format!("default_tenant: {e}")))?;
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServiceError> {
+    let default_tenant = TenantId::new(&config.default_tenant)
+        .map_err(|e| ServiceError::Config(format!("default_tenant: {e}")))?;
     let data_dir = config.data_dir.clone();
     std::fs::create_dir_all(data_dir.join("objects"))?;
-    let objects = Arc::new(LocalFileSystem::new_with_prefix(data_dir.join("objects"))?.with_fsync(true));
+    let objects =
+        Arc::new(LocalFileSystem::new_with_prefix(data_dir.join("objects"))?.with_fsync(true));
     let index_path = data_dir.join("index.redb");
     let index = tokio::task::spawn_blocking(move || EmbeddedIndex::open(&index_path))
         .await
@@ -127,7 +136,11 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     let flushed = ingester.flush().await;
     served?;
     let stats = flushed?;
-    tracing::info!(blocks = stats.blocks, samples = stats.samples, "final flush done");
+    tracing::info!(
+        blocks = stats.blocks,
+        samples = stats.samples,
+        "final flush done"
+    );
     Ok(())
 }
 
@@ -136,14 +149,15 @@ pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -3,10 +3,12 @@
 use crate::layout::Part;
 use crate::schema::{self, EXEMPLARS, HISTOGRAMS, METADATA, SAMPLES, SERIES};
 use crate::{Result, decimal};
-use architect_model::{Exemplar, Histogram, HistogramCount, Labels, MetricMetadata, Sample, SeriesId};
+use architect_model::{
+    Exemplar, Histogram, HistogramCount, Labels, MetricMetadata, Sample, SeriesId,
+};
 use arrow_array::builder::{
-    FixedSizeBinaryBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder, UInt32Builder,
-    UInt64Builder,
+    FixedSizeBinaryBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
+    UInt32Builder, UInt64Builder,
 };
 use arrow_array::types::UInt32Type;
 use arrow_array::{ArrayRef, DictionaryArray, RecordBatch, StringArray, UInt32Array};
@@ -56,7 +58,11 @@ pub(crate) struct EncodedBlock {
     pub(crate) metric_names: Vec<String>,
 }
 
-fn write_part(schema: &SchemaRef, props: &WriterProperties, batches: impl IntoIterator<Item = Result<RecordBatch>>) -> Result<Vec<u8>> {
+fn write_part(
+    schema: &SchemaRef,
+    props: &WriterProperties,
+    batches: impl IntoIterator<Item = Result<RecordBatch>>,
+) -> Result<Vec<u8>> {
     let mut w = ArrowWriter::try_new(Vec::new(), Arc::clone(schema), Some(props.clone()))?;
     for b in batches {
         w.write(&b?)?;
@@ -66,9 +72,14 @@ fn write_part(schema: &SchemaRef, props: &WriterProperties, batches: impl IntoIt
 
 /// Encodes `data`. CPU-heavy: call from a blocking thread.
 pub(crate) fn encode(mut data: BlockData, props: &WriterProperties) -> Result<EncodedBlock> {
-    data.series.retain(|s| !(s.samples.is_empty() && s.histograms.is_empty() && s.exemplars.is_empty()));
     data.series
-        .sort_by(|a, b| a.labels.metric_name().cmp(b.labels.metric_name()).then(a.id.cmp(&b.id)));
+        .retain(|s| !(s.samples.is_empty() && s.histograms.is_empty() && s.exemplars.is_empty()));
+    data.series.sort_by(|a, b| {
+        a.labels
+            .metric_name()
+            .cmp(b.labels.metric_name())
+            .then(a.id.cmp(&b.id))
+    });
     let series = &data.series;
     let mut out = EncodedBlock {
         parts: Vec::new(),
@@ -81,7 +92,12 @@ pub(crate) fn encode(mut data: BlockData, props: &WriterProperties) -> Result<En
         metric_names: Vec::new(),
     };
     for s in series {
-        let ts = s.samples.iter().map(|x| x.t).chain(s.histograms.iter().map(|h| h.t)).chain(s.exemplars.iter().map(|e| e.t));
+        let ts = s
+            .samples
+            .iter()
+            .map(|x| x.t)
+            .chain(s.histograms.iter().map(|h| h.t))
+            .chain(s.exemplars.iter().map(|e| e.t));
         for t in ts {
             out.min_t = out.min_t.min(t);
             out.max_t = out.max_t.max(t);
@@ -94,16 +110,35 @@ pub(crate) fn encode(mut data: BlockData, props: &WriterProperties) -> Result<En
             out.metric_names.push(name.to_string());
         }
     }
-    out.parts.push((Part::Samples, write_part(&SAMPLES, props, SampleBatches::new(series))?));
-    out.parts.push((Part::Series, write_part(&SERIES, props, std::iter::once(series_batch(series)))?));
+    out.parts.push((
+        Part::Samples,
+        write_part(&SAMPLES, props, SampleBatches::new(series))?,
+    ));
+    out.parts.push((
+        Part::Series,
+        write_part(&SERIES, props, std::iter::once(series_batch(series)))?,
+    ));
     if out.histograms > 0 {
-        out.parts.push((Part::Histograms, write_part(&HISTOGRAMS, props, std::iter::once(histogram_batch(series)))?));
+        out.parts.push((
+            Part::Histograms,
+            write_part(&HISTOGRAMS, props, std::iter::once(histogram_batch(series)))?,
+        ));
     }
     if out.exemplars > 0 {
-        out.parts.push((Part::Exemplars, write_part(&EXEMPLARS, props, std::iter::once(exemplar_batch(series)))?));
+        out.parts.push((
+            Part::Exemplars,
+            write_part(&EXEMPLARS, props, std::iter::once(exemplar_batch(series)))?,
+        ));
     }
     if !data.metadata.is_empty() {
-        out.parts.push((Part::Metadata, write_part(&METADATA, props, std::iter::once(metadata_batch(&data.metadata)))?));
+        out.parts.push((
+            Part::Metadata,
+            write_part(
+                &METADATA,
+                props,
+                std::iter::once(metadata_batch(&data.metadata)),
+            )?,
+        ));
     }
     Ok(out)
 }
@@ -111,7 +146,9 @@ pub(crate) fn encode(mut data: BlockData, props: &WriterProperties) -> Result<En
 fn dictionary(keys: Vec<u32>, values: Vec<&str>) -> Result<ArrayRef> {
     let keys = UInt32Array::from(keys);
     let values: ArrayRef = Arc::new(StringArray::from(values));
-    Ok(Arc::new(DictionaryArray::<UInt32Type>::try_new(keys, values)?))
+    Ok(Arc::new(DictionaryArray::<UInt32Type>::try_new(
+        keys, values,
+    )?))
 }
 
 /// Yields the samples part in batches of about [`BATCH_ROWS`] rows.
@@ -122,7 +159,10 @@ struct SampleBatches<'a> {
 
 impl<'a> SampleBatches<'a> {
     fn new(series: &'a [SeriesData]) -> Self {
-        Self { series, next_series: 0 }
+        Self {
+            series,
+            next_series: 0,
+        }
     }
 }
 
@@ -153,7 +193,12 @@ impl Iterator for SampleBatches<'_> {
             }
             let name_key = (names.len() - 1) as u32;
             // One scale per series keeps consecutive mantissas comparable for delta encoding.
-            let scale = s.samples.iter().filter_map(|x| decimal::min_scale(x.v)).max().unwrap_or(0);
+            let scale = s
+                .samples
+                .iter()
+                .filter_map(|x| decimal::min_scale(x.v))
+                .max()
+                .unwrap_or(0);
             for x in &s.samples {
                 refs.push(series_ref);
                 name_keys.push(name_key);
@@ -213,8 +258,12 @@ fn series_batch(series: &[SeriesData]) -> Result<RecordBatch> {
             value_keys.push(v);
         }
     }
-    let columns: Vec<ArrayRef> =
-        vec![Arc::new(refs.finish()), Arc::new(ids.finish()), dictionary(name_keys, names)?, dictionary(value_keys, values)?];
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(refs.finish()),
+        Arc::new(ids.finish()),
+        dictionary(name_keys, names)?,
+        dictionary(value_keys, values)?,
+    ];
     Ok(RecordBatch::try_new(Arc::clone(&SERIES), columns)?)
 }
 
@@ -235,7 +284,11 @@ fn histogram_batch(series: &[SeriesData]) -> Result<RecordBatch> {
     let mut refs = UInt32Builder::new();
     let mut ts = Int64Builder::new();
     let (mut count_int, mut count_float) = (UInt64Builder::new(), Float64Builder::new());
-    let (mut sum, mut schema_col, mut zero_threshold) = (Float64Builder::new(), Int32Builder::new(), Float64Builder::new());
+    let (mut sum, mut schema_col, mut zero_threshold) = (
+        Float64Builder::new(),
+        Int32Builder::new(),
+        Float64Builder::new(),
+    );
     let (mut zero_int, mut zero_float) = (UInt64Builder::new(), Float64Builder::new());
     let mut neg_off = ListBuilder::new(Int32Builder::new());
     let mut neg_len = ListBuilder::new(UInt32Builder::new());
@@ -318,8 +371,15 @@ fn exemplar_batch(series: &[SeriesData]) -> Result<RecordBatch> {
 }
 
 fn metadata_batch(metadata: &[MetricMetadata]) -> Result<RecordBatch> {
-    let col = |f: fn(&MetricMetadata) -> &str| -> ArrayRef { Arc::new(StringArray::from_iter_values(metadata.iter().map(f))) };
-    let columns = vec![col(|m| &m.metric_family), col(|m| m.kind.as_str()), col(|m| &m.help), col(|m| &m.unit)];
+    let col = |f: fn(&MetricMetadata) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(metadata.iter().map(f)))
+    };
+    let columns = vec![
+        col(|m| &m.metric_family),
+        col(|m| m.kind.as_str()),
+        col(|m| &m.help),
+        col(|m| &m.unit),
+    ];
     Ok(RecordBatch::try_new(Arc::clone(&METADATA), columns)?)
 }
 

@@ -59,35 +59,54 @@ impl BlockMeta {
 
     /// True if the block may hold series of `metric`.
     pub fn may_contain_metric(&self, metric: &str) -> bool {
-        self.metric_names.as_ref().is_none_or(|names| names.binary_search_by(|n| n.as_str().cmp(metric)).is_ok())
+        self.metric_names
+            .as_ref()
+            .is_none_or(|names| names.binary_search_by(|n| n.as_str().cmp(metric)).is_ok())
     }
 
     /// The catalog item.
     pub(crate) fn to_item(&self) -> Item {
         let n = |v: u64| AttrValue::N(i64::try_from(v).unwrap_or(i64::MAX));
-        let mut item = Item::new(layout::blocks_pk(&self.tenant, self.day), layout::block_sk(self.level, &self.ulid))
-            .with("min_t", AttrValue::N(self.min_t))
-            .with("max_t", AttrValue::N(self.max_t))
-            .with("series", n(self.series))
-            .with("samples", n(self.samples))
-            .with("histograms", n(self.histograms))
-            .with("exemplars", n(self.exemplars))
-            .with("bytes", n(self.bytes))
-            .with(
-                "parts",
-                AttrValue::M(self.parts.iter().map(|(p, s)| (p.name().to_string(), n(*s))).collect()),
-            );
+        let mut item = Item::new(
+            layout::blocks_pk(&self.tenant, self.day),
+            layout::block_sk(self.level, &self.ulid),
+        )
+        .with("min_t", AttrValue::N(self.min_t))
+        .with("max_t", AttrValue::N(self.max_t))
+        .with("series", n(self.series))
+        .with("samples", n(self.samples))
+        .with("histograms", n(self.histograms))
+        .with("exemplars", n(self.exemplars))
+        .with("bytes", n(self.bytes))
+        .with(
+            "parts",
+            AttrValue::M(
+                self.parts
+                    .iter()
+                    .map(|(p, s)| (p.name().to_string(), n(*s)))
+                    .collect(),
+            ),
+        );
         if let Some(names) = &self.metric_names {
-            item = item.with("metric_names", AttrValue::L(names.iter().map(|s| AttrValue::S(s.clone())).collect()));
+            item = item.with(
+                "metric_names",
+                AttrValue::L(names.iter().map(|s| AttrValue::S(s.clone())).collect()),
+            );
         }
         item
     }
 
     /// Parses a catalog item.
     pub(crate) fn from_item(tenant: &str, day: Day, item: &Item) -> Result<Self> {
-        let bad = |reason: &str| StoreError::Corrupt { key: format!("{}/{}", item.pk, item.sk), reason: reason.to_string() };
+        let bad = |reason: &str| StoreError::Corrupt {
+            key: format!("{}/{}", item.pk, item.sk),
+            reason: reason.to_string(),
+        };
         let mut sk = item.sk.splitn(3, '#').skip(1);
-        let level: u8 = sk.next().and_then(|l| l.parse().ok()).ok_or_else(|| bad("sort key level"))?;
+        let level: u8 = sk
+            .next()
+            .and_then(|l| l.parse().ok())
+            .ok_or_else(|| bad("sort key level"))?;
         let ulid = sk.next().ok_or_else(|| bad("sort key ulid"))?.to_string();
         let num = |name: &str| item.get_n(name).ok_or_else(|| bad(name));
         let unum = |name: &str| num(name).map(|v| u64::try_from(v).unwrap_or(0));

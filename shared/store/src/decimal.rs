@@ -25,7 +25,7 @@ pub(crate) fn min_scale(v: f64) -> Option<u32> {
 /// `v` as a mantissa at `scale`, if that round-trips bit-exact.
 pub(crate) fn encode_at(v: f64, scale: u32) -> Option<i64> {
     let m = (v * pow10(scale)).round();
-    if !(m.abs() <= MAX_EXACT) {
+    if m.is_nan() || m.abs() > MAX_EXACT {
         return None;
     }
     let m = m as i64;
@@ -45,10 +45,17 @@ mod tests {
         assert_eq!(min_scale(-0.0), None);
         assert_eq!(min_scale(f64::INFINITY), None);
         assert_eq!(min_scale(1e300), None);
-        assert_eq!(min_scale(0.1 + 0.2), None, "0.30000000000000004 needs 17 digits");
+        assert_eq!(
+            min_scale(0.1 + 0.2),
+            None,
+            "0.30000000000000004 needs 17 digits"
+        );
         for v in [0.1, 1.5, -3.75, 1e-9, 12345.678] {
             let s = min_scale(v).expect("decimal");
-            assert_eq!(decode(encode_at(v, s).expect("fits"), s).to_bits(), v.to_bits());
+            assert_eq!(
+                decode(encode_at(v, s).expect("fits"), s).to_bits(),
+                v.to_bits()
+            );
         }
     }
 }

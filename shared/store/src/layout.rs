@@ -19,7 +19,13 @@ pub enum Part {
 
 impl Part {
     /// Every part.
-    pub const ALL: [Part; 5] = [Part::Samples, Part::Series, Part::Histograms, Part::Exemplars, Part::Metadata];
+    pub const ALL: [Part; 5] = [
+        Part::Samples,
+        Part::Series,
+        Part::Histograms,
+        Part::Exemplars,
+        Part::Metadata,
+    ];
 
     /// Name used in the catalog item.
     pub fn name(self) -> &'static str {
@@ -50,7 +56,11 @@ impl Part {
 
 /// `{tenant}/metrics/{yyyy-mm-dd}/{level}/{ulid}{suffix}`.
 pub fn object_key(tenant: &str, day: Day, level: u8, ulid: &str, part: Part) -> String {
-    format!("{tenant}/metrics/{}/{level}/{ulid}{}", day.iso(), part.suffix())
+    format!(
+        "{tenant}/metrics/{}/{level}/{ulid}{}",
+        day.iso(),
+        part.suffix()
+    )
 }
 
 /// Index partition holding the blocks of one tenant and day.

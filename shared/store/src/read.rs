@@ -39,7 +39,10 @@ pub(crate) struct SeriesTable {
 }
 
 fn corrupt(key: &str, reason: &str) -> StoreError {
-    StoreError::Corrupt { key: key.to_string(), reason: reason.to_string() }
+    StoreError::Corrupt {
+        key: key.to_string(),
+        reason: reason.to_string(),
+    }
 }
 
 #[allow(deprecated)]
@@ -56,19 +59,45 @@ async fn builder(
 }
 
 /// Reads a block's series part.
-pub(crate) async fn read_series_table(store: &Arc<dyn ObjectStore>, block: &BlockMeta) -> Result<SeriesTable> {
+pub(crate) async fn read_series_table(
+    store: &Arc<dyn ObjectStore>,
+    block: &BlockMeta,
+) -> Result<SeriesTable> {
     let key = block.key(Part::Series);
-    let batches: Vec<RecordBatch> =
-        builder(store, &key, block.part_size(Part::Series)).await?.build()?.try_collect().await?;
-    let mut table = SeriesTable { series: Vec::with_capacity(block.series as usize) };
+    let batches: Vec<RecordBatch> = builder(store, &key, block.part_size(Part::Series))
+        .await?
+        .build()?
+        .try_collect()
+        .await?;
+    let mut table = SeriesTable {
+        series: Vec::with_capacity(block.series as usize),
+    };
     let mut current: Option<(u32, SeriesId, Vec<Label>)> = None;
     for b in &batches {
-        let refs = b.column(0).as_primitive_opt::<UInt32Type>().ok_or_else(|| corrupt(&key, "series_ref"))?;
-        let ids = b.column(1).as_fixed_size_binary_opt().ok_or_else(|| corrupt(&key, "series_id"))?;
-        let names = b.column(2).as_dictionary_opt::<UInt32Type>().ok_or_else(|| corrupt(&key, "label_name"))?;
-        let values = b.column(3).as_dictionary_opt::<UInt32Type>().ok_or_else(|| corrupt(&key, "label_value"))?;
-        let name_strings = names.values().as_string_opt::<i32>().ok_or_else(|| corrupt(&key, "label_name values"))?;
-        let value_strings = values.values().as_string_opt::<i32>().ok_or_else(|| corrupt(&key, "label_value values"))?;
+        let refs = b
+            .column(0)
+            .as_primitive_opt::<UInt32Type>()
+            .ok_or_else(|| corrupt(&key, "series_ref"))?;
+        let ids = b
+            .column(1)
+            .as_fixed_size_binary_opt()
+            .ok_or_else(|| corrupt(&key, "series_id"))?;
+        let names = b
+            .column(2)
+            .as_dictionary_opt::<UInt32Type>()
+            .ok_or_else(|| corrupt(&key, "label_name"))?;
+        let values = b
+            .column(3)
+            .as_dictionary_opt::<UInt32Type>()
+            .ok_or_else(|| corrupt(&key, "label_value"))?;
+        let name_strings = names
+            .values()
+            .as_string_opt::<i32>()
+            .ok_or_else(|| corrupt(&key, "label_name values"))?;
+        let value_strings = values
+            .values()
+            .as_string_opt::<i32>()
+            .ok_or_else(|| corrupt(&key, "label_value values"))?;
         for row in 0..b.num_rows() {
             let r = refs.value(row);
             let name = name_strings.value(names.keys().value(row) as usize);
@@ -82,8 +111,15 @@ pub(crate) async fn read_series_table(store: &Arc<dyn ObjectStore>, block: &Bloc
                         }
                         table.series.push((id, Labels::from_sorted(labels)));
                     }
-                    let id: [u8; 16] = ids.value(row).try_into().map_err(|_| corrupt(&key, "series_id width"))?;
-                    current = Some((r, SeriesId::from_be_bytes(id), vec![Label::new(name, value)]));
+                    let id: [u8; 16] = ids
+                        .value(row)
+                        .try_into()
+                        .map_err(|_| corrupt(&key, "series_id width"))?;
+                    current = Some((
+                        r,
+                        SeriesId::from_be_bytes(id),
+                        vec![Label::new(name, value)],
+                    ));
                 }
             }
         }
@@ -121,7 +157,9 @@ pub(crate) async fn read_samples(
     end: i64,
 ) -> Result<Vec<Vec<Sample>>> {
     let mut out = vec![Vec::new(); selected.len()];
-    let (Some(&lo), Some(&hi)) = (selected.first(), selected.last()) else { return Ok(out) };
+    let (Some(&lo), Some(&hi)) = (selected.first(), selected.last()) else {
+        return Ok(out);
+    };
     let key = block.key(Part::Samples);
     let b = builder(store, &key, block.part_size(Part::Samples)).await?;
     let meta = Arc::clone(b.metadata());
@@ -129,7 +167,9 @@ pub(crate) async fn read_samples(
         .filter(|&i| {
             let rg = meta.row_group(i);
             let refs_ok = stat_range_u32(rg.column(samples_col::SERIES_REF).statistics())
-                .is_none_or(|(min, max)| max >= lo && min <= hi && selected.iter().any(|r| (min..=max).contains(r)));
+                .is_none_or(|(min, max)| {
+                    max >= lo && min <= hi && selected.iter().any(|r| (min..=max).contains(r))
+                });
             let time_ok = stat_range_i64(rg.column(samples_col::TIMESTAMP).statistics())
                 .is_none_or(|(min, max)| max >= start && min <= end);
             refs_ok && time_ok
@@ -141,9 +181,16 @@ pub(crate) async fn read_samples(
     let schema = b.parquet_schema();
     let projection = ProjectionMask::leaves(
         schema,
-        [samples_col::SERIES_REF, samples_col::TIMESTAMP, samples_col::VALUE_INT, samples_col::VALUE_SCALE, samples_col::VALUE_FLOAT],
+        [
+            samples_col::SERIES_REF,
+            samples_col::TIMESTAMP,
+            samples_col::VALUE_INT,
+            samples_col::VALUE_SCALE,
+            samples_col::VALUE_FLOAT,
+        ],
     );
-    let filter_mask = ProjectionMask::leaves(schema, [samples_col::SERIES_REF, samples_col::TIMESTAMP]);
+    let filter_mask =
+        ProjectionMask::leaves(schema, [samples_col::SERIES_REF, samples_col::TIMESTAMP]);
     let wanted: Arc<[u32]> = selected.into();
     let predicate = ArrowPredicateFn::new(filter_mask, move |batch: RecordBatch| {
         let refs = batch.column(0).as_primitive::<UInt32Type>();
@@ -159,19 +206,39 @@ pub(crate) async fn read_samples(
         .with_row_filter(RowFilter::new(vec![Box::new(predicate)]))
         .build()?;
     while let Some(batch) = stream.try_next().await? {
-        let refs = batch.column(0).as_primitive_opt::<UInt32Type>().ok_or_else(|| corrupt(&key, "series_ref"))?;
-        let ts = batch.column(1).as_primitive_opt::<Int64Type>().ok_or_else(|| corrupt(&key, "timestamp"))?;
-        let ints = batch.column(2).as_primitive_opt::<Int64Type>().ok_or_else(|| corrupt(&key, "value_int"))?;
-        let scales = batch.column(3).as_primitive_opt::<Int32Type>().ok_or_else(|| corrupt(&key, "value_scale"))?;
-        let floats = batch.column(4).as_primitive_opt::<Float64Type>().ok_or_else(|| corrupt(&key, "value_float"))?;
+        let refs = batch
+            .column(0)
+            .as_primitive_opt::<UInt32Type>()
+            .ok_or_else(|| corrupt(&key, "series_ref"))?;
+        let ts = batch
+            .column(1)
+            .as_primitive_opt::<Int64Type>()
+            .ok_or_else(|| corrupt(&key, "timestamp"))?;
+        let ints = batch
+            .column(2)
+            .as_primitive_opt::<Int64Type>()
+            .ok_or_else(|| corrupt(&key, "value_int"))?;
+        let scales = batch
+            .column(3)
+            .as_primitive_opt::<Int32Type>()
+            .ok_or_else(|| corrupt(&key, "value_scale"))?;
+        let floats = batch
+            .column(4)
+            .as_primitive_opt::<Float64Type>()
+            .ok_or_else(|| corrupt(&key, "value_float"))?;
         let mut slot = 0usize;
         for i in 0..batch.num_rows() {
             let r = refs.value(i);
             if selected.get(slot) != Some(&r) {
-                slot = selected.binary_search(&r).map_err(|_| corrupt(&key, "unexpected series ref"))?;
+                slot = selected
+                    .binary_search(&r)
+                    .map_err(|_| corrupt(&key, "unexpected series ref"))?;
             }
             let v = if ints.is_valid(i) {
-                decimal::decode(ints.value(i), scales.value(i).clamp(0, decimal::MAX_SCALE as i32) as u32)
+                decimal::decode(
+                    ints.value(i),
+                    scales.value(i).clamp(0, decimal::MAX_SCALE as i32) as u32,
+                )
             } else {
                 floats.value(i)
             };
@@ -223,7 +290,13 @@ mod tests {
 
     #[test]
     fn merge_dedups_by_timestamp() {
-        let m = merge_samples(vec![s(1, 1.0), s(3, 3.0), s(5, 5.0)], vec![s(2, 2.0), s(3, 3.0), s(6, 6.0)]);
-        assert_eq!(m.iter().map(|x| x.t).collect::<Vec<_>>(), vec![1, 2, 3, 5, 6]);
+        let m = merge_samples(
+            vec![s(1, 1.0), s(3, 3.0), s(5, 5.0)],
+            vec![s(2, 2.0), s(3, 3.0), s(6, 6.0)],
+        );
+        assert_eq!(
+            m.iter().map(|x| x.t).collect::<Vec<_>>(),
+            vec![1, 2, 3, 5, 6]
+        );
     }
 }

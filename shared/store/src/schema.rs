@@ -103,7 +103,10 @@ pub(crate) fn writer_properties(zstd_level: i32, max_row_group_rows: usize) -> W
         .set_compression(Compression::ZSTD(level))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(max_row_group_rows))
-        .set_created_by(format!("monitoring-architect {}", env!("CARGO_PKG_VERSION")));
+        .set_created_by(format!(
+            "monitoring-architect {}",
+            env!("CARGO_PKG_VERSION")
+        ));
     for col in ["series_ref", "timestamp", "value_int"] {
         b = b
             .set_column_dictionary_enabled(ColumnPath::from(col), false)

@@ -34,7 +34,10 @@ pub struct StoreConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { zstd_level: 3, max_row_group_rows: 1024 * 1024 }
+        Self {
+            zstd_level: 3,
+            max_row_group_rows: 1024 * 1024,
+        }
     }
 }
 
@@ -70,7 +73,13 @@ impl MetricsStore {
 
     /// Writes one block of `tenant` for `day` and commits it. Returns `None` for empty data.
     /// The block is visible exactly when this returns `Ok(Some(_))`.
-    pub async fn write_block(&self, tenant: &TenantId, day: Day, level: u8, data: BlockData) -> Result<Option<BlockMeta>> {
+    pub async fn write_block(
+        &self,
+        tenant: &TenantId,
+        day: Day,
+        level: u8,
+        data: BlockData,
+    ) -> Result<Option<BlockMeta>> {
         if data.series.is_empty() && data.metadata.is_empty() {
             return Ok(None);
         }
@@ -83,8 +92,16 @@ impl MetricsStore {
             day,
             level,
             ulid: ulid::Ulid::new().to_string(),
-            min_t: if encoded.min_t == i64::MAX { day.start_ms() } else { encoded.min_t },
-            max_t: if encoded.max_t == i64::MIN { day.start_ms() } else { encoded.max_t },
+            min_t: if encoded.min_t == i64::MAX {
+                day.start_ms()
+            } else {
+                encoded.min_t
+            },
+            max_t: if encoded.max_t == i64::MIN {
+                day.start_ms()
+            } else {
+                encoded.max_t
+            },
             series: encoded.series,
             samples: encoded.samples,
             histograms: encoded.histograms,
@@ -95,15 +112,24 @@ impl MetricsStore {
         };
         for (part, bytes) in encoded.parts {
             let size = bytes.len() as u64;
-            self.objects.put(&Path::from(meta.key(part)), PutPayload::from(bytes)).await?;
+            self.objects
+                .put(&Path::from(meta.key(part)), PutPayload::from(bytes))
+                .await?;
             meta.parts.push((part, size));
             meta.bytes += size;
         }
         let ops = vec![
-            WriteOp::Put { item: meta.to_item(), condition: Condition::NotExists },
-            WriteOp::Put { item: Item::new(layout::days_pk(tenant.as_str()), layout::day_sk(day)), condition: Condition::None },
             WriteOp::Put {
-                item: Item::new(layout::TENANTS_PK, tenant.as_str()).with("metrics", AttrValue::Bool(true)),
+                item: meta.to_item(),
+                condition: Condition::NotExists,
+            },
+            WriteOp::Put {
+                item: Item::new(layout::days_pk(tenant.as_str()), layout::day_sk(day)),
+                condition: Condition::None,
+            },
+            WriteOp::Put {
+                item: Item::new(layout::TENANTS_PK, tenant.as_str())
+                    .with("metrics", AttrValue::Bool(true)),
                 condition: Condition::None,
             },
         ];
@@ -120,12 +146,17 @@ impl MetricsStore {
         let days = query_all(
             self.index.as_ref(),
             &layout::days_pk(tenant.as_str()),
-            SkRange::Between(layout::day_sk(Day::of_ms(start)), layout::day_sk(Day::of_ms(end))),
+            SkRange::Between(
+                layout::day_sk(Day::of_ms(start)),
+                layout::day_sk(Day::of_ms(end)),
+            ),
         )
         .await?;
         let mut blocks = Vec::new();
         for d in days {
-            let Some(day) = d.sk.strip_prefix("day#").and_then(Day::parse_iso) else { continue };
+            let Some(day) = d.sk.strip_prefix("day#").and_then(Day::parse_iso) else {
+                continue;
+            };
             let items = query_all(
                 self.index.as_ref(),
                 &layout::blocks_pk(tenant.as_str(), day),
@@ -145,11 +176,19 @@ impl MetricsStore {
 
     async fn series_table(&self, block: &BlockMeta) -> Result<Arc<SeriesTable>> {
         let key = block.key(Part::Series);
-        if let Some(t) = self.series_cache.lock().map_err(|e| StoreError::Task(e.to_string()))?.get(&key) {
+        if let Some(t) = self
+            .series_cache
+            .lock()
+            .map_err(|e| StoreError::Task(e.to_string()))?
+            .get(&key)
+        {
             return Ok(Arc::clone(t));
         }
         let table = Arc::new(read::read_series_table(&self.objects, block).await?);
-        let mut cache = self.series_cache.lock().map_err(|e| StoreError::Task(e.to_string()))?;
+        let mut cache = self
+            .series_cache
+            .lock()
+            .map_err(|e| StoreError::Task(e.to_string()))?;
         if cache.len() >= SERIES_CACHE_ENTRIES {
             cache.clear();
         }
@@ -158,7 +197,13 @@ impl MetricsStore {
     }
 
     /// Series (ids and labels) matching all `matchers` with data in `[start, end]`.
-    pub async fn series(&self, tenant: &TenantId, matchers: &[Matcher], start: i64, end: i64) -> Result<Vec<(SeriesId, Labels)>> {
+    pub async fn series(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(SeriesId, Labels)>> {
         let mut out: HashMap<Labels, SeriesId> = HashMap::new();
         for block in self.blocks(tenant, start, end).await? {
             if metric_name_of(matchers).is_some_and(|m| !block.may_contain_metric(m)) {
@@ -177,10 +222,18 @@ impl MetricsStore {
     /// Samples of the series matching all `matchers` in `[start, end]`, merged across blocks
     /// with one sample per timestamp. Series are keyed by their labels, so even a hash collision
     /// could not merge two series.
-    pub async fn select(&self, tenant: &TenantId, matchers: &[Matcher], start: i64, end: i64) -> Result<Vec<SeriesSamples>> {
+    pub async fn select(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<SeriesSamples>> {
         let mut out: HashMap<Labels, SeriesSamples> = HashMap::new();
         for block in self.blocks(tenant, start, end).await? {
-            if metric_name_of(matchers).is_some_and(|m| !block.may_contain_metric(m)) || block.samples == 0 {
+            if metric_name_of(matchers).is_some_and(|m| !block.may_contain_metric(m))
+                || block.samples == 0
+            {
                 continue;
             }
             let table = self.series_table(&block).await?;
@@ -206,7 +259,14 @@ impl MetricsStore {
                         existing.samples = read::merge_samples(older, samples);
                     }
                     None => {
-                        out.insert(labels.clone(), SeriesSamples { id: *id, labels: labels.clone(), samples });
+                        out.insert(
+                            labels.clone(),
+                            SeriesSamples {
+                                id: *id,
+                                labels: labels.clone(),
+                                samples,
+                            },
+                        );
                     }
                 }
             }
@@ -225,7 +285,12 @@ mod tests {
 
     fn series(tenant: &str, pairs: &[(&str, &str)], samples: Vec<Sample>) -> SeriesData {
         let labels = Labels::from_pairs(pairs.iter().copied());
-        SeriesData { id: SeriesId::of(tenant, &labels), labels, samples, ..Default::default() }
+        SeriesData {
+            id: SeriesId::of(tenant, &labels),
+            labels,
+            samples,
+            ..Default::default()
+        }
     }
 
     #[tokio::test]
@@ -236,27 +301,68 @@ mod tests {
         let tenant = TenantId::new("t1").map_err(|e| StoreError::Task(e.to_string()))?;
         let day = Day::of_ms(1_700_000_000_000);
         let t0 = day.start_ms();
-        let values = [0.25, 1e300, f64::from_bits(STALE_NAN_BITS), -0.0, 0.1 + 0.2, 42.0, f64::INFINITY];
-        let samples: Vec<Sample> = values.iter().enumerate().map(|(i, v)| Sample { t: t0 + i as i64 * 15_000, v: *v }).collect();
+        let values = [
+            0.25,
+            1e300,
+            f64::from_bits(STALE_NAN_BITS),
+            -0.0,
+            0.1 + 0.2,
+            42.0,
+            f64::INFINITY,
+        ];
+        let samples: Vec<Sample> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Sample {
+                t: t0 + i as i64 * 15_000,
+                v: *v,
+            })
+            .collect();
         let data = BlockData {
             series: vec![
                 series("t1", &[("__name__", "a"), ("job", "x")], samples.clone()),
-                series("t1", &[("__name__", "b"), ("job", "y")], vec![Sample { t: t0, v: 7.0 }]),
+                series(
+                    "t1",
+                    &[("__name__", "b"), ("job", "y")],
+                    vec![Sample { t: t0, v: 7.0 }],
+                ),
             ],
             metadata: vec![],
         };
-        let meta = store.write_block(&tenant, day, 0, data).await?.expect("written");
+        let meta = store
+            .write_block(&tenant, day, 0, data)
+            .await?
+            .expect("written");
         assert_eq!(meta.samples, 8);
-        let got = store.select(&tenant, &[Matcher::equal("__name__", "a")], t0, t0 + 1_000_000).await?;
+        let got = store
+            .select(
+                &tenant,
+                &[Matcher::equal("__name__", "a")],
+                t0,
+                t0 + 1_000_000,
+            )
+            .await?;
         assert_eq!(got.len(), 1);
         let bits = |s: &[Sample]| s.iter().map(|x| (x.t, x.v.to_bits())).collect::<Vec<_>>();
         assert_eq!(bits(&got[0].samples), bits(&samples));
         // Time range is applied.
-        let part = store.select(&tenant, &[Matcher::equal("job", "x")], t0 + 15_000, t0 + 30_000).await?;
+        let part = store
+            .select(
+                &tenant,
+                &[Matcher::equal("job", "x")],
+                t0 + 15_000,
+                t0 + 30_000,
+            )
+            .await?;
         assert_eq!(part[0].samples.len(), 2);
         // Another tenant sees nothing.
         let other = TenantId::new("t2").map_err(|e| StoreError::Task(e.to_string()))?;
-        assert!(store.select(&other, &[Matcher::equal("job", "x")], 0, i64::MAX).await?.is_empty());
+        assert!(
+            store
+                .select(&other, &[Matcher::equal("job", "x")], 0, i64::MAX)
+                .await?
+                .is_empty()
+        );
         Ok(())
     }
 }
