@@ -395,3 +395,73 @@ impl Ingester {
         out.into_iter().map(|(l, id)| (id, l)).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use architect_index::embedded::EmbeddedIndex;
+    use architect_model::{Sample, SeriesWrite};
+    use architect_store::StoreConfig;
+    use object_store::memory::InMemory;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn request(t0: i64, n: i64) -> WriteRequest {
+        WriteRequest {
+            series: vec![SeriesWrite {
+                labels: Labels::from_pairs([("__name__", "m"), ("job", "j")]),
+                samples: (0..n)
+                    .map(|i| Sample {
+                        t: t0 + i * 1000,
+                        v: i as f64 * 0.5,
+                    })
+                    .collect(),
+                ..Default::default()
+            }],
+            metadata: vec![],
+        }
+    }
+
+    #[tokio::test]
+    async fn replay_restores_unflushed_writes_and_flush_moves_them_to_blocks() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
+        let store = Arc::new(MetricsStore::new(
+            Arc::new(InMemory::new()),
+            index,
+            &StoreConfig::default(),
+        ));
+        let config = IngesterConfig {
+            wal_dir: dir.path().join("wal"),
+            ..Default::default()
+        };
+        let tenant = TenantId::new("t")?;
+        let t0 = 1_700_000_000_000;
+        let all = |ing: &Ingester| ing.select(&tenant, &[], 0, i64::MAX);
+
+        let ing = Ingester::open(config.clone(), Arc::clone(&store)).await?;
+        assert_eq!(ing.write(&tenant, request(t0, 10)).await?.samples, 10);
+        drop(ing); // a crash: nothing flushed
+
+        let ing = Ingester::open(config.clone(), Arc::clone(&store)).await?;
+        assert_eq!(
+            all(&ing)[0].samples.len(),
+            10,
+            "WAL replay restores acknowledged samples"
+        );
+        // A retry of the same request is a no-op; new samples append.
+        let again = ing.write(&tenant, request(t0, 12)).await?;
+        assert_eq!((again.samples, again.duplicates), (2, 10));
+        let stats = ing.flush().await?;
+        assert_eq!(stats.samples, 12);
+        assert!(all(&ing).is_empty(), "the head is empty after a flush");
+        let stored = store.select(&tenant, &[], 0, i64::MAX).await?;
+        assert_eq!(stored[0].samples, request(t0, 12).series[0].samples);
+        drop(ing);
+
+        // After a flush the WAL holds nothing to replay, so nothing is counted twice.
+        let ing = Ingester::open(config, Arc::clone(&store)).await?;
+        assert!(all(&ing).is_empty());
+        Ok(())
+    }
+}
