@@ -58,5 +58,5 @@ log "tests"
 # loopback with free ports; two at a time keeps a 2-core machine responsive.
 cargo nextest run --workspace --locked --no-fail-fast --test-threads 2 --failure-output final
 
-log "doc tests"
-cargo test --workspace --doc --locked
+log "docs (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked

@@ -1,4 +1,4 @@
-//! The HTTP surface: one axum [`Router`](axum::Router) for every endpoint, served by
+//! The HTTP surface: one axum `Router` for every endpoint, served by
 //! `axum::serve` in `architect serve` and by `lambda_http` in the Lambda functions, so each
 //! handler is written and tested once.
 //!
