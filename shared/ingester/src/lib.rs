@@ -1,7 +1,7 @@
 //! The ingester role: durable acceptance of writes and the hot window of data.
 //!
-//! A write is appended to the in-memory [head](head) (which refuses conflicting duplicates and
-//! drops identical ones), its new data is appended to the [write-ahead log](wal), and the caller
+//! A write is appended to the in-memory head (`head.rs`) (which refuses conflicting duplicates and
+//! drops identical ones), its new data is appended to the write-ahead log (`wal.rs`), and the caller
 //! is answered only after the WAL record is fsynced (group commit: concurrent writes share one
 //! fsync). Every few minutes, or when the head grows past its size limit, the head is *cut*: it is
 //! frozen, a new one takes writes, the WAL moves to a new segment, the frozen head becomes one
