@@ -122,9 +122,9 @@ pub(crate) fn parse_selector(s: &str) -> Result<Vec<Vec<Matcher>>, ApiError> {
             && !out
                 .iter()
                 .any(|m| m.name == architect_model::METRIC_NAME && m.op == MatchOp::Equal)
-            {
-                out.push(Matcher::equal(architect_model::METRIC_NAME, name.clone()));
-            }
+        {
+            out.push(Matcher::equal(architect_model::METRIC_NAME, name.clone()));
+        }
         Ok(out)
     };
     let mut sets = vec![convert(&vs.matchers.matchers)?];
@@ -176,12 +176,13 @@ async fn matching_series(
 
 fn truncate<T>(items: &mut Vec<T>, limit: Option<usize>, warnings: &mut Vec<String>, what: &str) {
     if let Some(l) = limit
-        && items.len() > l {
-            items.truncate(l);
-            warnings.push(format!(
-                "results truncated due to limit: {what} exceeded {l}"
-            ));
-        }
+        && items.len() > l
+    {
+        items.truncate(l);
+        warnings.push(format!(
+            "results truncated due to limit: {what} exceeded {l}"
+        ));
+    }
 }
 
 /// `GET|POST /api/v1/series`.

@@ -11,6 +11,7 @@ use architect_protocols::{ProtocolError, prompb, remote_read, snappy};
 use architect_store::{SeriesSamples, merge_samples};
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use prost::Message;
@@ -28,6 +29,20 @@ fn protocol_error(e: ProtocolError) -> ApiError {
         }
         _ => ApiError::text(ErrorCode::BadRequest, e.to_string()),
     }
+}
+
+/// The body, or a 413 naming the limit (axum's own rejection text does not).
+fn body_or_413(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::text(
+                ErrorCode::PayloadTooLarge,
+                format!("the request body is larger than the allowed limit of {limit} bytes"),
+            )
+        } else {
+            ApiError::text(ErrorCode::BadRequest, e.body_text())
+        }
+    })
 }
 
 fn check_encoding(headers: &HeaderMap) -> Result<(), ApiError> {
@@ -48,8 +63,9 @@ fn check_encoding(headers: &HeaderMap) -> Result<(), ApiError> {
 pub(crate) async fn write(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let body = body_or_413(body, state.http.max_request_body_bytes)?;
     let tenant = tenant::resolve(&state, &headers, ErrorFormat::Text)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -128,8 +144,9 @@ pub(crate) async fn select(
 pub(crate) async fn read(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let body = body_or_413(body, state.http.max_request_body_bytes)?;
     let tenant = tenant::resolve(&state, &headers, ErrorFormat::Text)?;
     let raw =
         snappy::decompress(&body, state.http.max_decompressed_bytes).map_err(protocol_error)?;

@@ -8,9 +8,10 @@ pub(crate) const MAX_TIME_MS: i64 = 253_402_300_799_000;
 /// Parses a time parameter into milliseconds.
 pub(crate) fn parse_time(s: &str) -> Result<i64, String> {
     if let Ok(secs) = s.parse::<f64>()
-        && secs.is_finite() {
-            return Ok((secs * 1000.0).round() as i64);
-        }
+        && secs.is_finite()
+    {
+        return Ok((secs * 1000.0).round() as i64);
+    }
     chrono::DateTime::parse_from_rfc3339(s)
         .map(|t| t.timestamp_millis())
         .map_err(|_| format!("cannot parse {s:?} to a valid timestamp"))

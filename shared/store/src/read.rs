@@ -249,8 +249,9 @@ pub(crate) async fn read_samples(
 }
 
 /// Merges two timestamp-sorted sample lists into one with a single sample per timestamp.
-/// On a timestamp present in both, `newer` wins (retries write identical values, so this only
-/// matters for true conflicts, where the later block is the later write).
+/// On a timestamp present in both, `older` (the first write) wins: retries write identical
+/// values, and a conflicting value that reached a later block (possible once the original left
+/// the head, where conflicts are refused) must not replace what was acknowledged first.
 pub fn merge_samples(older: Vec<Sample>, newer: Vec<Sample>) -> Vec<Sample> {
     if older.is_empty() {
         return newer;
@@ -268,8 +269,8 @@ pub fn merge_samples(older: Vec<Sample>, newer: Vec<Sample>) -> Vec<Sample> {
                 } else if y.t < x.t {
                     out.extend(b.next());
                 } else {
-                    a.next();
-                    out.extend(b.next());
+                    b.next();
+                    out.extend(a.next());
                 }
             }
             (Some(_), None) => out.extend(a.by_ref()),
@@ -289,14 +290,15 @@ mod tests {
     }
 
     #[test]
-    fn merge_dedups_by_timestamp() {
+    fn merge_dedups_by_timestamp_and_first_write_wins() {
         let m = merge_samples(
             vec![s(1, 1.0), s(3, 3.0), s(5, 5.0)],
-            vec![s(2, 2.0), s(3, 3.0), s(6, 6.0)],
+            vec![s(2, 2.0), s(3, 9.0), s(6, 6.0)],
         );
         assert_eq!(
             m.iter().map(|x| x.t).collect::<Vec<_>>(),
             vec![1, 2, 3, 5, 6]
         );
+        assert_eq!(m[2].v, 3.0, "the first write wins");
     }
 }
