@@ -227,7 +227,10 @@ pub fn validate_timestamp(
     if let Some(age) = limits.max_sample_age_ms
         && t < now_ms.saturating_sub(age)
     {
-        return Err(ValidationError::TooOld { timestamp: t, series: labels.to_string() });
+        return Err(ValidationError::TooOld {
+            timestamp: t,
+            series: labels.to_string(),
+        });
     }
     Ok(())
 }
