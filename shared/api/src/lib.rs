@@ -21,6 +21,19 @@ use axum::Router;
 use axum::routing::{get, post};
 use std::sync::Arc;
 
+/// What the service answers while the WAL replays: healthy, not ready, everything else 503.
+pub fn replaying_router() -> Router {
+    use axum::http::StatusCode;
+    Router::new()
+        .route("/-/healthy", get(health::healthy))
+        .fallback(|| async {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable: replaying the write-ahead log\n",
+            )
+        })
+}
+
 /// Every route, at the root and (for the Prometheus API) under `/prometheus` as Mimir lays it out.
 pub fn router(state: Arc<ApiState>) -> Router {
     let prom = Router::new()

@@ -10,7 +10,7 @@ use architect_model::{Limits, TenantId};
 use architect_store::{MetricsStore, StoreConfig};
 use object_store::local::LocalFileSystem;
 use serde::{Deserialize, Serialize};
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -103,9 +103,27 @@ pub async fn run(
     if ingester_config.wal_dir.as_os_str().is_empty() {
         ingester_config.wal_dir = data_dir.join("wal");
     }
-    let listener = tokio::net::TcpListener::bind(&config.listen).await?;
-    let addr: SocketAddr = listener.local_addr()?;
-    let ingester = Ingester::open(ingester_config, Arc::clone(&store)).await?;
+    // Bind first so the address is known (and `/-/ready` answers 503) while the WAL replays;
+    // a second handle to the same socket serves the real router afterwards.
+    let bound = std::net::TcpListener::bind(&config.listen)?;
+    bound.set_nonblocking(true)?;
+    let addr: SocketAddr = bound.local_addr()?;
+    let replay_listener = tokio::net::TcpListener::from_std(bound.try_clone()?)?;
+    let listener = tokio::net::TcpListener::from_std(bound)?;
+    std::fs::write(data_dir.join("listen.addr"), addr.to_string())?;
+    tracing::info!(%addr, data_dir = %data_dir.display(), "listening; replaying the WAL");
+    let (replayed_tx, replayed_rx) = tokio::sync::oneshot::channel::<()>();
+    let replay_server = tokio::spawn(
+        axum::serve(replay_listener, architect_api::replaying_router())
+            .with_graceful_shutdown(async move {
+                let _ = replayed_rx.await;
+            })
+            .into_future(),
+    );
+    let opened = Ingester::open(ingester_config, Arc::clone(&store)).await;
+    let _ = replayed_tx.send(());
+    let _ = replay_server.await;
+    let ingester = opened?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let state = Arc::new(ApiState::new(
         Arc::clone(&ingester),
@@ -116,8 +134,7 @@ pub async fn run(
         clock,
     ));
     let app = architect_api::router(state);
-    std::fs::write(data_dir.join("listen.addr"), addr.to_string())?;
-    tracing::info!(%addr, data_dir = %data_dir.display(), "listening");
+    tracing::info!(%addr, "ready");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let flush_loop = tokio::spawn(Arc::clone(&ingester).run_flush_loop({
