@@ -16,6 +16,10 @@ pub enum ErrorCode {
     NotFound,
     /// Overloaded; retry later (429).
     TooManyRequests,
+    /// A query failed while evaluating (422, `execution`).
+    Execution,
+    /// A query ran out of time (503, `timeout`).
+    Timeout,
     /// A transient fault; retry (503).
     Unavailable,
     /// A bug or unexpected fault (500).
@@ -31,6 +35,8 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Execution => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -44,6 +50,8 @@ impl ErrorCode {
             | ErrorCode::UnsupportedMediaType => "bad_data",
             ErrorCode::NotFound => "not_found",
             ErrorCode::TooManyRequests | ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Execution => "execution",
+            ErrorCode::Timeout => "timeout",
             ErrorCode::Internal => "internal",
         }
     }

@@ -10,12 +10,13 @@
 pub mod error;
 mod health;
 mod prom_api;
+mod query;
 mod remote;
 mod state;
 mod tenant;
 mod time;
 
-pub use state::{ApiState, HttpLimits};
+pub use state::{ApiState, HttpLimits, QueryLimits};
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -46,6 +47,21 @@ pub fn router(state: Arc<ApiState>) -> Router {
             get(prom_api::labels).post(prom_api::labels),
         )
         .route("/api/v1/label/{name}/values", get(prom_api::label_values))
+        .route(
+            "/api/v1/query",
+            get(query::instant_query).post(query::instant_query),
+        )
+        .route(
+            "/api/v1/query_range",
+            get(query::range_query).post(query::range_query),
+        )
+        .route(
+            "/api/v1/format_query",
+            get(query::format_query).post(query::format_query),
+        )
+        .route("/api/v1/status/buildinfo", get(query::buildinfo))
+        .route("/api/v1/status/config", get(query::status_config))
+        .route("/api/v1/status/flags", get(query::status_flags))
         .route("/api/v1/read", post(remote::read));
     Router::new()
         .route("/api/v1/push", post(remote::write))

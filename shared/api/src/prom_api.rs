@@ -19,7 +19,7 @@ fn bad(message: impl Into<String>) -> ApiError {
 }
 
 /// Query string plus, for form POSTs, the body's parameters (repeated keys kept).
-fn params(
+pub(crate) fn params(
     method: &Method,
     query: Option<String>,
     headers: &HeaderMap,

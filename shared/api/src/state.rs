@@ -3,6 +3,7 @@
 use architect_ingester::Ingester;
 use architect_model::clock::Clock;
 use architect_model::{Limits, TenantId};
+use architect_promql::{Engine, EngineOptions};
 use architect_store::MetricsStore;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -29,6 +30,52 @@ impl Default for HttpLimits {
     }
 }
 
+/// Query engine limits.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueryLimits {
+    /// How far back an instant selector looks for a sample, in seconds (Prometheus: 300).
+    pub lookback_delta_seconds: u64,
+    /// Longest a query may run, in seconds; a request's `timeout` can only lower it.
+    pub timeout_seconds: u64,
+    /// Most samples a query may hold at once (Prometheus: 50,000,000).
+    pub max_samples: usize,
+    /// Most points per series of a range query (Prometheus: 11,000).
+    pub max_points_per_series: usize,
+    /// Step of subqueries written without one, in seconds (Prometheus: the evaluation interval).
+    pub default_subquery_step_seconds: u64,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            lookback_delta_seconds: 300,
+            timeout_seconds: 120,
+            max_samples: 50_000_000,
+            max_points_per_series: 11_000,
+            default_subquery_step_seconds: 60,
+        }
+    }
+}
+
+impl QueryLimits {
+    /// The configured timeout.
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.timeout_seconds)
+    }
+
+    /// Engine options for these limits.
+    pub fn engine_options(&self) -> EngineOptions {
+        EngineOptions {
+            lookback_ms: self.lookback_delta_seconds as i64 * 1000,
+            max_samples: self.max_samples,
+            default_subquery_step_ms: self.default_subquery_step_seconds as i64 * 1000,
+            delayed_name_removal: false,
+            timeout: self.timeout(),
+        }
+    }
+}
+
 /// Everything handlers need.
 #[derive(Debug)]
 pub struct ApiState {
@@ -40,6 +87,8 @@ pub struct ApiState {
     pub limits: Limits,
     /// Body limits.
     pub http: HttpLimits,
+    /// Query limits.
+    pub query: QueryLimits,
     /// Tenant used when `X-Scope-OrgID` is absent.
     pub default_tenant: TenantId,
     /// Clock for sample-age checks.
@@ -57,6 +106,7 @@ impl ApiState {
         store: Arc<MetricsStore>,
         limits: Limits,
         http: HttpLimits,
+        query: QueryLimits,
         default_tenant: TenantId,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -73,10 +123,20 @@ impl ApiState {
             store,
             limits,
             http,
+            query,
             default_tenant,
             clock,
             registry,
             requests,
         }
+    }
+}
+
+impl ApiState {
+    /// An engine with the configured limits and `timeout`.
+    pub fn engine_with_timeout(&self, timeout: std::time::Duration) -> Engine {
+        let mut opts = self.query.engine_options();
+        opts.timeout = timeout;
+        Engine::new(opts)
     }
 }

@@ -2,7 +2,7 @@
 //! the ingester's WAL, builds the HTTP router, serves it until a shutdown signal, then flushes
 //! the head. `architect serve` and the ingester container both run exactly this.
 
-use architect_api::{ApiState, HttpLimits};
+use architect_api::{ApiState, HttpLimits, QueryLimits};
 use architect_index::embedded::EmbeddedIndex;
 use architect_ingester::{Ingester, IngesterConfig};
 use architect_model::clock::{Clock, SystemClock};
@@ -29,6 +29,8 @@ pub struct Config {
     pub limits: Limits,
     /// Request size limits.
     pub http: HttpLimits,
+    /// Query engine limits.
+    pub query: QueryLimits,
     /// Head and WAL settings; `wal_dir` defaults to `DATA_DIR/wal`.
     pub ingester: IngesterConfig,
     /// Parquet writer settings.
@@ -43,6 +45,7 @@ impl Default for Config {
             default_tenant: "anonymous".into(),
             limits: Limits::default(),
             http: HttpLimits::default(),
+            query: QueryLimits::default(),
             ingester: IngesterConfig {
                 wal_dir: PathBuf::new(),
                 ..IngesterConfig::default()
@@ -130,6 +133,7 @@ pub async fn run(
         store,
         config.limits.clone(),
         config.http.clone(),
+        config.query.clone(),
         default_tenant,
         clock,
     ));

@@ -1,0 +1,508 @@
+//! The Prometheus query API: `/api/v1/query`, `/api/v1/query_range`, `/api/v1/format_query`
+//! and the status endpoints Grafana probes, in Prometheus's JSON shapes and error types.
+//!
+//! Results are written with a hand-rolled JSON writer so timestamps and values come out exactly
+//! as Prometheus prints them (`1435781451.781`, `"+Inf"`), and large matrices need no
+//! intermediate `serde_json::Value` tree.
+
+use crate::error::{ApiError, ErrorCode, ErrorFormat};
+use crate::prom_api::params;
+use crate::remote;
+use crate::state::ApiState;
+use crate::tenant;
+use crate::time::parse_time;
+use architect_model::TenantId;
+use architect_promql::{
+    FloatHistogram, Point, QueryError, QueryResult, QueryValue, RawSeries, SeriesSource,
+    SourceError,
+};
+use async_trait::async_trait;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::prometheus(ErrorCode::BadRequest, message)
+}
+
+/// One tenant's series from the blocks and the ingester head.
+struct TenantSource<'a> {
+    state: &'a ApiState,
+    tenant: TenantId,
+}
+
+#[async_trait]
+impl SeriesSource for TenantSource<'_> {
+    async fn select(
+        &self,
+        matchers: &[architect_model::Matcher],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<RawSeries>, SourceError> {
+        let series = remote::select(self.state, &self.tenant, matchers, start, end)
+            .await
+            .map_err(|e| SourceError(e.to_string()))?;
+        Ok(series
+            .into_iter()
+            .map(|s| RawSeries {
+                labels: s.labels,
+                floats: s.samples.into_iter().map(|x| (x.t, x.v)).collect(),
+                hists: Vec::new(),
+            })
+            .collect())
+    }
+}
+
+fn query_error(e: QueryError) -> ApiError {
+    let code = match &e {
+        QueryError::BadData(_) => ErrorCode::BadRequest,
+        QueryError::Execution(_) | QueryError::TooManySamples(_) => ErrorCode::Execution,
+        QueryError::Timeout(_) => ErrorCode::Timeout,
+        QueryError::Storage(_) => ErrorCode::Internal,
+    };
+    ApiError::prometheus(code, e.to_string())
+}
+
+fn get<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(n, _)| n == key)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+}
+
+/// Parses a Prometheus duration parameter: float seconds or `1h30m`-style.
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    if let Ok(secs) = s.parse::<f64>() {
+        if !secs.is_finite() || secs < 0.0 || secs > (i64::MAX / 1000) as f64 {
+            return Err(format!("cannot parse {s:?} to a valid duration"));
+        }
+        return Ok(Duration::from_secs_f64(secs));
+    }
+    let mut total_ms: u128 = 0;
+    let mut rest = s;
+    if rest.is_empty() {
+        return Err(format!("cannot parse {s:?} to a valid duration"));
+    }
+    while !rest.is_empty() {
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(format!("cannot parse {s:?} to a valid duration"));
+        }
+        let n: u128 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("cannot parse {s:?} to a valid duration"))?;
+        rest = &rest[digits..];
+        let unit_len = rest.chars().take_while(|c| c.is_ascii_alphabetic()).count();
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let ms: u128 = match unit {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "w" => 604_800_000,
+            "y" => 31_536_000_000,
+            _ => return Err(format!("cannot parse {s:?} to a valid duration")),
+        };
+        total_ms += n * ms;
+    }
+    Ok(Duration::from_millis(total_ms as u64))
+}
+
+struct Parsed {
+    tenant: TenantId,
+    params: Vec<(String, String)>,
+}
+
+fn parse_request(
+    state: &ApiState,
+    method: &Method,
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Parsed, ApiError> {
+    let tenant = tenant::resolve(state, headers, ErrorFormat::PrometheusJson)?;
+    let params = params(method, query, headers, body)?;
+    Ok(Parsed { tenant, params })
+}
+
+fn timeout_of(state: &ApiState, params: &[(String, String)]) -> Result<Duration, ApiError> {
+    let max = state.query.timeout();
+    match get(params, "timeout") {
+        None => Ok(max),
+        Some(t) => parse_duration(t)
+            .map(|d| d.min(max))
+            .map_err(|e| bad(format!("invalid parameter \"timeout\": {e}"))),
+    }
+}
+
+/// `GET|POST /api/v1/query`.
+pub(crate) async fn instant_query(
+    State(state): State<Arc<ApiState>>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let p = parse_request(&state, &method, query, &headers, &body)?;
+    let q = get(&p.params, "query").ok_or_else(|| bad("invalid parameter \"query\": query is empty"))?;
+    let t = match get(&p.params, "time") {
+        Some(t) => parse_time(t).map_err(|e| bad(format!("invalid parameter \"time\": {e}")))?,
+        None => state.clock.now_ms(),
+    };
+    let engine = state.engine_with_timeout(timeout_of(&state, &p.params)?);
+    let source = TenantSource {
+        state: &state,
+        tenant: p.tenant,
+    };
+    let started = Instant::now();
+    let result = engine
+        .instant(&source, q, t)
+        .await
+        .map_err(query_error)?;
+    Ok(respond(&result, get(&p.params, "stats").is_some(), started))
+}
+
+/// `GET|POST /api/v1/query_range`.
+pub(crate) async fn range_query(
+    State(state): State<Arc<ApiState>>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let p = parse_request(&state, &method, query, &headers, &body)?;
+    let q = get(&p.params, "query").ok_or_else(|| bad("invalid parameter \"query\": query is empty"))?;
+    let start = parse_time(get(&p.params, "start").unwrap_or(""))
+        .map_err(|e| bad(format!("invalid parameter \"start\": {e}")))?;
+    let end = parse_time(get(&p.params, "end").unwrap_or(""))
+        .map_err(|e| bad(format!("invalid parameter \"end\": {e}")))?;
+    if end < start {
+        return Err(bad(
+            "invalid parameter \"end\": end timestamp must not be before start time",
+        ));
+    }
+    let step = parse_duration(get(&p.params, "step").unwrap_or(""))
+        .map_err(|e| bad(format!("invalid parameter \"step\": {e}")))?;
+    let step_ms = step.as_millis() as i64;
+    if step_ms <= 0 {
+        return Err(bad(
+            "invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer",
+        ));
+    }
+    if (end - start) / step_ms > state.query.max_points_per_series as i64 {
+        return Err(bad(format!(
+            "exceeded maximum resolution of {} points per timeseries. Try decreasing the query resolution (?step=XX)",
+            group_thousands(state.query.max_points_per_series)
+        )));
+    }
+    let engine = state.engine_with_timeout(timeout_of(&state, &p.params)?);
+    let source = TenantSource {
+        state: &state,
+        tenant: p.tenant,
+    };
+    let started = Instant::now();
+    let result = engine
+        .range(&source, q, start, end, step_ms)
+        .await
+        .map_err(query_error)?;
+    Ok(respond(&result, get(&p.params, "stats").is_some(), started))
+}
+
+fn group_thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `GET|POST /api/v1/format_query`.
+pub(crate) async fn format_query(
+    State(state): State<Arc<ApiState>>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let p = parse_request(&state, &method, query, &headers, &body)?;
+    let q = get(&p.params, "query").ok_or_else(|| bad("invalid parameter \"query\": query is empty"))?;
+    let expr = architect_promql::Engine::parse(q).map_err(query_error)?;
+    Ok(axum::Json(serde_json::json!({
+        "status": "success",
+        "data": expr.prettify(),
+    }))
+    .into_response())
+}
+
+/// `GET /api/v1/status/buildinfo`: Grafana reads the version to pick features.
+pub(crate) async fn buildinfo() -> Response {
+    axum::Json(serde_json::json!({
+        "status": "success",
+        "data": {
+            "version": PROMETHEUS_COMPATIBLE_VERSION,
+            "revision": env!("CARGO_PKG_VERSION"),
+            "branch": "main",
+            "buildUser": "monitoring-architect",
+            "buildDate": "",
+            "goVersion": "",
+        }
+    }))
+    .into_response()
+}
+
+/// The Prometheus version whose API this one matches (clients gate features on it).
+const PROMETHEUS_COMPATIBLE_VERSION: &str = "3.5.0";
+
+/// `GET /api/v1/status/config`: a Prometheus-shaped config with the engine's settings.
+pub(crate) async fn status_config(State(state): State<Arc<ApiState>>) -> Response {
+    let yaml = format!(
+        "global:\n  scrape_interval: 1m\n  scrape_timeout: 10s\n  evaluation_interval: 1m\n# Monitoring Architect: lookback_delta {}s, query timeout {}s\n",
+        state.query.lookback_delta_seconds, state.query.timeout_seconds
+    );
+    axum::Json(serde_json::json!({"status": "success", "data": {"yaml": yaml}})).into_response()
+}
+
+/// `GET /api/v1/status/flags`.
+pub(crate) async fn status_flags(State(state): State<Arc<ApiState>>) -> Response {
+    axum::Json(serde_json::json!({
+        "status": "success",
+        "data": {
+            "query.lookback-delta": format!("{}s", state.query.lookback_delta_seconds),
+            "query.max-samples": state.query.max_samples.to_string(),
+            "query.timeout": format!("{}s", state.query.timeout_seconds),
+            "storage.tsdb.retention.time": "0s",
+        }
+    }))
+    .into_response()
+}
+
+fn respond(result: &QueryResult, stats: bool, started: Instant) -> Response {
+    let mut out = String::with_capacity(256);
+    out.push_str(r#"{"status":"success","data":{"resultType":""#);
+    out.push_str(result.value.type_name());
+    out.push_str(r#"","result":"#);
+    write_value(&mut out, &result.value);
+    if stats {
+        let secs = started.elapsed().as_secs_f64();
+        let _ = write!(
+            out,
+            r#","stats":{{"timings":{{"evalTotalTime":{secs},"resultSortTime":0,"queryPreparationTime":0,"innerEvalTime":{secs},"execQueueTime":0,"execTotalTime":{secs}}},"samples":{{"totalQueryableSamples":{},"peakSamples":{}}}}}"#,
+            result.stats.samples_loaded, result.stats.peak_samples
+        );
+    }
+    out.push('}');
+    if !result.warnings.is_empty() {
+        out.push_str(r#","warnings":"#);
+        write_json_strings(&mut out, &result.warnings);
+    }
+    if !result.infos.is_empty() {
+        out.push_str(r#","infos":"#);
+        write_json_strings(&mut out, &result.infos);
+    }
+    out.push('}');
+    let mut r = out.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn write_json_strings(out: &mut String, items: &[String]) {
+    out.push('[');
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_json_str(out, s);
+    }
+    out.push(']');
+}
+
+fn write_json_str(out: &mut String, s: &str) {
+    match serde_json::to_string(s) {
+        Ok(q) => out.push_str(&q),
+        Err(_) => out.push_str("\"\""),
+    }
+}
+
+fn write_labels(out: &mut String, labels: &architect_model::Labels) {
+    out.push('{');
+    for (i, l) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_json_str(out, &l.name);
+        out.push(':');
+        write_json_str(out, &l.value);
+    }
+    out.push('}');
+}
+
+/// A timestamp as Prometheus writes it: seconds with up to three decimals.
+fn write_ts(out: &mut String, t: i64) {
+    if t < 0 {
+        out.push('-');
+    }
+    let a = t.unsigned_abs();
+    let _ = write!(out, "{}", a / 1000);
+    let frac = a % 1000;
+    if frac != 0 {
+        let _ = write!(out, ".{frac:03}");
+    }
+}
+
+/// A sample value as Prometheus writes it (a string, shortest round-trip form).
+pub(crate) fn format_float(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "+Inf".into()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        format!("{v}")
+    }
+}
+
+fn write_pair(out: &mut String, t: i64, v: f64) {
+    out.push('[');
+    write_ts(out, t);
+    out.push_str(",\"");
+    out.push_str(&format_float(v));
+    out.push_str("\"]");
+}
+
+fn write_histogram(out: &mut String, t: i64, h: &FloatHistogram) {
+    out.push('[');
+    write_ts(out, t);
+    let _ = write!(
+        out,
+        r#",{{"count":"{}","sum":"{}","buckets":["#,
+        format_float(h.count),
+        format_float(h.sum)
+    );
+    for (i, b) in h.buckets().into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            r#"[{},"{}","{}","{}"]"#,
+            b.boundaries,
+            format_float(b.lower),
+            format_float(b.upper),
+            format_float(b.count)
+        );
+    }
+    out.push_str("]}]");
+}
+
+fn write_value(out: &mut String, v: &QueryValue) {
+    match v {
+        QueryValue::Scalar(t, f) => write_pair(out, *t, *f),
+        QueryValue::String(t, s) => {
+            out.push('[');
+            write_ts(out, *t);
+            out.push(',');
+            write_json_str(out, s);
+            out.push(']');
+        }
+        QueryValue::Vector(samples) => {
+            out.push('[');
+            for (i, s) in samples.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(r#"{"metric":"#);
+                write_labels(out, &s.labels);
+                match &s.point {
+                    Point::Hist(h) => {
+                        out.push_str(r#","histogram":"#);
+                        write_histogram(out, s.t, h);
+                    }
+                    Point::Float(f) => {
+                        out.push_str(r#","value":"#);
+                        write_pair(out, s.t, *f);
+                    }
+                    Point::Absent => out.push_str(r#","value":null"#),
+                }
+                out.push('}');
+            }
+            out.push(']');
+        }
+        QueryValue::Matrix(series) => {
+            out.push('[');
+            for (i, s) in series.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(r#"{"metric":"#);
+                write_labels(out, &s.labels);
+                if !s.floats.is_empty() {
+                    out.push_str(r#","values":["#);
+                    for (j, (t, f)) in s.floats.iter().enumerate() {
+                        if j > 0 {
+                            out.push(',');
+                        }
+                        write_pair(out, *t, *f);
+                    }
+                    out.push(']');
+                }
+                if !s.hists.is_empty() {
+                    out.push_str(r#","histograms":["#);
+                    for (j, (t, h)) in s.hists.iter().enumerate() {
+                        if j > 0 {
+                            out.push(',');
+                        }
+                        write_histogram(out, *t, h);
+                    }
+                    out.push(']');
+                }
+                out.push('}');
+            }
+            out.push(']');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_and_values_print_as_prometheus() {
+        let mut s = String::new();
+        write_ts(&mut s, 1_435_781_451_781);
+        assert_eq!(s, "1435781451.781");
+        s.clear();
+        write_ts(&mut s, 1_050);
+        assert_eq!(s, "1.050");
+        s.clear();
+        write_ts(&mut s, 60_000);
+        assert_eq!(s, "60");
+        assert_eq!(format_float(f64::INFINITY), "+Inf");
+        assert_eq!(format_float(1e-7), "0.0000001");
+        assert_eq!(format_float(2.5), "2.5");
+    }
+
+    #[test]
+    fn durations_parse_both_forms() {
+        assert_eq!(parse_duration("15"), Ok(Duration::from_secs(15)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("5 minutes").is_err());
+        assert!(parse_duration("").is_err());
+    }
+}

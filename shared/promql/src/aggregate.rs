@@ -1,0 +1,613 @@
+//! Aggregation operators (`sum`, `avg`, `topk`, `count_values`, ...), step by step over groups
+//! fixed once per query from each series' labels.
+
+use crate::eval::{Evaluator, Range};
+use crate::functions::go_float;
+use crate::quantile::{kahan_inc, quantile};
+use crate::value::{Point, StepSeries, Value, labels_ext};
+use crate::QueryError;
+use architect_model::{Labels, METRIC_NAME};
+use promql_parser::parser::{AggregateExpr, Expr, LabelModifier};
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Sum,
+    Avg,
+    Count,
+    Min,
+    Max,
+    Group,
+    Stddev,
+    Stdvar,
+    Quantile,
+    Topk,
+    Bottomk,
+    Limitk,
+    LimitRatio,
+    CountValues,
+}
+
+fn op_of(name: &str) -> Option<Op> {
+    Some(match name {
+        "sum" => Op::Sum,
+        "avg" => Op::Avg,
+        "count" => Op::Count,
+        "min" => Op::Min,
+        "max" => Op::Max,
+        "group" => Op::Group,
+        "stddev" => Op::Stddev,
+        "stdvar" => Op::Stdvar,
+        "quantile" => Op::Quantile,
+        "topk" => Op::Topk,
+        "bottomk" => Op::Bottomk,
+        "limitk" => Op::Limitk,
+        "limit_ratio" => Op::LimitRatio,
+        "count_values" => Op::CountValues,
+        _ => return None,
+    })
+}
+
+/// The grouping of an aggregation: `by` (include) or `without` labels.
+struct Grouping {
+    names: Vec<String>,
+    include: bool,
+}
+
+impl Grouping {
+    fn of(m: &Option<LabelModifier>) -> Self {
+        match m {
+            None => Grouping {
+                names: Vec::new(),
+                include: true,
+            },
+            Some(LabelModifier::Include(l)) => Grouping {
+                names: l.labels.clone(),
+                include: true,
+            },
+            Some(LabelModifier::Exclude(l)) => Grouping {
+                names: l.labels.clone(),
+                include: false,
+            },
+        }
+    }
+
+    fn key(&self, labels: &Labels) -> Vec<u8> {
+        labels_ext::signature(labels, &self.names, self.include)
+    }
+
+    fn labels(&self, labels: &Labels) -> Labels {
+        if self.include {
+            labels_ext::keep(labels, &self.names)
+        } else {
+            let mut names = self.names.clone();
+            names.push(METRIC_NAME.to_string());
+            labels_ext::without(labels, &names)
+        }
+    }
+}
+
+pub(crate) fn eval(ev: &mut Evaluator<'_>, a: &AggregateExpr, r: Range) -> Result<Value, QueryError> {
+    let name = a.op.to_string();
+    let op = op_of(&name)
+        .ok_or_else(|| QueryError::Execution(format!("unknown aggregation {name}")))?;
+    let grouping = Grouping::of(&a.modifier);
+    if op == Op::CountValues {
+        let label = match a.param.as_deref().map(unwrap_parens) {
+            Some(Expr::StringLiteral(s)) => s.val.clone(),
+            _ => return Err(QueryError::Execution("count_values needs a label name".into())),
+        };
+        if label.is_empty() || std::str::from_utf8(label.as_bytes()).is_err() {
+            return Err(QueryError::Execution(format!("invalid label name {label:?}")));
+        }
+        let input = ev.eval_vector(&a.expr, r)?;
+        return Ok(Value::Vector(count_values(&input, &grouping, &label, r)));
+    }
+    let param = match (&a.param, op) {
+        (Some(p), Op::Quantile | Op::Topk | Op::Bottomk | Op::Limitk | Op::LimitRatio) => {
+            Some(ev.eval_scalar(p, r)?)
+        }
+        _ => None,
+    };
+    let input = ev.eval_vector(&a.expr, r)?;
+    let param_anchor = a.param.as_ref().map(|p| p.to_string()).unwrap_or_default();
+    match op {
+        Op::Topk | Op::Bottomk | Op::Limitk | Op::LimitRatio => {
+            let params = param.unwrap_or_default();
+            select_k(ev, op, &name, &input, &grouping, &params, &param_anchor, r)
+        }
+        _ => {
+            if let (Op::Quantile, Some(qs)) = (op, &param) {
+                if qs.iter().any(|q| q.is_nan()) {
+                    ev.warn(
+                        "quantile value should be between 0 and 1, got NaN",
+                        &param_anchor,
+                    );
+                }
+                let max = qs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let min = qs.iter().copied().fold(f64::INFINITY, f64::min);
+                if max > 1.0 {
+                    ev.warn(
+                        format!("quantile value should be between 0 and 1, got {}", go_float(max)),
+                        &param_anchor,
+                    );
+                }
+                if min < 0.0 {
+                    ev.warn(
+                        format!("quantile value should be between 0 and 1, got {}", go_float(min)),
+                        &param_anchor,
+                    );
+                }
+            }
+            reduce(ev, op, &name, &input, &grouping, param.as_deref(), a, r)
+        }
+    }
+}
+
+fn unwrap_parens(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => unwrap_parens(&p.expr),
+        other => other,
+    }
+}
+
+/// Per-group accumulator of one step.
+#[derive(Clone, Default)]
+struct Acc {
+    seen: bool,
+    value: f64,
+    comp: f64,
+    mean: f64,
+    count: f64,
+    incremental: bool,
+    values: Vec<f64>,
+    has_hist: bool,
+    drop_name: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn reduce(
+    ev: &mut Evaluator<'_>,
+    op: Op,
+    name: &str,
+    input: &[StepSeries],
+    grouping: &Grouping,
+    param: Option<&[f64]>,
+    a: &AggregateExpr,
+    r: Range,
+) -> Result<Value, QueryError> {
+    // Groups in order of first appearance.
+    let mut group_of = Vec::with_capacity(input.len());
+    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut out: Vec<StepSeries> = Vec::new();
+    for s in input {
+        let key = grouping.key(&s.labels);
+        let g = *index.entry(key).or_insert_with(|| {
+            out.push(StepSeries {
+                labels: grouping.labels(&s.labels),
+                drop_name: false,
+                points: vec![Point::Absent; r.steps()],
+            });
+            out.len() - 1
+        });
+        group_of.push(g);
+    }
+    let anchor = a.expr.to_string();
+    let mut accs = vec![Acc::default(); out.len()];
+    for i in 0..r.steps() {
+        for acc in accs.iter_mut() {
+            acc.seen = false;
+            acc.values.clear();
+            acc.has_hist = false;
+        }
+        for (si, s) in input.iter().enumerate() {
+            let acc = &mut accs[group_of[si]];
+            let f = match &s.points[i] {
+                Point::Absent => continue,
+                Point::Hist(_) => {
+                    // Native-histogram aggregation is not built yet; the float ops skip them.
+                    if matches!(op, Op::Count | Op::Group) {
+                        0.0
+                    } else {
+                        acc.has_hist = true;
+                        continue;
+                    }
+                }
+                Point::Float(f) => *f,
+            };
+            if !acc.seen {
+                *acc = Acc {
+                    seen: true,
+                    value: f,
+                    comp: 0.0,
+                    mean: f,
+                    count: 1.0,
+                    incremental: false,
+                    values: std::mem::take(&mut acc.values),
+                    has_hist: acc.has_hist,
+                    drop_name: s.drop_name,
+                };
+                match op {
+                    Op::Stddev | Op::Stdvar => {
+                        acc.value = if f.is_nan() || f.is_infinite() { f64::NAN } else { 0.0 };
+                    }
+                    Op::Quantile => acc.values.push(f),
+                    Op::Group => acc.value = 1.0,
+                    _ => {}
+                }
+                continue;
+            }
+            acc.drop_name |= s.drop_name;
+            match op {
+                Op::Sum => (acc.value, acc.comp) = kahan_inc(f, acc.value, acc.comp),
+                Op::Avg => {
+                    acc.count += 1.0;
+                    if !acc.incremental {
+                        let (nv, nc) = kahan_inc(f, acc.value, acc.comp);
+                        if !nv.is_infinite() {
+                            acc.value = nv;
+                            acc.comp = nc;
+                            continue;
+                        }
+                        acc.incremental = true;
+                        acc.mean = acc.value / (acc.count - 1.0);
+                        acc.comp /= acc.count - 1.0;
+                    }
+                    let q = (acc.count - 1.0) / acc.count;
+                    (acc.mean, acc.comp) = kahan_inc(f / acc.count, q * acc.mean, q * acc.comp);
+                }
+                Op::Group => {}
+                Op::Max => {
+                    if acc.value < f || acc.value.is_nan() {
+                        acc.value = f;
+                    }
+                }
+                Op::Min => {
+                    if acc.value > f || acc.value.is_nan() {
+                        acc.value = f;
+                    }
+                }
+                Op::Count => acc.count += 1.0,
+                Op::Stddev | Op::Stdvar => {
+                    acc.count += 1.0;
+                    let delta = f - acc.mean;
+                    acc.mean += delta / acc.count;
+                    acc.value += delta * (f - acc.mean);
+                }
+                Op::Quantile => acc.values.push(f),
+                _ => {}
+            }
+        }
+        for (g, acc) in accs.iter_mut().enumerate() {
+            if acc.has_hist && !acc.seen && matches!(op, Op::Sum | Op::Avg) {
+                // A group of only native histograms: not aggregated yet.
+                continue;
+            }
+            if acc.has_hist && !matches!(op, Op::Count | Op::Group) {
+                ev.info(format!("ignored histogram in {name} aggregation"), &anchor);
+            }
+            if !acc.seen {
+                continue;
+            }
+            let v = match op {
+                Op::Avg => {
+                    if acc.incremental {
+                        acc.mean + acc.comp
+                    } else {
+                        acc.value / acc.count + acc.comp / acc.count
+                    }
+                }
+                Op::Count => acc.count,
+                Op::Stdvar => acc.value / acc.count,
+                Op::Stddev => (acc.value / acc.count).sqrt(),
+                Op::Quantile => {
+                    let q = param.map_or(f64::NAN, |p| p[i]);
+                    quantile(q, &mut acc.values)
+                }
+                Op::Sum => {
+                    if acc.value.is_infinite() {
+                        acc.value
+                    } else {
+                        acc.value + acc.comp
+                    }
+                }
+                _ => acc.value,
+            };
+            out[g].points[i] = Point::Float(v);
+            out[g].drop_name |= acc.drop_name;
+        }
+    }
+    out.retain(|s| s.present() > 0);
+    Ok(Value::Vector(out))
+}
+
+/// `count_values`: counts per distinct value; output series appear as values appear.
+fn count_values(input: &[StepSeries], grouping: &Grouping, label: &str, r: Range) -> Vec<StepSeries> {
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut out: Vec<StepSeries> = Vec::new();
+    for i in 0..r.steps() {
+        for s in input {
+            let value = match &s.points[i] {
+                Point::Float(f) => format_value(*f),
+                Point::Hist(h) => format!("{h:?}"),
+                Point::Absent => continue,
+            };
+            let with_value = labels_ext::set(&s.labels, label, &value);
+            let mut names = grouping.names.clone();
+            if grouping.include {
+                names.push(label.to_string());
+            }
+            let g = Grouping {
+                names,
+                include: grouping.include,
+            };
+            let labels = g.labels(&with_value);
+            let idx = *index.entry(labels.clone()).or_insert_with(|| {
+                out.push(StepSeries {
+                    labels,
+                    drop_name: false,
+                    points: vec![Point::Absent; r.steps()],
+                });
+                out.len() - 1
+            });
+            let p = &mut out[idx].points[i];
+            *p = match p {
+                Point::Float(c) => Point::Float(*c + 1.0),
+                _ => Point::Float(1.0),
+            };
+        }
+    }
+    out
+}
+
+/// Go's `strconv.FormatFloat(f, 'f', -1, 64)`.
+fn format_value(f: f64) -> String {
+    if f.is_nan() {
+        "NaN".into()
+    } else if f.is_infinite() {
+        if f > 0.0 { "+Inf".into() } else { "-Inf".into() }
+    } else {
+        format!("{f}")
+    }
+}
+
+/// A binary heap with Go's `container/heap` algorithms, so ties resolve as upstream's do.
+struct GoHeap<'a> {
+    items: Vec<(f64, usize)>,
+    less: &'a dyn Fn(f64, f64) -> bool,
+}
+
+impl GoHeap<'_> {
+    fn push(&mut self, x: (f64, usize)) {
+        self.items.push(x);
+        let n = self.items.len() - 1;
+        self.up(n);
+    }
+
+    fn fix0(&mut self) {
+        let n = self.items.len();
+        if !self.down(0, n) {
+            self.up(0);
+        }
+    }
+
+    fn up(&mut self, mut j: usize) {
+        while j > 0 {
+            let i = (j - 1) / 2;
+            if i == j || !(self.less)(self.items[j].0, self.items[i].0) {
+                break;
+            }
+            self.items.swap(i, j);
+            j = i;
+        }
+    }
+
+    fn down(&mut self, i0: usize, n: usize) -> bool {
+        let mut i = i0;
+        loop {
+            let j1 = 2 * i + 1;
+            if j1 >= n {
+                break;
+            }
+            let mut j = j1;
+            let j2 = j1 + 1;
+            if j2 < n && (self.less)(self.items[j2].0, self.items[j1].0) {
+                j = j2;
+            }
+            if !(self.less)(self.items[j].0, self.items[i].0) {
+                break;
+            }
+            self.items.swap(i, j);
+            i = j;
+        }
+        i > i0
+    }
+}
+
+/// Hash of a label set as upstream's `labels.Hash()` (xxHash64 of name/value with 0xff).
+fn labels_hash(labels: &Labels) -> u64 {
+    let mut buf = Vec::new();
+    for l in labels.iter() {
+        buf.extend_from_slice(l.name.as_bytes());
+        buf.push(0xff);
+        buf.extend_from_slice(l.value.as_bytes());
+        buf.push(0xff);
+    }
+    xxhash_rust::xxh64::xxh64(&buf, 0)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn select_k(
+    ev: &mut Evaluator<'_>,
+    op: Op,
+    name: &str,
+    input: &[StepSeries],
+    grouping: &Grouping,
+    params: &[f64],
+    anchor: &str,
+    r: Range,
+) -> Result<Value, QueryError> {
+    let (min, max) = params.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+        (lo.min(*p), hi.max(*p))
+    });
+    let any_nan = params.iter().any(|p| p.is_nan());
+    match op {
+        Op::LimitRatio => {
+            if max == 0.0 && min == 0.0 {
+                return Ok(Value::Vector(Vec::new()));
+            }
+            if any_nan {
+                return Err(QueryError::Execution("Ratio value is NaN".into()));
+            }
+            if max > 1.0 {
+                ev.warn(
+                    format!("ratio value should be between -1 and 1, got {}, capping to 1", go_float(max)),
+                    anchor,
+                );
+            }
+            if min < -1.0 {
+                ev.warn(
+                    format!("ratio value should be between -1 and 1, got {}, capping to -1", go_float(min)),
+                    anchor,
+                );
+            }
+        }
+        _ => {
+            if max < 1.0 {
+                return Ok(Value::Vector(Vec::new()));
+            }
+            if any_nan {
+                return Err(QueryError::Execution("Parameter value is NaN".into()));
+            }
+            if min <= i64::MIN as f64 {
+                return Err(QueryError::Execution(format!("Scalar value {} underflows int64", go_float(min))));
+            }
+            if max >= i64::MAX as f64 {
+                return Err(QueryError::Execution(format!("Scalar value {} overflows int64", go_float(max))));
+            }
+        }
+    }
+    let mut group_of = Vec::with_capacity(input.len());
+    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+    for s in input {
+        let n = index.len();
+        group_of.push(*index.entry(grouping.key(&s.labels)).or_insert(n));
+    }
+    let groups = index.len();
+    let mut out: Vec<StepSeries> = input
+        .iter()
+        .map(|s| StepSeries {
+            labels: s.labels.clone(),
+            drop_name: s.drop_name,
+            points: vec![Point::Absent; r.steps()],
+        })
+        .collect();
+    let offsets: Vec<f64> = if op == Op::LimitRatio {
+        input
+            .iter()
+            .map(|s| labels_hash(&s.labels) as f64 / u64::MAX as f64)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let less_top = |a: f64, b: f64| a.is_nan() || a < b;
+    let less_bottom = |a: f64, b: f64| a.is_nan() || a > b;
+    let mut ignored_hist = false;
+    let mut order: Vec<(usize, usize)> = Vec::new(); // (step, series) in output order for instant queries
+    for i in 0..r.steps() {
+        let p = params.get(i).copied().unwrap_or(f64::NAN);
+        let k = (p as i64).min(input.len() as i64);
+        let ratio = p.clamp(-1.0, 1.0);
+        if op != Op::LimitRatio && k < 1 {
+            continue;
+        }
+        if op == Op::LimitRatio && p == 0.0 {
+            continue;
+        }
+        let mut heaps: Vec<GoHeap<'_>> = (0..groups)
+            .map(|_| GoHeap {
+                items: Vec::new(),
+                less: if op == Op::Bottomk { &less_bottom } else { &less_top },
+            })
+            .collect();
+        for (si, s) in input.iter().enumerate() {
+            let f = match &s.points[i] {
+                Point::Absent => continue,
+                Point::Hist(_) => {
+                    if matches!(op, Op::Topk | Op::Bottomk) {
+                        ignored_hist = true;
+                        continue;
+                    }
+                    f64::NAN
+                }
+                Point::Float(f) => *f,
+            };
+            let heap = &mut heaps[group_of[si]];
+            match op {
+                Op::Topk | Op::Bottomk => {
+                    if (heap.items.len() as i64) < k {
+                        heap.push((f, si));
+                    } else {
+                        let top = heap.items[0].0;
+                        let replace = if op == Op::Topk {
+                            top < f || (top.is_nan() && !f.is_nan())
+                        } else {
+                            top > f || (top.is_nan() && !f.is_nan())
+                        };
+                        if replace {
+                            heap.items[0] = (f, si);
+                            if k > 1 {
+                                heap.fix0();
+                            }
+                        }
+                    }
+                }
+                Op::Limitk => {
+                    if (heap.items.len() as i64) < k {
+                        heap.items.push((f, si));
+                    }
+                }
+                _ => {
+                    let off = offsets[si];
+                    if (ratio >= 0.0 && off < ratio) || (ratio < 0.0 && off >= 1.0 + ratio) {
+                        heap.items.push((f, si));
+                    }
+                }
+            }
+        }
+        for mut heap in heaps {
+            if matches!(op, Op::Topk | Op::Bottomk) && heap.items.len() > 1 {
+                // Descending for topk, ascending for bottomk; NaN last.
+                let desc = op == Op::Topk;
+                heap.items.sort_by(|a, b| match (a.0.is_nan(), b.0.is_nan()) {
+                    (true, true) => std::cmp::Ordering::Equal,
+                    (true, false) => std::cmp::Ordering::Greater,
+                    (false, true) => std::cmp::Ordering::Less,
+                    _ if desc => b.0.total_cmp(&a.0),
+                    _ => a.0.total_cmp(&b.0),
+                });
+            }
+            for (_, si) in heap.items {
+                out[si].points[i] = input[si].points[i].clone();
+                order.push((i, si));
+            }
+        }
+    }
+    if ignored_hist {
+        ev.info(format!("ignored histogram in {name} aggregation"), "");
+    }
+    if r.steps() == 1 {
+        // Instant query: keep the selection order (topk's is by value).
+        let mut seen = vec![false; out.len()];
+        let mut ordered = Vec::new();
+        for (_, si) in order {
+            if !seen[si] {
+                seen[si] = true;
+                ordered.push(out[si].clone());
+            }
+        }
+        return Ok(Value::Vector(ordered));
+    }
+    out.retain(|s| s.present() > 0);
+    Ok(Value::Vector(out))
+}

@@ -1,0 +1,421 @@
+//! The engine's entry points: parse, plan the selectors' time ranges, fetch, evaluate, shape
+//! the result.
+
+use crate::eval::{Evaluator, Range};
+use crate::selector::{at_ms, duration_ms, offset_ms, selector_matchers};
+use crate::source::SeriesSource;
+use crate::value::{InstantSample, Point, QueryValue, RangeSeries, RawSeries, Value};
+use architect_model::Labels;
+use promql_parser::parser::value::ValueType;
+use promql_parser::parser::{self, Expr};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Engine settings.
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// How far back an instant selector looks for a sample (Prometheus: 5 m).
+    pub lookback_ms: i64,
+    /// Most samples a query may hold at once (Prometheus: 50 M).
+    pub max_samples: usize,
+    /// Step of a subquery written without one (Prometheus: the global evaluation interval).
+    pub default_subquery_step_ms: i64,
+    /// Keep `__name__` until the end of evaluation (upstream's test engine does).
+    pub delayed_name_removal: bool,
+    /// Longest a query may run.
+    pub timeout: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            lookback_ms: 5 * 60 * 1000,
+            max_samples: 50_000_000,
+            default_subquery_step_ms: 60_000,
+            delayed_name_removal: false,
+            timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Why a query failed, with Prometheus's error types.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// The query does not parse or is not valid for the request (`bad_data`).
+    #[error("{0}")]
+    BadData(String),
+    /// Evaluation failed (`execution`).
+    #[error("{0}")]
+    Execution(String),
+    /// Over the sample limit (`execution`).
+    #[error("query processing would load too many samples into memory in {0}")]
+    TooManySamples(&'static str),
+    /// Over the time limit (`timeout`).
+    #[error("query timed out in {0}")]
+    Timeout(&'static str),
+    /// The storage below failed (`internal`).
+    #[error("{0}")]
+    Storage(String),
+}
+
+impl QueryError {
+    /// Prometheus's `errorType` for this error.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            QueryError::BadData(_) => "bad_data",
+            QueryError::Execution(_) | QueryError::TooManySamples(_) => "execution",
+            QueryError::Timeout(_) => "timeout",
+            QueryError::Storage(_) => "internal",
+        }
+    }
+}
+
+/// Counters of one query's work (the API's `stats=all`).
+#[derive(Clone, Debug, Default)]
+pub struct QueryStats {
+    /// Samples read from the source.
+    pub samples_loaded: usize,
+    /// Largest number of samples held at once.
+    pub peak_samples: usize,
+    /// Series read from the source.
+    pub series_loaded: usize,
+}
+
+/// A query's value with its annotations.
+#[derive(Clone, Debug)]
+pub struct QueryResult {
+    /// The value.
+    pub value: QueryValue,
+    /// `PromQL warning: ...` annotations.
+    pub warnings: Vec<String>,
+    /// `PromQL info: ...` annotations.
+    pub infos: Vec<String>,
+    /// Work counters.
+    pub stats: QueryStats,
+}
+
+/// Evaluates PromQL.
+#[derive(Clone, Debug, Default)]
+pub struct Engine {
+    opts: EngineOptions,
+}
+
+impl Engine {
+    /// An engine with these options.
+    pub fn new(opts: EngineOptions) -> Self {
+        Self { opts }
+    }
+
+    /// The options.
+    pub fn options(&self) -> &EngineOptions {
+        &self.opts
+    }
+
+    /// Parses `query`, mapping parse errors to `bad_data`.
+    pub fn parse(query: &str) -> Result<Expr, QueryError> {
+        parser::parse(query).map_err(|e| QueryError::BadData(format!("invalid parameter \"query\": {e}")))
+    }
+
+    /// An instant query at `t` (ms).
+    pub async fn instant(
+        &self,
+        source: &dyn SeriesSource,
+        query: &str,
+        t: i64,
+    ) -> Result<QueryResult, QueryError> {
+        let expr = Self::parse(query)?;
+        self.run(source, query, &expr, Range { start: t, end: t, step: 1 }, true)
+            .await
+    }
+
+    /// A range query over `[start, end]` every `step` (ms).
+    pub async fn range(
+        &self,
+        source: &dyn SeriesSource,
+        query: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<QueryResult, QueryError> {
+        let expr = Self::parse(query)?;
+        match expr.value_type() {
+            ValueType::Vector | ValueType::Scalar => {}
+            other => {
+                return Err(QueryError::BadData(format!(
+                    "invalid expression type \"{}\" for range query, must be Scalar or instant Vector",
+                    type_name(other)
+                )));
+            }
+        }
+        if step <= 0 {
+            return Err(QueryError::BadData(
+                "zero or negative query resolution step widths are not accepted. Try a positive integer"
+                    .into(),
+            ));
+        }
+        self.run(source, query, &expr, Range { start, end, step }, false)
+            .await
+    }
+
+    async fn run(
+        &self,
+        source: &dyn SeriesSource,
+        query: &str,
+        expr: &Expr,
+        range: Range,
+        instant: bool,
+    ) -> Result<QueryResult, QueryError> {
+        let deadline = Instant::now() + self.opts.timeout;
+        // Plan: every selector with the time range it reads.
+        let mut plan: HashMap<usize, Planned<'_>> = HashMap::new();
+        let planner = Planner {
+            opts: &self.opts,
+            query_start: range.start,
+            query_end: range.end,
+        };
+        planner.plan(expr, range, &mut plan);
+        let mut data: HashMap<usize, Arc<Vec<RawSeries>>> = HashMap::with_capacity(plan.len());
+        let mut stats = QueryStats::default();
+        for (key, p) in plan {
+            let sets = selector_matchers(p.selector).map_err(QueryError::BadData)?;
+            let mut merged: BTreeMap<Labels, RawSeries> = BTreeMap::new();
+            for set in sets {
+                let found = source.select(&set, p.start, p.end).await;
+                if Instant::now() > deadline {
+                    return Err(QueryError::Timeout("query preparation"));
+                }
+                for s in found.map_err(|e| QueryError::Storage(e.0))? {
+                    merged.entry(s.labels.clone()).or_insert(s);
+                }
+            }
+            let series: Vec<RawSeries> = merged.into_values().map(canonical_nans).collect();
+            let samples: usize = series.iter().map(|s| s.floats.len() + s.hists.len()).sum();
+            stats.samples_loaded += samples;
+            stats.series_loaded += series.len();
+            if stats.samples_loaded > self.opts.max_samples {
+                return Err(QueryError::TooManySamples("query execution"));
+            }
+            data.insert(key, Arc::new(series));
+        }
+        let mut ev = Evaluator::new(&self.opts, &data, range.start, range.end, deadline);
+        ev.set_query_text(query);
+        let value = ev.eval(expr, range)?;
+        let value = ev.finish(value, range, instant)?;
+        stats.peak_samples = ev.peak_samples().max(stats.samples_loaded);
+        let (warnings, infos) = ev.take_annotations();
+        Ok(QueryResult {
+            value,
+            warnings,
+            infos,
+            stats,
+        })
+    }
+}
+
+/// Any NaN other than the staleness marker is stored as the canonical NaN, so that no stored
+/// bit pattern can be confused with the engine's own markers.
+fn canonical_nans(mut s: RawSeries) -> RawSeries {
+    for p in &mut s.floats {
+        if p.1.is_nan() && !architect_model::is_stale_nan(p.1) {
+            p.1 = f64::NAN;
+        }
+    }
+    s
+}
+
+pub(crate) fn type_name(t: ValueType) -> &'static str {
+    match t {
+        ValueType::Vector => "instant vector",
+        ValueType::Matrix => "range vector",
+        ValueType::Scalar => "scalar",
+        ValueType::String => "string",
+    }
+}
+
+struct Planned<'a> {
+    selector: &'a parser::VectorSelector,
+    start: i64,
+    end: i64,
+}
+
+/// Walks the expression with the time range each node is evaluated over, the same way the
+/// evaluator will, and records each selector's read range.
+struct Planner<'o> {
+    opts: &'o EngineOptions,
+    query_start: i64,
+    query_end: i64,
+}
+
+impl Planner<'_> {
+    fn plan<'a>(&self, expr: &'a Expr, r: Range, out: &mut HashMap<usize, Planned<'a>>) {
+        match expr {
+            Expr::VectorSelector(vs) => {
+                let (lo, hi) = self.ref_times(vs, r);
+                self.record(vs, lo - self.opts.lookback_ms, hi, out);
+            }
+            Expr::MatrixSelector(ms) => {
+                let (lo, hi) = self.ref_times(&ms.vs, r);
+                self.record(&ms.vs, lo - duration_ms(ms.range), hi, out);
+            }
+            Expr::Subquery(sq) => {
+                let inner = subquery_range(self.opts, r, sq, self.query_start, self.query_end);
+                self.plan(&sq.expr, inner, out);
+            }
+            Expr::Aggregate(a) => {
+                self.plan(&a.expr, r, out);
+                if let Some(p) = &a.param {
+                    self.plan(p, r, out);
+                }
+            }
+            Expr::Unary(u) => self.plan(&u.expr, r, out),
+            Expr::Binary(b) => {
+                self.plan(&b.lhs, r, out);
+                self.plan(&b.rhs, r, out);
+            }
+            Expr::Paren(p) => self.plan(&p.expr, r, out),
+            Expr::Call(c) => {
+                for a in &c.args.args {
+                    self.plan(a, r, out);
+                }
+            }
+            Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
+        }
+    }
+
+    /// The earliest and latest reference times (step time with `@` and offset applied).
+    fn ref_times(&self, vs: &parser::VectorSelector, r: Range) -> (i64, i64) {
+        let off = offset_ms(&vs.offset);
+        match at_ms(&vs.at, self.query_start, self.query_end) {
+            Some(at) => (at - off, at - off),
+            None => (r.start - off, r.end - off),
+        }
+    }
+
+    fn record<'a>(
+        &self,
+        vs: &'a parser::VectorSelector,
+        start: i64,
+        end: i64,
+        out: &mut HashMap<usize, Planned<'a>>,
+    ) {
+        let key = vs as *const _ as usize;
+        let e = out.entry(key).or_insert(Planned {
+            selector: vs,
+            start,
+            end,
+        });
+        e.start = e.start.min(start);
+        e.end = e.end.max(end);
+    }
+}
+
+/// The steps a subquery is evaluated at for an outer evaluation over `outer`: aligned to
+/// multiples of its step, from just after the earliest window start to the last window end.
+pub(crate) fn subquery_range(
+    opts: &EngineOptions,
+    outer: Range,
+    sq: &parser::SubqueryExpr,
+    query_start: i64,
+    query_end: i64,
+) -> Range {
+    let offset = offset_ms(&sq.offset);
+    let range = duration_ms(sq.range);
+    let step = sq
+        .step
+        .map(duration_ms)
+        .filter(|s| *s > 0)
+        .unwrap_or(opts.default_subquery_step_ms);
+    let (outer_start, outer_end) = match at_ms(&sq.at, query_start, query_end) {
+        Some(at) => (at, at),
+        None => (
+            outer.start,
+            outer.start + ((outer.end - outer.start) / outer.step) * outer.step,
+        ),
+    };
+    let end = outer_end - offset;
+    let first = outer_start - offset - range;
+    let mut start = step * (first / step);
+    if start <= first {
+        start += step;
+    }
+    Range { start, end, step }
+}
+
+/// Converts the evaluated value into the query's result.
+pub(crate) fn shape_result(
+    value: Value,
+    r: Range,
+    instant: bool,
+) -> Result<QueryValue, QueryError> {
+    Ok(match value {
+        Value::String(s) => {
+            if !instant {
+                return Err(QueryError::BadData(
+                    "invalid expression type \"string\" for range query, must be Scalar or instant Vector"
+                        .into(),
+                ));
+            }
+            QueryValue::String(r.start, s)
+        }
+        Value::Scalar(v) => {
+            if instant {
+                QueryValue::Scalar(r.start, v.first().copied().unwrap_or(f64::NAN))
+            } else {
+                QueryValue::Matrix(vec![RangeSeries {
+                    labels: Labels::default(),
+                    floats: v
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| (r.at(i), *f))
+                        .collect(),
+                    hists: Vec::new(),
+                }])
+            }
+        }
+        Value::Vector(series) => {
+            if instant {
+                QueryValue::Vector(
+                    series
+                        .into_iter()
+                        .filter_map(|s| {
+                            let point = s.points.into_iter().next()?;
+                            point.is_present().then(|| InstantSample {
+                                labels: s.labels,
+                                t: r.start,
+                                point,
+                            })
+                        })
+                        .collect(),
+                )
+            } else {
+                let mut out: Vec<RangeSeries> = series
+                    .into_iter()
+                    .map(|s| {
+                        let mut floats = Vec::new();
+                        let mut hists = Vec::new();
+                        for (i, p) in s.points.into_iter().enumerate() {
+                            match p {
+                                Point::Float(f) => floats.push((r.at(i), f)),
+                                Point::Hist(h) => hists.push((r.at(i), h)),
+                                Point::Absent => {}
+                            }
+                        }
+                        RangeSeries {
+                            labels: s.labels,
+                            floats,
+                            hists,
+                        }
+                    })
+                    .filter(|s| !s.floats.is_empty() || !s.hists.is_empty())
+                    .collect();
+                out.sort_by(|a, b| a.labels.cmp(&b.labels));
+                QueryValue::Matrix(out)
+            }
+        }
+        Value::Matrix(mut m) => {
+            m.sort_by(|a, b| a.labels.cmp(&b.labels));
+            QueryValue::Matrix(m)
+        }
+    })
+}

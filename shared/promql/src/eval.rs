@@ -1,0 +1,509 @@
+//! The evaluator: walks the expression once over all steps of the query.
+
+use crate::engine::{EngineOptions, QueryError, shape_result, subquery_range};
+use crate::selector::{at_ms, duration_ms, offset_ms};
+use crate::value::{Point, QueryValue, RangeSeries, RawSeries, StepSeries, Value, labels_ext};
+use crate::{aggregate, binary, functions};
+use architect_model::{Labels, is_stale_nan};
+use promql_parser::parser::{Expr, VectorSelector};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The steps of an evaluation: `start, start + step, ..., <= end` (ms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Range {
+    pub(crate) start: i64,
+    pub(crate) end: i64,
+    pub(crate) step: i64,
+}
+
+impl Range {
+    /// Number of steps.
+    pub(crate) fn steps(&self) -> usize {
+        if self.end < self.start {
+            0
+        } else {
+            ((self.end - self.start) / self.step + 1) as usize
+        }
+    }
+
+    /// Timestamp of step `i`.
+    pub(crate) fn at(&self, i: usize) -> i64 {
+        self.start + i as i64 * self.step
+    }
+}
+
+/// A series prepared for range functions: staleness markers removed.
+#[derive(Clone, Debug)]
+pub(crate) struct WindowSeries {
+    pub(crate) labels: Labels,
+    pub(crate) drop_name: bool,
+    pub(crate) floats: Vec<(i64, f64)>,
+    pub(crate) hists: Vec<(i64, Arc<crate::FloatHistogram>)>,
+}
+
+impl WindowSeries {
+    /// The samples in `(start, end]`.
+    pub(crate) fn window(
+        &self,
+        start: i64,
+        end: i64,
+    ) -> (&[(i64, f64)], &[(i64, Arc<crate::FloatHistogram>)]) {
+        let f_lo = self.floats.partition_point(|p| p.0 <= start);
+        let f_hi = self.floats.partition_point(|p| p.0 <= end);
+        let h_lo = self.hists.partition_point(|p| p.0 <= start);
+        let h_hi = self.hists.partition_point(|p| p.0 <= end);
+        (
+            &self.floats[f_lo..f_hi.max(f_lo)],
+            &self.hists[h_lo..h_hi.max(h_lo)],
+        )
+    }
+}
+
+/// A range-vector argument: series plus how its windows are placed.
+pub(crate) struct MatrixArg {
+    pub(crate) series: Vec<WindowSeries>,
+    pub(crate) range_ms: i64,
+    pub(crate) offset_ms: i64,
+    pub(crate) at: Option<i64>,
+    /// The argument as written, for annotation positions.
+    pub(crate) text: String,
+}
+
+impl MatrixArg {
+    /// `(start, end]` of the window at step time `t`.
+    pub(crate) fn bounds(&self, t: i64) -> (i64, i64) {
+        let end = self.at.unwrap_or(t) - self.offset_ms;
+        (end - self.range_ms, end)
+    }
+}
+
+/// Evaluation state of one query.
+pub(crate) struct Evaluator<'a> {
+    pub(crate) opts: &'a EngineOptions,
+    data: &'a HashMap<usize, Arc<Vec<RawSeries>>>,
+    pub(crate) query_start: i64,
+    pub(crate) query_end: i64,
+    pub(crate) query_text: String,
+    deadline: Instant,
+    warnings: Vec<String>,
+    infos: Vec<String>,
+    seen: HashSet<String>,
+    peak: usize,
+}
+
+impl<'a> Evaluator<'a> {
+    pub(crate) fn new(
+        opts: &'a EngineOptions,
+        data: &'a HashMap<usize, Arc<Vec<RawSeries>>>,
+        query_start: i64,
+        query_end: i64,
+        deadline: Instant,
+    ) -> Self {
+        Self {
+            opts,
+            data,
+            query_start,
+            query_end,
+            query_text: String::new(),
+            deadline,
+            warnings: Vec::new(),
+            infos: Vec::new(),
+            seen: HashSet::new(),
+            peak: 0,
+        }
+    }
+
+    pub(crate) fn set_query_text(&mut self, q: &str) {
+        self.query_text = q.to_string();
+    }
+
+    pub(crate) fn peak_samples(&self) -> usize {
+        self.peak
+    }
+
+    pub(crate) fn take_annotations(&mut self) -> (Vec<String>, Vec<String>) {
+        (
+            std::mem::take(&mut self.warnings),
+            std::mem::take(&mut self.infos),
+        )
+    }
+
+    /// Position suffix ` (line:col)` of `text` in the query, as Prometheus prints it.
+    fn position(&self, anchor: &str) -> String {
+        let idx = if anchor.is_empty() {
+            None
+        } else {
+            self.query_text.find(anchor)
+        };
+        let idx = idx.unwrap_or(0);
+        let before = &self.query_text[..idx];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!(" ({line}:{col})")
+    }
+
+    /// Records a `PromQL warning: ...` annotation about the expression written as `anchor`.
+    pub(crate) fn warn(&mut self, msg: impl AsRef<str>, anchor: &str) {
+        let s = format!("PromQL warning: {}{}", msg.as_ref(), self.position(anchor));
+        if self.seen.insert(s.clone()) {
+            self.warnings.push(s);
+        }
+    }
+
+    /// Records a `PromQL info: ...` annotation.
+    pub(crate) fn info(&mut self, msg: impl AsRef<str>, anchor: &str) {
+        let s = format!("PromQL info: {}{}", msg.as_ref(), self.position(anchor));
+        if self.seen.insert(s.clone()) {
+            self.infos.push(s);
+        }
+    }
+
+    fn check_deadline(&self) -> Result<(), QueryError> {
+        if Instant::now() > self.deadline {
+            return Err(QueryError::Timeout("expression evaluation"));
+        }
+        Ok(())
+    }
+
+    /// Accounts `n` samples held by a node's output against the limit.
+    pub(crate) fn account(&mut self, n: usize) -> Result<(), QueryError> {
+        self.peak = self.peak.max(n);
+        if n > self.opts.max_samples {
+            return Err(QueryError::TooManySamples("query execution"));
+        }
+        Ok(())
+    }
+
+    /// Evaluates `expr` over the steps of `r`.
+    pub(crate) fn eval(&mut self, expr: &Expr, r: Range) -> Result<Value, QueryError> {
+        self.check_deadline()?;
+        let v = match expr {
+            Expr::NumberLiteral(n) => Value::Scalar(vec![n.val; r.steps()]),
+            Expr::StringLiteral(s) => Value::String(s.val.clone()),
+            Expr::Paren(p) => self.eval(&p.expr, r)?,
+            Expr::Unary(u) => match self.eval(&u.expr, r)? {
+                Value::Scalar(v) => Value::Scalar(v.into_iter().map(|f| -f).collect()),
+                Value::Vector(mut series) => {
+                    for s in &mut series {
+                        self.mark_drop_name(s);
+                        for p in &mut s.points {
+                            match p {
+                                Point::Float(f) => *f = -*f,
+                                Point::Hist(h) => {
+                                    *p = Point::Hist(Arc::new(crate::histogram::scale(h, -1.0)))
+                                }
+                                Point::Absent => {}
+                            }
+                        }
+                    }
+                    Value::Vector(self.merge_if_immediate(series)?)
+                }
+                other => other,
+            },
+            Expr::VectorSelector(vs) => Value::Vector(self.vector_selector(vs, r, false)?),
+            Expr::MatrixSelector(_) | Expr::Subquery(_) => {
+                let arg = self.matrix_arg(expr, r)?;
+                let t = r.start;
+                let (ws, we) = arg.bounds(t);
+                let mut out = Vec::new();
+                for s in &arg.series {
+                    let (f, h) = s.window(ws, we);
+                    if f.is_empty() && h.is_empty() {
+                        continue;
+                    }
+                    out.push(RangeSeries {
+                        labels: s.labels.clone(),
+                        floats: f.to_vec(),
+                        hists: h.to_vec(),
+                    });
+                }
+                Value::Matrix(out)
+            }
+            Expr::Aggregate(a) => aggregate::eval(self, a, r)?,
+            Expr::Binary(b) => binary::eval(self, b, r)?,
+            Expr::Call(c) => functions::eval_call(self, c, r)?,
+            Expr::Extension(_) => {
+                return Err(QueryError::Execution(
+                    "extension expressions are not supported".into(),
+                ));
+            }
+        };
+        if let Value::Vector(series) = &v {
+            let n: usize = series.iter().map(StepSeries::present).sum();
+            self.account(n)?;
+        }
+        Ok(v)
+    }
+
+    /// Evaluates `expr` expecting an instant vector.
+    pub(crate) fn eval_vector(
+        &mut self,
+        expr: &Expr,
+        r: Range,
+    ) -> Result<Vec<StepSeries>, QueryError> {
+        match self.eval(expr, r)? {
+            Value::Vector(v) => Ok(v),
+            Value::Scalar(_) => Err(QueryError::Execution(
+                "expected instant vector, got scalar".into(),
+            )),
+            _ => Err(QueryError::Execution(
+                "expected instant vector argument".into(),
+            )),
+        }
+    }
+
+    /// Evaluates `expr` expecting a scalar (one float per step).
+    pub(crate) fn eval_scalar(&mut self, expr: &Expr, r: Range) -> Result<Vec<f64>, QueryError> {
+        match self.eval(expr, r)? {
+            Value::Scalar(v) => Ok(v),
+            _ => Err(QueryError::Execution("expected scalar argument".into())),
+        }
+    }
+
+    /// Drops `__name__` now, or flags it for the end when removal is delayed.
+    pub(crate) fn mark_drop_name(&self, s: &mut StepSeries) {
+        if self.opts.delayed_name_removal {
+            s.drop_name = true;
+        } else {
+            s.labels = labels_ext::drop_name(&s.labels);
+        }
+    }
+
+    /// With immediate name removal, series whose labels now coincide are merged (an error if
+    /// two have a value at the same step).
+    pub(crate) fn merge_if_immediate(
+        &self,
+        series: Vec<StepSeries>,
+    ) -> Result<Vec<StepSeries>, QueryError> {
+        if self.opts.delayed_name_removal {
+            Ok(series)
+        } else {
+            merge_same_labels(series)
+        }
+    }
+
+    /// Samples of an instant selector at every step. With `timestamps`, each value is the
+    /// sample's own timestamp in seconds (for `timestamp()`).
+    pub(crate) fn vector_selector(
+        &mut self,
+        vs: &VectorSelector,
+        r: Range,
+        timestamps: bool,
+    ) -> Result<Vec<StepSeries>, QueryError> {
+        let data = self.selector_data(vs)?;
+        let offset = offset_ms(&vs.offset);
+        let at = at_ms(&vs.at, self.query_start, self.query_end);
+        let lookback = self.opts.lookback_ms;
+        let n = r.steps();
+        let mut out = Vec::new();
+        for raw in data.iter() {
+            let mut points = vec![Point::Absent; n];
+            let mut any = false;
+            for (i, slot) in points.iter_mut().enumerate() {
+                let t = at.unwrap_or_else(|| r.at(i)) - offset;
+                if let Some(p) = lookup(raw, t, lookback, timestamps) {
+                    *slot = p;
+                    any = true;
+                }
+            }
+            if any {
+                out.push(StepSeries {
+                    labels: raw.labels.clone(),
+                    drop_name: false,
+                    points,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn selector_data(&self, vs: &VectorSelector) -> Result<Arc<Vec<RawSeries>>, QueryError> {
+        let key = vs as *const _ as usize;
+        self.data
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| QueryError::Execution("selector was not planned".into()))
+    }
+
+    /// A range-vector argument (matrix selector or subquery), unwrapping parentheses.
+    pub(crate) fn matrix_arg(&mut self, expr: &Expr, r: Range) -> Result<MatrixArg, QueryError> {
+        match expr {
+            Expr::Paren(p) => self.matrix_arg(&p.expr, r),
+            Expr::MatrixSelector(ms) => {
+                let data = self.selector_data(&ms.vs)?;
+                let series = data
+                    .iter()
+                    .map(|raw| WindowSeries {
+                        labels: raw.labels.clone(),
+                        drop_name: false,
+                        floats: raw
+                            .floats
+                            .iter()
+                            .filter(|p| !is_stale_nan(p.1))
+                            .copied()
+                            .collect(),
+                        hists: raw
+                            .hists
+                            .iter()
+                            .filter(|p| !is_stale_nan(p.1.sum))
+                            .cloned()
+                            .collect(),
+                    })
+                    .collect();
+                Ok(MatrixArg {
+                    series,
+                    range_ms: duration_ms(ms.range),
+                    offset_ms: offset_ms(&ms.vs.offset),
+                    at: at_ms(&ms.vs.at, self.query_start, self.query_end),
+                    text: expr.to_string(),
+                })
+            }
+            Expr::Subquery(sq) => {
+                let inner = subquery_range(self.opts, r, sq, self.query_start, self.query_end);
+                let series = match self.eval(&sq.expr, inner)? {
+                    Value::Vector(v) => self.cleanup_names(v, inner)?,
+                    Value::Scalar(v) => vec![StepSeries {
+                        labels: Labels::default(),
+                        drop_name: false,
+                        points: v.into_iter().map(Point::Float).collect(),
+                    }],
+                    _ => {
+                        return Err(QueryError::Execution(
+                            "subquery is only allowed on instant vector".into(),
+                        ));
+                    }
+                };
+                let series = series
+                    .into_iter()
+                    .map(|s| {
+                        let mut floats = Vec::new();
+                        let mut hists = Vec::new();
+                        for (i, p) in s.points.into_iter().enumerate() {
+                            match p {
+                                Point::Float(f) => floats.push((inner.at(i), f)),
+                                Point::Hist(h) => hists.push((inner.at(i), h)),
+                                Point::Absent => {}
+                            }
+                        }
+                        WindowSeries {
+                            labels: s.labels,
+                            drop_name: s.drop_name,
+                            floats,
+                            hists,
+                        }
+                    })
+                    .collect();
+                Ok(MatrixArg {
+                    series,
+                    range_ms: duration_ms(sq.range),
+                    offset_ms: offset_ms(&sq.offset),
+                    at: at_ms(&sq.at, self.query_start, self.query_end),
+                    text: expr.to_string(),
+                })
+            }
+            _ => Err(QueryError::Execution(format!(
+                "expected range vector, got {}",
+                crate::engine::type_name(expr.value_type())
+            ))),
+        }
+    }
+
+    /// Subquery results keep delayed name flags as they are (upstream carries them through).
+    fn cleanup_names(
+        &self,
+        v: Vec<StepSeries>,
+        _r: Range,
+    ) -> Result<Vec<StepSeries>, QueryError> {
+        Ok(v)
+    }
+
+    /// Final name removal and shaping of the result.
+    pub(crate) fn finish(
+        &mut self,
+        value: Value,
+        r: Range,
+        instant: bool,
+    ) -> Result<QueryValue, QueryError> {
+        let value = match value {
+            Value::Vector(mut series) => {
+                for s in &mut series {
+                    if s.drop_name {
+                        s.labels = labels_ext::drop_name(&s.labels);
+                        s.drop_name = false;
+                    }
+                }
+                Value::Vector(merge_same_labels(series)?)
+            }
+            other => other,
+        };
+        shape_result(value, r, instant)
+    }
+}
+
+/// The sample an instant selector sees at reference time `t`: the latest in `(t - lookback, t]`,
+/// unless that is a staleness marker.
+fn lookup(raw: &RawSeries, t: i64, lookback: i64, timestamps: bool) -> Option<Point> {
+    let fi = raw.floats.partition_point(|p| p.0 <= t);
+    let hi = raw.hists.partition_point(|p| p.0 <= t);
+    let f = (fi > 0).then(|| raw.floats[fi - 1]);
+    let h = (hi > 0).then(|| &raw.hists[hi - 1]);
+    let use_hist = match (f, h) {
+        (None, None) => return None,
+        (Some(_), None) => false,
+        (None, Some(_)) => true,
+        (Some(f), Some(h)) => h.0 > f.0,
+    };
+    if use_hist {
+        let (ht, hv) = h?;
+        if *ht <= t - lookback || is_stale_nan(hv.sum) {
+            return None;
+        }
+        if timestamps {
+            return Some(Point::Float(*ht as f64 / 1000.0));
+        }
+        Some(Point::Hist(Arc::clone(hv)))
+    } else {
+        let (ft, fv) = f?;
+        if ft <= t - lookback || is_stale_nan(fv) {
+            return None;
+        }
+        if timestamps {
+            return Some(Point::Float(ft as f64 / 1000.0));
+        }
+        Some(Point::Float(fv))
+    }
+}
+
+/// Merges series with identical labels; an error if two have a value at the same step.
+pub(crate) fn merge_same_labels(series: Vec<StepSeries>) -> Result<Vec<StepSeries>, QueryError> {
+    if series.len() < 2 {
+        return Ok(series);
+    }
+    let mut index: HashMap<Labels, usize> = HashMap::with_capacity(series.len());
+    let mut out: Vec<StepSeries> = Vec::with_capacity(series.len());
+    for s in series {
+        match index.get(&s.labels) {
+            Some(&i) => {
+                let target = &mut out[i];
+                target.drop_name |= s.drop_name;
+                for (dst, src) in target.points.iter_mut().zip(s.points) {
+                    if src.is_present() {
+                        if dst.is_present() {
+                            return Err(QueryError::Execution(
+                                "vector cannot contain metrics with the same labelset".into(),
+                            ));
+                        }
+                        *dst = src;
+                    }
+                }
+            }
+            None => {
+                index.insert(s.labels.clone(), out.len());
+                out.push(s);
+            }
+        }
+    }
+    Ok(out)
+}

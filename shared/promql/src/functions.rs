@@ -1,0 +1,1143 @@
+//! PromQL functions: instant-vector functions map each point, range-vector functions reduce
+//! each window of samples; a few (`label_replace`, `absent`, `sort`, ...) work on whole series.
+
+use crate::eval::{Evaluator, MatrixArg, Range, merge_same_labels};
+use crate::histogram::FloatHistogram;
+use crate::quantile::{Bucket, bucket_fraction, bucket_quantile, kahan_inc, quantile};
+use crate::value::{Point, StepSeries, Value, labels_ext};
+use crate::QueryError;
+use architect_model::{Labels, MatchOp, METRIC_NAME};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use promql_parser::parser::{Call, Expr};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Evaluates a function call.
+pub(crate) fn eval_call(ev: &mut Evaluator<'_>, call: &Call, r: Range) -> Result<Value, QueryError> {
+    let name = call.func.name;
+    let args: Vec<&Expr> = call.args.args.iter().map(|a| unwrap_parens(a)).collect();
+    if let Some(kind) = range_function(name) {
+        return eval_range_function(ev, name, kind, &args, r);
+    }
+    match name {
+        "time" => Ok(Value::Scalar(
+            (0..r.steps()).map(|i| r.at(i) as f64 / 1000.0).collect(),
+        )),
+        "pi" => Ok(Value::Scalar(vec![std::f64::consts::PI; r.steps()])),
+        "vector" => {
+            let v = ev.eval_scalar(args[0], r)?;
+            Ok(Value::Vector(vec![StepSeries {
+                labels: Labels::default(),
+                drop_name: false,
+                points: v.into_iter().map(Point::Float).collect(),
+            }]))
+        }
+        "scalar" => {
+            let series = ev.eval_vector(args[0], r)?;
+            let out = (0..r.steps())
+                .map(|i| {
+                    let mut found = None;
+                    for s in &series {
+                        if let Point::Float(f) = s.points[i] {
+                            if found.is_some() {
+                                return f64::NAN;
+                            }
+                            found = Some(f);
+                        }
+                    }
+                    found.unwrap_or(f64::NAN)
+                })
+                .collect();
+            Ok(Value::Scalar(out))
+        }
+        "absent" => {
+            let series = ev.eval_vector(args[0], r)?;
+            let labels = absent_labels(args[0]);
+            let points: Vec<Point> = (0..r.steps())
+                .map(|i| {
+                    if series.iter().any(|s| s.points[i].is_present()) {
+                        Point::Absent
+                    } else {
+                        Point::Float(1.0)
+                    }
+                })
+                .collect();
+            Ok(Value::Vector(non_empty(StepSeries {
+                labels,
+                drop_name: false,
+                points,
+            })))
+        }
+        "label_replace" => label_replace(ev, &args, r),
+        "label_join" => label_join(ev, &args, r),
+        "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc" => sort(ev, name, &args, r),
+        "timestamp" => {
+            let mut series = match args[0] {
+                Expr::VectorSelector(vs) => ev.vector_selector(vs, r, true)?,
+                other => {
+                    let mut v = ev.eval_vector(other, r)?;
+                    for s in &mut v {
+                        for (i, p) in s.points.iter_mut().enumerate() {
+                            if p.is_present() {
+                                *p = Point::Float(r.at(i) as f64 / 1000.0);
+                            }
+                        }
+                    }
+                    v
+                }
+            };
+            for s in &mut series {
+                ev.mark_drop_name(s);
+            }
+            Ok(Value::Vector(ev.merge_if_immediate(series)?))
+        }
+        "histogram_quantile" => histogram_quantile(ev, &args, r),
+        "histogram_fraction" => histogram_fraction(ev, &args, r),
+        "histogram_count" | "histogram_sum" | "histogram_avg" => {
+            let f: fn(&FloatHistogram) -> f64 = match name {
+                "histogram_count" => |h| h.count,
+                "histogram_sum" => |h| h.sum,
+                _ => |h| h.sum / h.count,
+            };
+            let mut series = ev.eval_vector(args[0], r)?;
+            for s in &mut series {
+                for p in &mut s.points {
+                    *p = match p {
+                        Point::Hist(h) => Point::Float(f(h)),
+                        _ => Point::Absent,
+                    };
+                }
+                ev.mark_drop_name(s);
+            }
+            series.retain(|s| s.present() > 0);
+            Ok(Value::Vector(ev.merge_if_immediate(series)?))
+        }
+        "clamp" | "clamp_min" | "clamp_max" => {
+            let (lo, hi) = match name {
+                "clamp" => (ev.eval_scalar(args[1], r)?, ev.eval_scalar(args[2], r)?),
+                "clamp_min" => (ev.eval_scalar(args[1], r)?, vec![f64::INFINITY; r.steps()]),
+                _ => (vec![f64::NEG_INFINITY; r.steps()], ev.eval_scalar(args[1], r)?),
+            };
+            let series = ev.eval_vector(args[0], r)?;
+            map_floats(ev, series, |i, v| {
+                if hi[i] < lo[i] {
+                    None
+                } else {
+                    Some(lo[i].max(hi[i].min(v)))
+                }
+            })
+        }
+        "round" => {
+            let to = match args.get(1) {
+                Some(a) => ev.eval_scalar(a, r)?,
+                None => vec![1.0; r.steps()],
+            };
+            let series = ev.eval_vector(args[0], r)?;
+            map_floats(ev, series, |i, v| {
+                let inv = 1.0 / to[i];
+                Some((v * inv + 0.5).floor() / inv)
+            })
+        }
+        "days_in_month" | "day_of_month" | "day_of_week" | "day_of_year" | "hour" | "minute"
+        | "month" | "year" => {
+            let f = date_function(name);
+            match args.first() {
+                None => Ok(Value::Vector(vec![StepSeries {
+                    labels: Labels::default(),
+                    drop_name: false,
+                    points: (0..r.steps())
+                        .map(|i| Point::Float(f(date_of(r.at(i).div_euclid(1000)))))
+                        .collect(),
+                }])),
+                Some(a) => {
+                    let series = ev.eval_vector(a, r)?;
+                    map_floats(ev, series, |_, v| Some(f(date_of(v as i64))))
+                }
+            }
+        }
+        _ => {
+            let Some(f) = simple_function(name) else {
+                return Err(QueryError::Execution(format!(
+                    "function {name:?} is not supported yet"
+                )));
+            };
+            let series = ev.eval_vector(args[0], r)?;
+            map_floats(ev, series, |_, v| Some(f(v)))
+        }
+    }
+}
+
+fn unwrap_parens(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => unwrap_parens(&p.expr),
+        other => other,
+    }
+}
+
+fn non_empty(s: StepSeries) -> Vec<StepSeries> {
+    if s.present() > 0 { vec![s] } else { Vec::new() }
+}
+
+/// Applies `f(step, value)` to every float point (histograms drop out) and drops the name.
+fn map_floats(
+    ev: &mut Evaluator<'_>,
+    mut series: Vec<StepSeries>,
+    f: impl Fn(usize, f64) -> Option<f64>,
+) -> Result<Value, QueryError> {
+    for s in &mut series {
+        for (i, p) in s.points.iter_mut().enumerate() {
+            *p = match p {
+                Point::Float(v) => f(i, *v).map_or(Point::Absent, Point::Float),
+                _ => Point::Absent,
+            };
+        }
+        ev.mark_drop_name(s);
+    }
+    series.retain(|s| s.present() > 0);
+    Ok(Value::Vector(ev.merge_if_immediate(series)?))
+}
+
+fn simple_function(name: &str) -> Option<fn(f64) -> f64> {
+    Some(match name {
+        "abs" => f64::abs,
+        "ceil" => f64::ceil,
+        "floor" => f64::floor,
+        "exp" => f64::exp,
+        "sqrt" => f64::sqrt,
+        "ln" => f64::ln,
+        "log2" => f64::log2,
+        "log10" => f64::log10,
+        "sin" => f64::sin,
+        "cos" => f64::cos,
+        "tan" => f64::tan,
+        "asin" => f64::asin,
+        "acos" => f64::acos,
+        "atan" => f64::atan,
+        "sinh" => f64::sinh,
+        "cosh" => f64::cosh,
+        "tanh" => f64::tanh,
+        "asinh" => f64::asinh,
+        "acosh" => f64::acosh,
+        "atanh" => f64::atanh,
+        "rad" => |v| v * std::f64::consts::PI / 180.0,
+        "deg" => |v| v * 180.0 / std::f64::consts::PI,
+        "sgn" => |v| {
+            if v < 0.0 {
+                -1.0
+            } else if v > 0.0 {
+                1.0
+            } else {
+                v
+            }
+        },
+        _ => return None,
+    })
+}
+
+fn date_of(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap_or_default()
+}
+
+fn date_function(name: &str) -> fn(DateTime<Utc>) -> f64 {
+    match name {
+        "days_in_month" => |t| {
+            let (y, m) = (t.year(), t.month());
+            let next = if m == 12 {
+                NaiveDate::from_ymd_opt(y + 1, 1, 1)
+            } else {
+                NaiveDate::from_ymd_opt(y, m + 1, 1)
+            };
+            let this = NaiveDate::from_ymd_opt(y, m, 1);
+            match (this, next) {
+                (Some(a), Some(b)) => (b - a).num_days() as f64,
+                _ => f64::NAN,
+            }
+        },
+        "day_of_month" => |t| t.day() as f64,
+        "day_of_week" => |t| t.weekday().num_days_from_sunday() as f64,
+        "day_of_year" => |t| t.ordinal() as f64,
+        "hour" => |t| t.hour() as f64,
+        "minute" => |t| t.minute() as f64,
+        "month" => |t| t.month() as f64,
+        _ => |t| t.year() as f64,
+    }
+}
+
+/// Labels of `absent(...)`'s output: the selector's equality matchers, except `__name__` and
+/// names matched more than once.
+fn absent_labels(arg: &Expr) -> Labels {
+    let vs = match arg {
+        Expr::VectorSelector(vs) => vs,
+        Expr::MatrixSelector(ms) => &ms.vs,
+        _ => return Labels::default(),
+    };
+    let Ok(sets) = crate::selector::selector_matchers(vs) else {
+        return Labels::default();
+    };
+    let Some(matchers) = sets.first() else {
+        return Labels::default();
+    };
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
+    for m in matchers {
+        if m.name == METRIC_NAME {
+            continue;
+        }
+        match out.iter_mut().find(|(n, _)| *n == m.name) {
+            Some(e) => e.1 = None,
+            None => out.push((
+                m.name.clone(),
+                (m.op == MatchOp::Equal).then(|| m.value.clone()),
+            )),
+        }
+    }
+    Labels::from_pairs(out.into_iter().filter_map(|(n, v)| v.map(|v| (n, v))))
+}
+
+fn string_arg(e: &Expr) -> Result<String, QueryError> {
+    match unwrap_parens(e) {
+        Expr::StringLiteral(s) => Ok(s.val.clone()),
+        _ => Err(QueryError::Execution("expected string literal".into())),
+    }
+}
+
+fn label_replace(ev: &mut Evaluator<'_>, args: &[&Expr], r: Range) -> Result<Value, QueryError> {
+    let dst = string_arg(args[1])?;
+    let repl = string_arg(args[2])?;
+    let src = string_arg(args[3])?;
+    let pattern = string_arg(args[4])?;
+    let re = regex::Regex::new(&format!("^(?s:{pattern})$")).map_err(|_| {
+        QueryError::Execution(format!(
+            "invalid regular expression in label_replace(): {pattern}"
+        ))
+    })?;
+    if dst.is_empty() {
+        return Err(QueryError::Execution(format!(
+            "invalid destination label name in label_replace(): {dst}"
+        )));
+    }
+    let mut series = ev.eval_vector(args[0], r)?;
+    for s in &mut series {
+        let value = s.labels.get(&src).unwrap_or("");
+        if let Some(caps) = re.captures(value) {
+            let mut res = String::new();
+            caps.expand(&repl, &mut res);
+            s.labels = labels_ext::set(&s.labels, &dst, &res);
+            if dst == METRIC_NAME {
+                s.drop_name = false;
+            }
+        }
+    }
+    Ok(Value::Vector(merge_same_labels(series)?))
+}
+
+fn label_join(ev: &mut Evaluator<'_>, args: &[&Expr], r: Range) -> Result<Value, QueryError> {
+    let dst = string_arg(args[1])?;
+    let sep = string_arg(args[2])?;
+    let mut srcs = Vec::new();
+    for a in &args[3..] {
+        let src = string_arg(a)?;
+        if src.is_empty() {
+            return Err(QueryError::Execution(format!(
+                "invalid source label name in label_join(): {src}"
+            )));
+        }
+        srcs.push(src);
+    }
+    if dst.is_empty() {
+        return Err(QueryError::Execution(format!(
+            "invalid destination label name in label_join(): {dst}"
+        )));
+    }
+    let mut series = ev.eval_vector(args[0], r)?;
+    for s in &mut series {
+        let joined = srcs
+            .iter()
+            .map(|n| s.labels.get(n).unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join(&sep);
+        s.labels = labels_ext::set(&s.labels, &dst, &joined);
+        if dst == METRIC_NAME {
+            s.drop_name = false;
+        }
+    }
+    Ok(Value::Vector(merge_same_labels(series)?))
+}
+
+fn sort(ev: &mut Evaluator<'_>, name: &str, args: &[&Expr], r: Range) -> Result<Value, QueryError> {
+    let mut series = ev.eval_vector(args[0], r)?;
+    if r.steps() != 1 {
+        ev.warn(
+            "sort is ineffective for range queries since results are always ordered by labels",
+            "",
+        );
+        return Ok(Value::Vector(series));
+    }
+    match name {
+        "sort" | "sort_desc" => {
+            series.retain(|s| matches!(s.points[0], Point::Float(_)));
+            let desc = name == "sort_desc";
+            series.sort_by(|a, b| {
+                let (x, y) = (a.points[0].as_float(), b.points[0].as_float());
+                let (x, y) = (x.unwrap_or(f64::NAN), y.unwrap_or(f64::NAN));
+                match (x.is_nan(), y.is_nan()) {
+                    (true, true) => std::cmp::Ordering::Equal,
+                    (true, false) => std::cmp::Ordering::Greater,
+                    (false, true) => std::cmp::Ordering::Less,
+                    _ if desc => y.total_cmp(&x),
+                    _ => x.total_cmp(&y),
+                }
+            });
+        }
+        _ => {
+            let names: Vec<String> = args[1..]
+                .iter()
+                .map(|a| string_arg(a))
+                .collect::<Result<_, _>>()?;
+            let desc = name == "sort_by_label_desc";
+            series.sort_by(|a, b| {
+                for n in &names {
+                    let (x, y) = (a.labels.get(n).unwrap_or(""), b.labels.get(n).unwrap_or(""));
+                    if x == y {
+                        continue;
+                    }
+                    let less = natural_less(x, y);
+                    return match (less, desc) {
+                        (true, false) | (false, true) => std::cmp::Ordering::Less,
+                        _ => std::cmp::Ordering::Greater,
+                    };
+                }
+                let o = a.labels.cmp(&b.labels);
+                if desc { o.reverse() } else { o }
+            });
+        }
+    }
+    Ok(Value::Vector(series))
+}
+
+/// Natural ordering of label values: digit runs compare as integers, other runs as strings.
+fn natural_less(a: &str, b: &str) -> bool {
+    fn chunks(s: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut prev_digit = None;
+        for (i, c) in s.char_indices() {
+            let d = c.is_ascii_digit();
+            if prev_digit.is_some_and(|p| p != d) {
+                out.push(&s[start..i]);
+                start = i;
+            }
+            prev_digit = Some(d);
+        }
+        if start < s.len() {
+            out.push(&s[start..]);
+        }
+        out
+    }
+    let (ca, cb) = (chunks(a), chunks(b));
+    for (i, x) in ca.iter().enumerate() {
+        let Some(y) = cb.get(i) else { return false };
+        let last_a = i == ca.len() - 1;
+        let last_b = i == cb.len() - 1;
+        match (x.parse::<i64>(), y.parse::<i64>()) {
+            (Ok(p), Ok(q)) => {
+                if p == q {
+                    if last_a {
+                        return true;
+                    } else if last_b {
+                        return false;
+                    }
+                    continue;
+                }
+                return p < q;
+            }
+            _ => {
+                if x == y {
+                    if last_a {
+                        return true;
+                    } else if last_b {
+                        return false;
+                    }
+                    continue;
+                }
+                return x < y;
+            }
+        }
+    }
+    false
+}
+
+/// Classic-histogram buckets of one step grouped by series without `le`.
+struct BucketGroups {
+    order: Vec<Vec<u8>>,
+    groups: HashMap<Vec<u8>, (Labels, bool, Vec<Bucket>)>,
+}
+
+fn collect_buckets(
+    ev: &mut Evaluator<'_>,
+    series: &[StepSeries],
+    i: usize,
+    anchor: &str,
+) -> BucketGroups {
+    let mut out = BucketGroups {
+        order: Vec::new(),
+        groups: HashMap::new(),
+    };
+    for s in series {
+        let Point::Float(v) = s.points[i] else { continue };
+        let le = s.labels.get("le").unwrap_or("");
+        let Some(upper) = parse_go_float(le) else {
+            let name = if ev.opts.delayed_name_removal {
+                s.labels.metric_name().to_string()
+            } else {
+                String::new()
+            };
+            let mut msg = format!("bucket label \"le\" is missing or has a malformed value of {le:?}");
+            if !name.is_empty() {
+                msg.push_str(&format!(" for metric name {name:?}"));
+            }
+            ev.warn(msg, anchor);
+            continue;
+        };
+        let key = labels_ext::signature(&s.labels, &["le".to_string()], false);
+        let key = {
+            // The key keeps `__name__` (upstream groups by all labels but `le`).
+            let mut k = key;
+            k.extend_from_slice(s.labels.metric_name().as_bytes());
+            k
+        };
+        let entry = out.groups.entry(key.clone()).or_insert_with(|| {
+            out.order.push(key);
+            (
+                labels_ext::without(&s.labels, &["le".to_string()]),
+                s.drop_name,
+                Vec::new(),
+            )
+        });
+        entry.2.push(Bucket {
+            upper_bound: upper,
+            count: v,
+        });
+    }
+    out
+}
+
+/// Go's `strconv.ParseFloat` on label values: Rust's parser plus the `Inf` spellings.
+pub(crate) fn parse_go_float(s: &str) -> Option<f64> {
+    let t = s.trim_start_matches('+');
+    match t.to_ascii_lowercase().as_str() {
+        "inf" | "infinity" => return Some(if s.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY }),
+        "-inf" | "-infinity" => return Some(f64::NEG_INFINITY),
+        "nan" => return Some(f64::NAN),
+        _ => {}
+    }
+    s.parse::<f64>().ok()
+}
+
+fn histogram_quantile(ev: &mut Evaluator<'_>, args: &[&Expr], r: Range) -> Result<Value, QueryError> {
+    let q = ev.eval_scalar(args[0], r)?;
+    let series = ev.eval_vector(args[1], r)?;
+    let anchor = args[1].to_string();
+    let q_anchor = args[0].to_string();
+    let mut out: HashMap<Labels, StepSeries> = HashMap::new();
+    let mut order: Vec<Labels> = Vec::new();
+    for i in 0..r.steps() {
+        if q[i].is_nan() || q[i] < 0.0 || q[i] > 1.0 {
+            ev.warn(format!("quantile value should be between 0 and 1, got {}", go_float(q[i])), &q_anchor);
+        }
+        let groups = collect_buckets(ev, &series, i, &anchor);
+        for key in &groups.order {
+            let Some((labels, drop, buckets)) = groups.groups.get(key) else { continue };
+            let mut buckets = buckets.clone();
+            if buckets.is_empty() {
+                continue;
+            }
+            let res = bucket_quantile(q[i], &mut buckets);
+            if res.forced_monotonic {
+                let name = if ev.opts.delayed_name_removal {
+                    labels.metric_name().to_string()
+                } else {
+                    String::new()
+                };
+                let mut msg = "input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile)".to_string();
+                if !name.is_empty() {
+                    msg.push_str(&format!(" for metric name {name:?}"));
+                }
+                ev.info(msg, &anchor);
+            }
+            let s = out.entry(labels.clone()).or_insert_with(|| {
+                order.push(labels.clone());
+                StepSeries {
+                    labels: labels.clone(),
+                    drop_name: *drop,
+                    points: vec![Point::Absent; r.steps()],
+                }
+            });
+            s.points[i] = Point::Float(res.value);
+        }
+    }
+    let mut series: Vec<StepSeries> = order.into_iter().filter_map(|l| out.remove(&l)).collect();
+    for s in &mut series {
+        ev.mark_drop_name(s);
+    }
+    Ok(Value::Vector(ev.merge_if_immediate(series)?))
+}
+
+fn histogram_fraction(ev: &mut Evaluator<'_>, args: &[&Expr], r: Range) -> Result<Value, QueryError> {
+    let lower = ev.eval_scalar(args[0], r)?;
+    let upper = ev.eval_scalar(args[1], r)?;
+    let series = ev.eval_vector(args[2], r)?;
+    let anchor = args[2].to_string();
+    let mut out: HashMap<Labels, StepSeries> = HashMap::new();
+    let mut order: Vec<Labels> = Vec::new();
+    for i in 0..r.steps() {
+        let groups = collect_buckets(ev, &series, i, &anchor);
+        for key in &groups.order {
+            let Some((labels, drop, buckets)) = groups.groups.get(key) else { continue };
+            let mut buckets = buckets.clone();
+            if buckets.is_empty() {
+                continue;
+            }
+            let v = bucket_fraction(lower[i], upper[i], &mut buckets);
+            let s = out.entry(labels.clone()).or_insert_with(|| {
+                order.push(labels.clone());
+                StepSeries {
+                    labels: labels.clone(),
+                    drop_name: *drop,
+                    points: vec![Point::Absent; r.steps()],
+                }
+            });
+            s.points[i] = Point::Float(v);
+        }
+    }
+    let mut series: Vec<StepSeries> = order.into_iter().filter_map(|l| out.remove(&l)).collect();
+    for s in &mut series {
+        ev.mark_drop_name(s);
+    }
+    Ok(Value::Vector(ev.merge_if_immediate(series)?))
+}
+
+/// Formats a float as Go's `%g` does for the common cases in messages.
+pub(crate) fn go_float(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
+    } else {
+        format!("{v}")
+    }
+}
+
+/// How a range function uses its window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RangeKind {
+    Rate,
+    Increase,
+    Delta,
+    Irate,
+    Idelta,
+    Changes,
+    Resets,
+    Deriv,
+    PredictLinear,
+    Smoothing,
+    Avg,
+    Sum,
+    Count,
+    Min,
+    Max,
+    Quantile,
+    Stddev,
+    Stdvar,
+    Last,
+    First,
+    Present,
+    Absent,
+    Mad,
+    TsOfMax,
+    TsOfMin,
+    TsOfFirst,
+    TsOfLast,
+}
+
+fn range_function(name: &str) -> Option<RangeKind> {
+    use RangeKind::*;
+    Some(match name {
+        "rate" => Rate,
+        "increase" => Increase,
+        "delta" => Delta,
+        "irate" => Irate,
+        "idelta" => Idelta,
+        "changes" => Changes,
+        "resets" => Resets,
+        "deriv" => Deriv,
+        "predict_linear" => PredictLinear,
+        "double_exponential_smoothing" | "holt_winters" => Smoothing,
+        "avg_over_time" => Avg,
+        "sum_over_time" => Sum,
+        "count_over_time" => Count,
+        "min_over_time" => Min,
+        "max_over_time" => Max,
+        "quantile_over_time" => Quantile,
+        "stddev_over_time" => Stddev,
+        "stdvar_over_time" => Stdvar,
+        "last_over_time" => Last,
+        "first_over_time" => First,
+        "present_over_time" => Present,
+        "absent_over_time" => Absent,
+        "mad_over_time" => Mad,
+        "ts_of_max_over_time" => TsOfMax,
+        "ts_of_min_over_time" => TsOfMin,
+        "ts_of_first_over_time" => TsOfFirst,
+        "ts_of_last_over_time" => TsOfLast,
+        _ => return None,
+    })
+}
+
+fn eval_range_function(
+    ev: &mut Evaluator<'_>,
+    name: &str,
+    kind: RangeKind,
+    args: &[&Expr],
+    r: Range,
+) -> Result<Value, QueryError> {
+    let Some(mi) = args
+        .iter()
+        .position(|a| matches!(a, Expr::MatrixSelector(_) | Expr::Subquery(_)))
+    else {
+        return Err(QueryError::Execution(format!(
+            "function {name} expects a range vector"
+        )));
+    };
+    let mut params: Vec<Vec<f64>> = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        if i != mi {
+            params.push(ev.eval_scalar(a, r)?);
+        }
+    }
+    let arg = ev.matrix_arg(args[mi], r)?;
+    let n = r.steps();
+    if kind == RangeKind::Absent {
+        return Ok(absent_over_time(&arg, args[mi], r));
+    }
+    if kind == RangeKind::Quantile {
+        for q in &params[0] {
+            if q.is_nan() || *q < 0.0 || *q > 1.0 {
+                ev.warn(
+                    format!("quantile value should be between 0 and 1, got {}", go_float(*q)),
+                    &args[0].to_string(),
+                );
+                break;
+            }
+        }
+    }
+    let keeps_name = matches!(kind, RangeKind::Last | RangeKind::First);
+    let mut out = Vec::with_capacity(arg.series.len());
+    for s in &arg.series {
+        let mut points = vec![Point::Absent; n];
+        let mut any_float = false;
+        let mut mixed = false;
+        for (i, slot) in points.iter_mut().enumerate() {
+            let t = r.at(i);
+            let (ws, we) = arg.bounds(t);
+            let (floats, hists) = s.window(ws, we);
+            if floats.is_empty() && hists.is_empty() {
+                continue;
+            }
+            if !floats.is_empty() && !hists.is_empty() {
+                mixed = true;
+            }
+            let ctx = WindowCtx {
+                t,
+                start: ws,
+                end: we,
+                range_ms: arg.range_ms,
+                params: params.iter().map(|p| p[i]).collect(),
+            };
+            let p = apply_range(kind, &ctx, floats, hists)?;
+            if matches!(p, Point::Float(_)) {
+                any_float = true;
+            }
+            *slot = p;
+        }
+        if mixed && !matches!(kind, RangeKind::Count | RangeKind::Present | RangeKind::Last | RangeKind::First | RangeKind::TsOfFirst | RangeKind::TsOfLast | RangeKind::Changes | RangeKind::Resets) {
+            ev.info(
+                format!(
+                    "ignored histograms in a range containing both floats and histograms for metric name {:?}",
+                    s.labels.metric_name()
+                ),
+                &arg.text,
+            );
+        }
+        if matches!(kind, RangeKind::Rate | RangeKind::Increase) && any_float {
+            let metric = s.labels.metric_name();
+            if !metric.is_empty()
+                && !["_total", "_sum", "_count", "_bucket"]
+                    .iter()
+                    .any(|suffix| metric.ends_with(suffix))
+            {
+                ev.info(
+                    format!(
+                        "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {metric:?}"
+                    ),
+                    &arg.text,
+                );
+            }
+        }
+        let mut series = StepSeries {
+            labels: s.labels.clone(),
+            drop_name: s.drop_name,
+            points,
+        };
+        if series.present() == 0 {
+            continue;
+        }
+        if !keeps_name {
+            ev.mark_drop_name(&mut series);
+        }
+        out.push(series);
+    }
+    Ok(Value::Vector(ev.merge_if_immediate(out)?))
+}
+
+fn absent_over_time(arg: &MatrixArg, expr: &Expr, r: Range) -> Value {
+    let points: Vec<Point> = (0..r.steps())
+        .map(|i| {
+            let (ws, we) = arg.bounds(r.at(i));
+            let any = arg.series.iter().any(|s| {
+                let (f, h) = s.window(ws, we);
+                !f.is_empty() || !h.is_empty()
+            });
+            if any { Point::Absent } else { Point::Float(1.0) }
+        })
+        .collect();
+    Value::Vector(non_empty(StepSeries {
+        labels: absent_labels(expr),
+        drop_name: false,
+        points,
+    }))
+}
+
+struct WindowCtx {
+    t: i64,
+    start: i64,
+    end: i64,
+    range_ms: i64,
+    params: Vec<f64>,
+}
+
+fn apply_range(
+    kind: RangeKind,
+    ctx: &WindowCtx,
+    f: &[(i64, f64)],
+    h: &[(i64, Arc<FloatHistogram>)],
+) -> Result<Point, QueryError> {
+    use RangeKind::*;
+    let float = |v: Option<f64>| v.map_or(Point::Absent, Point::Float);
+    Ok(match kind {
+        Rate | Increase | Delta => float(extrapolated_rate(
+            f,
+            ctx,
+            kind != Delta,
+            kind == Rate,
+        )),
+        Irate | Idelta => float(instant_value(f, kind == Irate)),
+        Changes => {
+            if f.is_empty() {
+                return Ok(Point::Absent);
+            }
+            let mut n = 0;
+            for w in f.windows(2) {
+                if w[1].1 != w[0].1 && !(w[1].1.is_nan() && w[0].1.is_nan()) {
+                    n += 1;
+                }
+            }
+            Point::Float(n as f64)
+        }
+        Resets => {
+            if f.is_empty() {
+                return Ok(Point::Absent);
+            }
+            let n = f.windows(2).filter(|w| w[1].1 < w[0].1).count();
+            Point::Float(n as f64)
+        }
+        Deriv => {
+            if f.len() < 2 {
+                return Ok(Point::Absent);
+            }
+            Point::Float(linear_regression(f, f[0].0).0)
+        }
+        PredictLinear => {
+            if f.len() < 2 {
+                return Ok(Point::Absent);
+            }
+            let (slope, intercept) = linear_regression(f, ctx.t);
+            Point::Float(slope * ctx.params[0] + intercept)
+        }
+        Smoothing => {
+            let (sf, tf) = (ctx.params[0], ctx.params[1]);
+            if sf <= 0.0 || sf >= 1.0 {
+                return Err(QueryError::Execution(format!(
+                    "invalid smoothing factor. Expected: 0 < sf < 1, got: {sf:.6}"
+                )));
+            }
+            if tf <= 0.0 || tf >= 1.0 {
+                return Err(QueryError::Execution(format!(
+                    "invalid trend factor. Expected: 0 < tf < 1, got: {tf:.6}"
+                )));
+            }
+            if f.len() < 2 {
+                return Ok(Point::Absent);
+            }
+            let (mut s0, mut s1) = (0.0, f[0].1);
+            let mut b = f[1].1 - f[0].1;
+            for (i, p) in f.iter().enumerate().skip(1) {
+                let x = sf * p.1;
+                if i > 1 {
+                    b = tf * (s1 - s0) + (1.0 - tf) * b;
+                }
+                let y = (1.0 - sf) * (s1 + b);
+                s0 = s1;
+                s1 = x + y;
+            }
+            Point::Float(s1)
+        }
+        Avg => {
+            if f.is_empty() {
+                return Ok(Point::Absent);
+            }
+            Point::Float(avg(f.iter().map(|p| p.1)))
+        }
+        Sum => {
+            if f.is_empty() {
+                return Ok(Point::Absent);
+            }
+            let (mut sum, mut c) = (0.0, 0.0);
+            for p in f {
+                (sum, c) = kahan_inc(p.1, sum, c);
+            }
+            Point::Float(if sum.is_infinite() { sum } else { sum + c })
+        }
+        Count => Point::Float((f.len() + h.len()) as f64),
+        Present => Point::Float(1.0),
+        Absent => Point::Absent,
+        Min | Max | TsOfMin | TsOfMax => {
+            if f.is_empty() {
+                return Ok(Point::Absent);
+            }
+            let (mut best, mut best_t) = (f[0].1, f[0].0);
+            for p in f {
+                let take = match kind {
+                    Max => p.1 > best || best.is_nan(),
+                    Min => p.1 < best || best.is_nan(),
+                    TsOfMax => p.1 >= best || best.is_nan(),
+                    _ => p.1 <= best || best.is_nan(),
+                };
+                if take {
+                    best = p.1;
+                    best_t = p.0;
+                }
+            }
+            Point::Float(if matches!(kind, Min | Max) {
+                best
+            } else {
+                best_t as f64 / 1000.0
+            })
+        }
+        Quantile => {
+            if f.is_empty() {
+                return Ok(Point::Absent);
+            }
+            let mut v: Vec<f64> = f.iter().map(|p| p.1).collect();
+            Point::Float(quantile(ctx.params[0], &mut v))
+        }
+        Stddev | Stdvar => {
+            if f.is_empty() {
+                return Ok(Point::Absent);
+            }
+            let (mut count, mut mean, mut c_mean, mut aux, mut c_aux) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for p in f {
+                count += 1.0;
+                let delta = p.1 - (mean + c_mean);
+                (mean, c_mean) = kahan_inc(delta / count, mean, c_mean);
+                (aux, c_aux) = kahan_inc(delta * (p.1 - (mean + c_mean)), aux, c_aux);
+            }
+            let var = (aux + c_aux) / count;
+            Point::Float(if kind == Stddev { var.sqrt() } else { var })
+        }
+        Last => {
+            let lf = f.last();
+            let lh = h.last();
+            match (lf, lh) {
+                (Some(a), Some(b)) if b.0 > a.0 => Point::Hist(Arc::clone(&b.1)),
+                (Some(a), _) => Point::Float(a.1),
+                (None, Some(b)) => Point::Hist(Arc::clone(&b.1)),
+                (None, None) => Point::Absent,
+            }
+        }
+        First => {
+            let ff = f.first();
+            let fh = h.first();
+            match (ff, fh) {
+                (Some(a), Some(b)) if b.0 < a.0 => Point::Hist(Arc::clone(&b.1)),
+                (Some(a), _) => Point::Float(a.1),
+                (None, Some(b)) => Point::Hist(Arc::clone(&b.1)),
+                (None, None) => Point::Absent,
+            }
+        }
+        Mad => {
+            if f.is_empty() {
+                return Ok(Point::Absent);
+            }
+            if f.iter().any(|p| p.1.is_nan()) {
+                return Ok(Point::Float(f64::NAN));
+            }
+            let mut v: Vec<f64> = f.iter().map(|p| p.1).collect();
+            let median = quantile(0.5, &mut v);
+            let mut dev: Vec<f64> = v.iter().map(|x| (x - median).abs()).collect();
+            Point::Float(quantile(0.5, &mut dev))
+        }
+        TsOfFirst => {
+            let tf = f.first().map_or(i64::MAX, |p| p.0);
+            let th = h.first().map_or(i64::MAX, |p| p.0);
+            Point::Float(tf.min(th) as f64 / 1000.0)
+        }
+        TsOfLast => {
+            let tf = f.last().map_or(i64::MIN, |p| p.0);
+            let th = h.last().map_or(i64::MIN, |p| p.0);
+            Point::Float(tf.max(th) as f64 / 1000.0)
+        }
+    })
+}
+
+/// Mean with Kahan summation, switching to an incremental mean if the sum would overflow.
+pub(crate) fn avg(values: impl Iterator<Item = f64>) -> f64 {
+    let mut it = values;
+    let Some(first) = it.next() else {
+        return f64::NAN;
+    };
+    let (mut sum, mut count, mut mean, mut c) = (first, 1.0, 0.0, 0.0);
+    let mut incremental = false;
+    for v in it {
+        count += 1.0;
+        if !incremental {
+            let (ns, nc) = kahan_inc(v, sum, c);
+            if !ns.is_infinite() {
+                sum = ns;
+                c = nc;
+                continue;
+            }
+            incremental = true;
+            mean = sum / (count - 1.0);
+            c /= count - 1.0;
+        }
+        let q = (count - 1.0) / count;
+        (mean, c) = kahan_inc(v / count, q * mean, q * c);
+    }
+    if incremental {
+        mean + c
+    } else {
+        sum / count + c / count
+    }
+}
+
+/// `rate`, `increase` and `delta`: the change over the window, extrapolated towards its edges.
+fn extrapolated_rate(f: &[(i64, f64)], ctx: &WindowCtx, is_counter: bool, is_rate: bool) -> Option<f64> {
+    if f.len() < 2 {
+        return None;
+    }
+    let (first_t, first_v) = f[0];
+    let (last_t, last_v) = f[f.len() - 1];
+    let mut result = last_v - first_v;
+    if is_counter {
+        for w in f.windows(2) {
+            if w[1].1 < w[0].1 {
+                result += w[0].1;
+            }
+        }
+    }
+    let mut to_start = (first_t - ctx.start) as f64 / 1000.0;
+    let mut to_end = (ctx.end - last_t) as f64 / 1000.0;
+    let sampled = (last_t - first_t) as f64 / 1000.0;
+    let avg_step = sampled / (f.len() - 1) as f64;
+    let threshold = avg_step * 1.1;
+    if to_start >= threshold {
+        to_start = avg_step / 2.0;
+    }
+    if is_counter {
+        let mut to_zero = to_start;
+        if result > 0.0 && first_v >= 0.0 {
+            to_zero = sampled * (first_v / result);
+        }
+        if to_zero < to_start {
+            to_start = to_zero;
+        }
+    }
+    if to_end >= threshold {
+        to_end = avg_step / 2.0;
+    }
+    let mut factor = if sampled != 0.0 {
+        (sampled + to_start + to_end) / sampled
+    } else {
+        1.0
+    };
+    if is_rate {
+        factor /= ctx.range_ms as f64 / 1000.0;
+    }
+    Some(result * factor)
+}
+
+/// `irate` and `idelta`: from the last two samples.
+fn instant_value(f: &[(i64, f64)], is_rate: bool) -> Option<f64> {
+    if f.len() < 2 {
+        return None;
+    }
+    let (t0, v0) = f[f.len() - 2];
+    let (t1, v1) = f[f.len() - 1];
+    let interval = t1 - t0;
+    if interval == 0 {
+        return None;
+    }
+    let mut result = v1;
+    if !is_rate || v1 >= v0 {
+        result = v1 - v0;
+    }
+    if is_rate {
+        result /= interval as f64 / 1000.0;
+    }
+    Some(result)
+}
+
+/// Least-squares fit of the samples against time (seconds from `intercept_t`).
+fn linear_regression(f: &[(i64, f64)], intercept_t: i64) -> (f64, f64) {
+    let (mut n, mut sx, mut cx, mut sy, mut cy, mut sxy, mut cxy, mut sx2, mut cx2) =
+        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    let init_y = f[0].1;
+    let mut const_y = true;
+    for (i, p) in f.iter().enumerate() {
+        if const_y && i > 0 && p.1 != init_y {
+            const_y = false;
+        }
+        n += 1.0;
+        let x = (p.0 - intercept_t) as f64 / 1e3;
+        (sx, cx) = kahan_inc(x, sx, cx);
+        (sy, cy) = kahan_inc(p.1, sy, cy);
+        (sxy, cxy) = kahan_inc(x * p.1, sxy, cxy);
+        (sx2, cx2) = kahan_inc(x * x, sx2, cx2);
+    }
+    if const_y {
+        if init_y.is_infinite() {
+            return (f64::NAN, f64::NAN);
+        }
+        return (0.0, init_y);
+    }
+    sx += cx;
+    sy += cy;
+    sxy += cxy;
+    sx2 += cx2;
+    let cov = sxy - sx * sy / n;
+    let var = sx2 - sx * sx / n;
+    let slope = cov / var;
+    let intercept = sy / n - slope * sx / n;
+    (slope, intercept)
+}
+
