@@ -26,6 +26,15 @@
 //! [`ActualResult`]; evaluate with delayed `__name__` removal; re-run instant queries in range
 //! mode (helper: [`EvalCase::range_mode_check_applies`], [`check_range_mode`]); and re-run them
 //! with `@` modifiers added to every selector, which needs an AST and is left to the engine side.
+//!
+//! Where this crate is stricter than upstream (none of it occurs in upstream's corpus), a script
+//! that upstream would accept with surprising meaning is rejected with a [`ScriptError`]: the
+//! same series expected twice in one eval (upstream keeps the last), `expect string` combined
+//! with result lines, `expect range vector` on a range query (upstream silently replaces the
+//! query's range), a legacy `expected_fail_*` message together with `expect fail msg:/regex:`,
+//! a label given twice in one series, a label value that unescapes to invalid UTF-8, and a series
+//! line expanding to more than ten million values. `expect fail` without a message matches any
+//! error, also one spanning several lines (upstream's `^.*$` would not).
 
 mod check;
 #[cfg(test)]
@@ -175,7 +184,7 @@ pub enum EvalKind {
 /// How an expected message is matched.
 #[derive(Debug, Clone)]
 pub enum MessageMatch {
-    /// Anything (no `msg:`/`regex:` given).
+    /// Anything (no `msg:`/`regex:` given), including multi-line messages.
     Any,
     /// `msg: <text>`: the whole message, exactly (surrounding whitespace trimmed from the text).
     Exact(String),

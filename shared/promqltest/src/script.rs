@@ -725,6 +725,11 @@ mod tests {
 
         let c = one_eval("eval instant at 1m 1 + 1\n  2\n");
         assert!(matches!(c.expected, Expected::Scalar(v) if v == 2.0));
+        // Scalar lines are Go numbers: hexadecimal and octal work there.
+        let c = one_eval("eval instant at 0 16\n  0x10\n");
+        assert!(matches!(c.expected, Expected::Scalar(v) if v == 16.0));
+        let c = one_eval("eval instant at 0 -Inf\n  -Inf\n");
+        assert!(matches!(c.expected, Expected::Scalar(v) if v == f64::NEG_INFINITY));
         let c = one_eval("eval instant at 0 vector(1)\n");
         assert!(matches!(&c.expected, Expected::Series(s) if s.is_empty()));
 
@@ -744,6 +749,21 @@ mod tests {
         ] {
             assert!(parse_script(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn errors_carry_the_offending_line() {
+        let e = parse_script("clear\n\nload 1m\n  a 1\n  b 1 x\n").unwrap_err();
+        assert_eq!(e.line, 5);
+        assert!(e.to_string().starts_with("line 5: "), "{e}");
+        let e =
+            parse_script("load 1m\n  a 1\n\neval instant at 0 a\n  expect bogus\n").unwrap_err();
+        assert_eq!(e.line, 5);
+        let e = parse_script("load 1q\n").unwrap_err();
+        assert_eq!(e.line, 1);
+        // A comment line ends a block: the next series line is not a command.
+        let e = parse_script("load 1m\n  a 1\n  # note\n  b 2\n").unwrap_err();
+        assert_eq!(e.line, 4);
     }
 
     #[test]
