@@ -2,6 +2,7 @@
 //! local directory (embedded mode); `architect bench` measures it (and its peers).
 
 mod bench;
+mod promqltest;
 
 use anyhow::Context;
 use architect_service::Config;
@@ -47,6 +48,17 @@ enum Command {
         /// YAML configuration file; flags override it.
         #[arg(long)]
         config: Option<PathBuf>,
+    },
+    /// Run Prometheus's PromQL test scripts (promqltest format) through the engine.
+    ///
+    /// Prints a line per file and, last, `N passed, M failed` on stdout; with no path it reads
+    /// the directory in PROMQL_TESTDATA, by default ../shared/conformance/promql.
+    Promqltest {
+        /// Script files or directories of `*.test` files.
+        paths: Vec<PathBuf>,
+        /// Also print each failing case and why to stderr.
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Benchmarks against a running service or any remote_write receiver.
     Bench {
@@ -98,6 +110,7 @@ fn main() -> anyhow::Result<()> {
             ))?;
         }
         Command::Bench { command } => bench::run(command)?,
+        Command::Promqltest { paths, verbose } => promqltest::run(paths, verbose)?,
     }
     Ok(())
 }

@@ -129,6 +129,34 @@ impl Engine {
             .await
     }
 
+    /// An instant query of an already parsed expression (`query` is its text, for annotation
+    /// positions).
+    pub async fn instant_expr(
+        &self,
+        source: &dyn SeriesSource,
+        query: &str,
+        expr: &Expr,
+        t: i64,
+    ) -> Result<QueryResult, QueryError> {
+        self.run(source, query, expr, Range { start: t, end: t, step: 1 }, true)
+            .await
+    }
+
+    /// A range query of an already parsed expression.
+    pub async fn range_expr(
+        &self,
+        source: &dyn SeriesSource,
+        query: &str,
+        expr: &Expr,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<QueryResult, QueryError> {
+        check_range_query(expr, step)?;
+        self.run(source, query, expr, Range { start, end, step }, false)
+            .await
+    }
+
     /// A range query over `[start, end]` every `step` (ms).
     pub async fn range(
         &self,
@@ -139,21 +167,7 @@ impl Engine {
         step: i64,
     ) -> Result<QueryResult, QueryError> {
         let expr = Self::parse(query)?;
-        match expr.value_type() {
-            ValueType::Vector | ValueType::Scalar => {}
-            other => {
-                return Err(QueryError::BadData(format!(
-                    "invalid expression type \"{}\" for range query, must be Scalar or instant Vector",
-                    type_name(other)
-                )));
-            }
-        }
-        if step <= 0 {
-            return Err(QueryError::BadData(
-                "zero or negative query resolution step widths are not accepted. Try a positive integer"
-                    .into(),
-            ));
-        }
+        check_range_query(&expr, step)?;
         self.run(source, query, &expr, Range { start, end, step }, false)
             .await
     }
@@ -211,6 +225,25 @@ impl Engine {
             stats,
         })
     }
+}
+
+fn check_range_query(expr: &Expr, step: i64) -> Result<(), QueryError> {
+    match expr.value_type() {
+        ValueType::Vector | ValueType::Scalar => {}
+        other => {
+            return Err(QueryError::BadData(format!(
+                "invalid expression type \"{}\" for range query, must be Scalar or instant Vector",
+                type_name(other)
+            )));
+        }
+    }
+    if step <= 0 {
+        return Err(QueryError::BadData(
+            "zero or negative query resolution step widths are not accepted. Try a positive integer"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Any NaN other than the staleness marker is stored as the canonical NaN, so that no stored

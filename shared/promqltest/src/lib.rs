@@ -44,6 +44,7 @@ mod histogram;
 mod nhcb;
 mod number;
 mod quote;
+pub mod runner;
 mod script;
 mod series;
 
