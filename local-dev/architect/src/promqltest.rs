@@ -47,11 +47,12 @@ pub(crate) fn run(paths: Vec<PathBuf>, verbose: bool) -> anyhow::Result<()> {
     let files = collect(paths)?;
     let (mut passed, mut failed) = (0usize, 0usize);
     for file in files {
-        let name = file
-            .file_name()
-            .map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
-        let text =
-            std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        let name = file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("reading {}", file.display()))?;
         match architect_promqltest::runner::run_script(&text) {
             Ok(report) => {
                 println!(
@@ -68,7 +69,10 @@ pub(crate) fn run(paths: Vec<PathBuf>, verbose: bool) -> anyhow::Result<()> {
                 failed += report.failures.len();
             }
             Err(e) => {
-                let cases = text.lines().filter(|l| l.trim_start().starts_with("eval")).count();
+                let cases = text
+                    .lines()
+                    .filter(|l| l.trim_start().starts_with("eval"))
+                    .count();
                 println!("{name}: 0 passed, {cases} failed (script error: {e})");
                 failed += cases;
             }

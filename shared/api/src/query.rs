@@ -151,7 +151,8 @@ pub(crate) async fn instant_query(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let p = parse_request(&state, &method, query, &headers, &body)?;
-    let q = get(&p.params, "query").ok_or_else(|| bad("invalid parameter \"query\": query is empty"))?;
+    let q = get(&p.params, "query")
+        .ok_or_else(|| bad("invalid parameter \"query\": query is empty"))?;
     let t = match get(&p.params, "time") {
         Some(t) => parse_time(t).map_err(|e| bad(format!("invalid parameter \"time\": {e}")))?,
         None => state.clock.now_ms(),
@@ -162,10 +163,7 @@ pub(crate) async fn instant_query(
         tenant: p.tenant,
     };
     let started = Instant::now();
-    let result = engine
-        .instant(&source, q, t)
-        .await
-        .map_err(query_error)?;
+    let result = engine.instant(&source, q, t).await.map_err(query_error)?;
     Ok(respond(&result, get(&p.params, "stats").is_some(), started))
 }
 
@@ -178,7 +176,8 @@ pub(crate) async fn range_query(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let p = parse_request(&state, &method, query, &headers, &body)?;
-    let q = get(&p.params, "query").ok_or_else(|| bad("invalid parameter \"query\": query is empty"))?;
+    let q = get(&p.params, "query")
+        .ok_or_else(|| bad("invalid parameter \"query\": query is empty"))?;
     let start = parse_time(get(&p.params, "start").unwrap_or(""))
         .map_err(|e| bad(format!("invalid parameter \"start\": {e}")))?;
     let end = parse_time(get(&p.params, "end").unwrap_or(""))
@@ -236,7 +235,8 @@ pub(crate) async fn format_query(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let p = parse_request(&state, &method, query, &headers, &body)?;
-    let q = get(&p.params, "query").ok_or_else(|| bad("invalid parameter \"query\": query is empty"))?;
+    let q = get(&p.params, "query")
+        .ok_or_else(|| bad("invalid parameter \"query\": query is empty"))?;
     let expr = architect_promql::Engine::parse(q).map_err(query_error)?;
     Ok(axum::Json(serde_json::json!({
         "status": "success",

@@ -1,11 +1,11 @@
 //! Aggregation operators (`sum`, `avg`, `topk`, `count_values`, ...), step by step over groups
 //! fixed once per query from each series' labels.
 
+use crate::QueryError;
 use crate::eval::{Evaluator, Range};
 use crate::functions::go_float;
 use crate::quantile::{kahan_inc, quantile};
 use crate::value::{Point, StepSeries, Value, labels_ext};
-use crate::QueryError;
 use architect_model::{Labels, METRIC_NAME};
 use promql_parser::parser::{AggregateExpr, Expr, LabelModifier};
 use std::collections::HashMap;
@@ -87,18 +87,28 @@ impl Grouping {
     }
 }
 
-pub(crate) fn eval(ev: &mut Evaluator<'_>, a: &AggregateExpr, r: Range) -> Result<Value, QueryError> {
+pub(crate) fn eval(
+    ev: &mut Evaluator<'_>,
+    a: &AggregateExpr,
+    r: Range,
+) -> Result<Value, QueryError> {
     let name = a.op.to_string();
-    let op = op_of(&name)
-        .ok_or_else(|| QueryError::Execution(format!("unknown aggregation {name}")))?;
+    let op =
+        op_of(&name).ok_or_else(|| QueryError::Execution(format!("unknown aggregation {name}")))?;
     let grouping = Grouping::of(&a.modifier);
     if op == Op::CountValues {
         let label = match a.param.as_deref().map(unwrap_parens) {
             Some(Expr::StringLiteral(s)) => s.val.clone(),
-            _ => return Err(QueryError::Execution("count_values needs a label name".into())),
+            _ => {
+                return Err(QueryError::Execution(
+                    "count_values needs a label name".into(),
+                ));
+            }
         };
         if label.is_empty() || std::str::from_utf8(label.as_bytes()).is_err() {
-            return Err(QueryError::Execution(format!("invalid label name {label:?}")));
+            return Err(QueryError::Execution(format!(
+                "invalid label name {label:?}"
+            )));
         }
         let input = ev.eval_vector(&a.expr, r)?;
         return Ok(Value::Vector(count_values(&input, &grouping, &label, r)));
@@ -128,13 +138,19 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, a: &AggregateExpr, r: Range) -> Resul
                 let min = qs.iter().copied().fold(f64::INFINITY, f64::min);
                 if max > 1.0 {
                     ev.warn(
-                        format!("quantile value should be between 0 and 1, got {}", go_float(max)),
+                        format!(
+                            "quantile value should be between 0 and 1, got {}",
+                            go_float(max)
+                        ),
                         &param_anchor,
                     );
                 }
                 if min < 0.0 {
                     ev.warn(
-                        format!("quantile value should be between 0 and 1, got {}", go_float(min)),
+                        format!(
+                            "quantile value should be between 0 and 1, got {}",
+                            go_float(min)
+                        ),
                         &param_anchor,
                     );
                 }
@@ -229,7 +245,11 @@ fn reduce(
                 };
                 match op {
                     Op::Stddev | Op::Stdvar => {
-                        acc.value = if f.is_nan() || f.is_infinite() { f64::NAN } else { 0.0 };
+                        acc.value = if f.is_nan() || f.is_infinite() {
+                            f64::NAN
+                        } else {
+                            0.0
+                        };
                     }
                     Op::Quantile => acc.values.push(f),
                     Op::Group => acc.value = 1.0,
@@ -322,7 +342,12 @@ fn reduce(
 }
 
 /// `count_values`: counts per distinct value; output series appear as values appear.
-fn count_values(input: &[StepSeries], grouping: &Grouping, label: &str, r: Range) -> Vec<StepSeries> {
+fn count_values(
+    input: &[StepSeries],
+    grouping: &Grouping,
+    label: &str,
+    r: Range,
+) -> Vec<StepSeries> {
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut out: Vec<StepSeries> = Vec::new();
     for i in 0..r.steps() {
@@ -365,7 +390,11 @@ fn format_value(f: f64) -> String {
     if f.is_nan() {
         "NaN".into()
     } else if f.is_infinite() {
-        if f > 0.0 { "+Inf".into() } else { "-Inf".into() }
+        if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
     } else {
         format!("{f}")
     }
@@ -447,43 +476,57 @@ fn select_k(
     anchor: &str,
     r: Range,
 ) -> Result<Value, QueryError> {
-    let (min, max) = params.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
-        (lo.min(*p), hi.max(*p))
-    });
+    let (min, max) = params
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(*p), hi.max(*p))
+        });
     let any_nan = params.iter().any(|p| p.is_nan());
     match op {
         Op::LimitRatio => {
-            if max == 0.0 && min == 0.0 {
-                return Ok(Value::Vector(Vec::new()));
-            }
             if any_nan {
                 return Err(QueryError::Execution("Ratio value is NaN".into()));
             }
+            if max == 0.0 && min == 0.0 {
+                return Ok(Value::Vector(Vec::new()));
+            }
             if max > 1.0 {
                 ev.warn(
-                    format!("ratio value should be between -1 and 1, got {}, capping to 1", go_float(max)),
+                    format!(
+                        "ratio value should be between -1 and 1, got {}, capping to 1",
+                        go_float(max)
+                    ),
                     anchor,
                 );
             }
             if min < -1.0 {
                 ev.warn(
-                    format!("ratio value should be between -1 and 1, got {}, capping to -1", go_float(min)),
+                    format!(
+                        "ratio value should be between -1 and 1, got {}, capping to -1",
+                        go_float(min)
+                    ),
                     anchor,
                 );
             }
         }
         _ => {
-            if max < 1.0 {
-                return Ok(Value::Vector(Vec::new()));
-            }
             if any_nan {
                 return Err(QueryError::Execution("Parameter value is NaN".into()));
             }
+            if max < 1.0 {
+                return Ok(Value::Vector(Vec::new()));
+            }
             if min <= i64::MIN as f64 {
-                return Err(QueryError::Execution(format!("Scalar value {} underflows int64", go_float(min))));
+                return Err(QueryError::Execution(format!(
+                    "Scalar value {} underflows int64",
+                    go_float(min)
+                )));
             }
             if max >= i64::MAX as f64 {
-                return Err(QueryError::Execution(format!("Scalar value {} overflows int64", go_float(max))));
+                return Err(QueryError::Execution(format!(
+                    "Scalar value {} overflows int64",
+                    go_float(max)
+                )));
             }
         }
     }
@@ -527,7 +570,11 @@ fn select_k(
         let mut heaps: Vec<GoHeap<'_>> = (0..groups)
             .map(|_| GoHeap {
                 items: Vec::new(),
-                less: if op == Op::Bottomk { &less_bottom } else { &less_top },
+                less: if op == Op::Bottomk {
+                    &less_bottom
+                } else {
+                    &less_top
+                },
             })
             .collect();
         for (si, s) in input.iter().enumerate() {
@@ -579,13 +626,14 @@ fn select_k(
             if matches!(op, Op::Topk | Op::Bottomk) && heap.items.len() > 1 {
                 // Descending for topk, ascending for bottomk; NaN last.
                 let desc = op == Op::Topk;
-                heap.items.sort_by(|a, b| match (a.0.is_nan(), b.0.is_nan()) {
-                    (true, true) => std::cmp::Ordering::Equal,
-                    (true, false) => std::cmp::Ordering::Greater,
-                    (false, true) => std::cmp::Ordering::Less,
-                    _ if desc => b.0.total_cmp(&a.0),
-                    _ => a.0.total_cmp(&b.0),
-                });
+                heap.items
+                    .sort_by(|a, b| match (a.0.is_nan(), b.0.is_nan()) {
+                        (true, true) => std::cmp::Ordering::Equal,
+                        (true, false) => std::cmp::Ordering::Greater,
+                        (false, true) => std::cmp::Ordering::Less,
+                        _ if desc => b.0.total_cmp(&a.0),
+                        _ => a.0.total_cmp(&b.0),
+                    });
             }
             for (_, si) in heap.items {
                 out[si].points[i] = input[si].points[i].clone();

@@ -1,9 +1,9 @@
 //! Binary operators: arithmetic, comparisons (filtering or `bool`), set operators, and vector
 //! matching with `on`/`ignoring`, `group_left`/`group_right` and `fill`.
 
+use crate::QueryError;
 use crate::eval::{Evaluator, Range};
 use crate::value::{Point, StepSeries, Value, labels_ext};
-use crate::QueryError;
 use architect_model::labels::is_legacy_label_name;
 use architect_model::{Labels, METRIC_NAME};
 use promql_parser::parser::{BinaryExpr, LabelModifier, VectorMatchCardinality};
@@ -130,7 +130,10 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, b: &BinaryExpr, r: Range) -> Result<V
     let rhs = ev.eval(&b.rhs, r)?;
     match (lhs, rhs) {
         (Value::Scalar(l), Value::Scalar(rv)) => Ok(Value::Scalar(
-            l.iter().zip(&rv).map(|(a, c)| scalar_op(op, *a, *c)).collect(),
+            l.iter()
+                .zip(&rv)
+                .map(|(a, c)| scalar_op(op, *a, *c))
+                .collect(),
         )),
         (Value::Vector(v), Value::Scalar(s)) => {
             vector_scalar(ev, op, v, &s, false, return_bool).map(Value::Vector)
@@ -141,9 +144,7 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, b: &BinaryExpr, r: Range) -> Result<V
         (Value::Vector(l), Value::Vector(rv)) => {
             let matching = Matching::of(b);
             match op {
-                Op::And | Op::Or | Op::Unless => {
-                    Ok(Value::Vector(set_op(op, l, rv, &matching, r)))
-                }
+                Op::And | Op::Or | Op::Unless => Ok(Value::Vector(set_op(op, l, rv, &matching, r))),
                 _ => vector_vector(ev, op, l, rv, &matching, return_bool, b, r).map(Value::Vector),
             }
         }
@@ -169,8 +170,12 @@ fn vector_scalar(
                     // Histogram × / ÷ scalar scale the histogram; other ops drop it.
                     let k = scalar[i];
                     *p = match (op, swap) {
-                        (Op::Mul, _) => Point::Hist(std::sync::Arc::new(crate::histogram::scale(h, k))),
-                        (Op::Div, false) => Point::Hist(std::sync::Arc::new(crate::histogram::scale(h, 1.0 / k))),
+                        (Op::Mul, _) => {
+                            Point::Hist(std::sync::Arc::new(crate::histogram::scale(h, k)))
+                        }
+                        (Op::Div, false) => {
+                            Point::Hist(std::sync::Arc::new(crate::histogram::scale(h, 1.0 / k)))
+                        }
                         _ => Point::Absent,
                     };
                     any |= p.is_present();
@@ -248,13 +253,21 @@ impl Matching {
 
     fn include(&self) -> &[String] {
         match &self.card {
-            VectorMatchCardinality::ManyToOne(l) | VectorMatchCardinality::OneToMany(l) => &l.labels,
+            VectorMatchCardinality::ManyToOne(l) | VectorMatchCardinality::OneToMany(l) => {
+                &l.labels
+            }
             _ => &[],
         }
     }
 }
 
-fn set_op(op: Op, lhs: Vec<StepSeries>, rhs: Vec<StepSeries>, m: &Matching, r: Range) -> Vec<StepSeries> {
+fn set_op(
+    op: Op,
+    lhs: Vec<StepSeries>,
+    rhs: Vec<StepSeries>,
+    m: &Matching,
+    r: Range,
+) -> Vec<StepSeries> {
     let lsig: Vec<Vec<u8>> = lhs.iter().map(|s| m.signature(&s.labels)).collect();
     let rsig: Vec<Vec<u8>> = rhs.iter().map(|s| m.signature(&s.labels)).collect();
     // Map signatures to small ids so each step uses a bitmap.
@@ -364,7 +377,8 @@ impl Matched {
             let seen = self.many.entry(sig).or_default();
             if seen.contains(labels) {
                 return Err(QueryError::Execution(
-                    "multiple matches for labels: grouping labels must ensure unique matches".into(),
+                    "multiple matches for labels: grouping labels must ensure unique matches"
+                        .into(),
                 ));
             }
             seen.push(labels.clone());
@@ -435,7 +449,11 @@ fn vector_vector(
     };
     // `(value, keep)` in the written operand order.
     let apply = |many_v: f64, one_v: f64| -> (f64, bool) {
-        let (lv, rv) = if one_to_many { (one_v, many_v) } else { (many_v, one_v) };
+        let (lv, rv) = if one_to_many {
+            (one_v, many_v)
+        } else {
+            (many_v, one_v)
+        };
         let (mut v, keep) = elem(op, lv, rv);
         if return_bool {
             v = if keep { 1.0 } else { 0.0 };
@@ -472,11 +490,15 @@ fn vector_vector(
             many: HashMap::new(),
         };
         for (j, s) in many.iter().enumerate() {
-            let Point::Float(mv) = s.points[i] else { continue };
+            let Point::Float(mv) = s.points[i] else {
+                continue;
+            };
             let sig = many_sig[j];
             let (labels, ov) = match one_at[sig] {
                 Some(k) => {
-                    let Point::Float(ov) = one[k].points[i] else { continue };
+                    let Point::Float(ov) = one[k].points[i] else {
+                        continue;
+                    };
                     let labels = result_cache
                         .entry((j, k))
                         .or_insert_with(|| result_labels(&s.labels, &one[k].labels))
@@ -499,7 +521,9 @@ fn vector_vector(
         let one_fill = if one_to_many { m.fill_rhs } else { m.fill_lhs };
         if let Some(fill) = one_fill {
             for (k, s) in one.iter().enumerate() {
-                let Point::Float(ov) = s.points[i] else { continue };
+                let Point::Float(ov) = s.points[i] else {
+                    continue;
+                };
                 let sig = one_sig[k];
                 if matched.done(one_to_one, sig) {
                     continue;

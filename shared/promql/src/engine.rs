@@ -114,7 +114,8 @@ impl Engine {
 
     /// Parses `query`, mapping parse errors to `bad_data`.
     pub fn parse(query: &str) -> Result<Expr, QueryError> {
-        parser::parse(query).map_err(|e| QueryError::BadData(format!("invalid parameter \"query\": {e}")))
+        parser::parse(query)
+            .map_err(|e| QueryError::BadData(format!("invalid parameter \"query\": {e}")))
     }
 
     /// An instant query at `t` (ms).
@@ -125,8 +126,18 @@ impl Engine {
         t: i64,
     ) -> Result<QueryResult, QueryError> {
         let expr = Self::parse(query)?;
-        self.run(source, query, &expr, Range { start: t, end: t, step: 1 }, true)
-            .await
+        self.run(
+            source,
+            query,
+            &expr,
+            Range {
+                start: t,
+                end: t,
+                step: 1,
+            },
+            true,
+        )
+        .await
     }
 
     /// An instant query of an already parsed expression (`query` is its text, for annotation
@@ -138,8 +149,18 @@ impl Engine {
         expr: &Expr,
         t: i64,
     ) -> Result<QueryResult, QueryError> {
-        self.run(source, query, expr, Range { start: t, end: t, step: 1 }, true)
-            .await
+        self.run(
+            source,
+            query,
+            expr,
+            Range {
+                start: t,
+                end: t,
+                step: 1,
+            },
+            true,
+        )
+        .await
     }
 
     /// A range query of an already parsed expression.
@@ -212,7 +233,7 @@ impl Engine {
             }
             data.insert(key, Arc::new(series));
         }
-        let mut ev = Evaluator::new(&self.opts, &data, range.start, range.end, deadline);
+        let mut ev = Evaluator::new(&self.opts, &data, range, deadline);
         ev.set_query_text(query);
         let value = ev.eval(expr, range)?;
         let value = ev.finish(value, range, instant)?;
@@ -397,11 +418,7 @@ pub(crate) fn shape_result(
             } else {
                 QueryValue::Matrix(vec![RangeSeries {
                     labels: Labels::default(),
-                    floats: v
-                        .iter()
-                        .enumerate()
-                        .map(|(i, f)| (r.at(i), *f))
-                        .collect(),
+                    floats: v.iter().enumerate().map(|(i, f)| (r.at(i), *f)).collect(),
                     hists: Vec::new(),
                 }])
             }

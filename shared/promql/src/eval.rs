@@ -85,6 +85,8 @@ pub(crate) struct Evaluator<'a> {
     data: &'a HashMap<usize, Arc<Vec<RawSeries>>>,
     pub(crate) query_start: i64,
     pub(crate) query_end: i64,
+    /// Step of the top-level query (ms).
+    pub(crate) query_step: i64,
     pub(crate) query_text: String,
     deadline: Instant,
     warnings: Vec<String>,
@@ -97,15 +99,15 @@ impl<'a> Evaluator<'a> {
     pub(crate) fn new(
         opts: &'a EngineOptions,
         data: &'a HashMap<usize, Arc<Vec<RawSeries>>>,
-        query_start: i64,
-        query_end: i64,
+        top: Range,
         deadline: Instant,
     ) -> Self {
         Self {
             opts,
             data,
-            query_start,
-            query_end,
+            query_start: top.start,
+            query_end: top.end,
+            query_step: top.step,
             query_text: String::new(),
             deadline,
             warnings: Vec::new(),
@@ -411,11 +413,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Subquery results keep delayed name flags as they are (upstream carries them through).
-    fn cleanup_names(
-        &self,
-        v: Vec<StepSeries>,
-        _r: Range,
-    ) -> Result<Vec<StepSeries>, QueryError> {
+    fn cleanup_names(&self, v: Vec<StepSeries>, _r: Range) -> Result<Vec<StepSeries>, QueryError> {
         Ok(v)
     }
 

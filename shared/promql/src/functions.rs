@@ -1,19 +1,23 @@
 //! PromQL functions: instant-vector functions map each point, range-vector functions reduce
 //! each window of samples; a few (`label_replace`, `absent`, `sort`, ...) work on whole series.
 
+use crate::QueryError;
 use crate::eval::{Evaluator, MatrixArg, Range, merge_same_labels};
 use crate::histogram::FloatHistogram;
 use crate::quantile::{Bucket, bucket_fraction, bucket_quantile, kahan_inc, quantile};
 use crate::value::{Point, StepSeries, Value, labels_ext};
-use crate::QueryError;
-use architect_model::{Labels, MatchOp, METRIC_NAME};
+use architect_model::{Labels, METRIC_NAME, MatchOp};
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use promql_parser::parser::{Call, Expr};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Evaluates a function call.
-pub(crate) fn eval_call(ev: &mut Evaluator<'_>, call: &Call, r: Range) -> Result<Value, QueryError> {
+pub(crate) fn eval_call(
+    ev: &mut Evaluator<'_>,
+    call: &Call,
+    r: Range,
+) -> Result<Value, QueryError> {
     let name = call.func.name;
     let args: Vec<&Expr> = call.args.args.iter().map(|a| unwrap_parens(a)).collect();
     if let Some(kind) = range_function(name) {
@@ -24,6 +28,33 @@ pub(crate) fn eval_call(ev: &mut Evaluator<'_>, call: &Call, r: Range) -> Result
             (0..r.steps()).map(|i| r.at(i) as f64 / 1000.0).collect(),
         )),
         "pi" => Ok(Value::Scalar(vec![std::f64::consts::PI; r.steps()])),
+        // Query-context functions fold to constants of the whole query.
+        "start" => Ok(Value::Scalar(vec![
+            ev.query_start as f64 / 1000.0;
+            r.steps()
+        ])),
+        "end" => Ok(Value::Scalar(vec![ev.query_end as f64 / 1000.0; r.steps()])),
+        "range" => Ok(Value::Scalar(vec![
+            (ev.query_end - ev.query_start) as f64
+                / 1000.0;
+            r.steps()
+        ])),
+        "step" => {
+            let step = if ev.query_start == ev.query_end {
+                0.0
+            } else {
+                ev.query_step as f64 / 1000.0
+            };
+            Ok(Value::Scalar(vec![step; r.steps()]))
+        }
+        "min_of" | "max_of" => {
+            let a = ev.eval_scalar(args[0], r)?;
+            let b = ev.eval_scalar(args[1], r)?;
+            let f = if name == "min_of" { go_min } else { go_max };
+            Ok(Value::Scalar(
+                a.iter().zip(&b).map(|(x, y)| f(*x, *y)).collect(),
+            ))
+        }
         "vector" => {
             let v = ev.eval_scalar(args[0], r)?;
             Ok(Value::Vector(vec![StepSeries {
@@ -116,14 +147,17 @@ pub(crate) fn eval_call(ev: &mut Evaluator<'_>, call: &Call, r: Range) -> Result
             let (lo, hi) = match name {
                 "clamp" => (ev.eval_scalar(args[1], r)?, ev.eval_scalar(args[2], r)?),
                 "clamp_min" => (ev.eval_scalar(args[1], r)?, vec![f64::INFINITY; r.steps()]),
-                _ => (vec![f64::NEG_INFINITY; r.steps()], ev.eval_scalar(args[1], r)?),
+                _ => (
+                    vec![f64::NEG_INFINITY; r.steps()],
+                    ev.eval_scalar(args[1], r)?,
+                ),
             };
             let series = ev.eval_vector(args[0], r)?;
             map_floats(ev, series, |i, v| {
                 if hi[i] < lo[i] {
                     None
                 } else {
-                    Some(lo[i].max(hi[i].min(v)))
+                    Some(go_max(lo[i], go_min(hi[i], v)))
                 }
             })
         }
@@ -483,7 +517,9 @@ fn collect_buckets(
         groups: HashMap::new(),
     };
     for s in series {
-        let Point::Float(v) = s.points[i] else { continue };
+        let Point::Float(v) = s.points[i] else {
+            continue;
+        };
         let le = s.labels.get("le").unwrap_or("");
         let Some(upper) = parse_go_float(le) else {
             let name = if ev.opts.delayed_name_removal {
@@ -491,7 +527,8 @@ fn collect_buckets(
             } else {
                 String::new()
             };
-            let mut msg = format!("bucket label \"le\" is missing or has a malformed value of {le:?}");
+            let mut msg =
+                format!("bucket label \"le\" is missing or has a malformed value of {le:?}");
             if !name.is_empty() {
                 msg.push_str(&format!(" for metric name {name:?}"));
             }
@@ -525,7 +562,13 @@ fn collect_buckets(
 pub(crate) fn parse_go_float(s: &str) -> Option<f64> {
     let t = s.trim_start_matches('+');
     match t.to_ascii_lowercase().as_str() {
-        "inf" | "infinity" => return Some(if s.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY }),
+        "inf" | "infinity" => {
+            return Some(if s.starts_with('-') {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            });
+        }
         "-inf" | "-infinity" => return Some(f64::NEG_INFINITY),
         "nan" => return Some(f64::NAN),
         _ => {}
@@ -533,7 +576,11 @@ pub(crate) fn parse_go_float(s: &str) -> Option<f64> {
     s.parse::<f64>().ok()
 }
 
-fn histogram_quantile(ev: &mut Evaluator<'_>, args: &[&Expr], r: Range) -> Result<Value, QueryError> {
+fn histogram_quantile(
+    ev: &mut Evaluator<'_>,
+    args: &[&Expr],
+    r: Range,
+) -> Result<Value, QueryError> {
     let q = ev.eval_scalar(args[0], r)?;
     let series = ev.eval_vector(args[1], r)?;
     let anchor = args[1].to_string();
@@ -542,11 +589,19 @@ fn histogram_quantile(ev: &mut Evaluator<'_>, args: &[&Expr], r: Range) -> Resul
     let mut order: Vec<Labels> = Vec::new();
     for i in 0..r.steps() {
         if q[i].is_nan() || q[i] < 0.0 || q[i] > 1.0 {
-            ev.warn(format!("quantile value should be between 0 and 1, got {}", go_float(q[i])), &q_anchor);
+            ev.warn(
+                format!(
+                    "quantile value should be between 0 and 1, got {}",
+                    go_float(q[i])
+                ),
+                &q_anchor,
+            );
         }
         let groups = collect_buckets(ev, &series, i, &anchor);
         for key in &groups.order {
-            let Some((labels, drop, buckets)) = groups.groups.get(key) else { continue };
+            let Some((labels, drop, buckets)) = groups.groups.get(key) else {
+                continue;
+            };
             let mut buckets = buckets.clone();
             if buckets.is_empty() {
                 continue;
@@ -582,7 +637,11 @@ fn histogram_quantile(ev: &mut Evaluator<'_>, args: &[&Expr], r: Range) -> Resul
     Ok(Value::Vector(ev.merge_if_immediate(series)?))
 }
 
-fn histogram_fraction(ev: &mut Evaluator<'_>, args: &[&Expr], r: Range) -> Result<Value, QueryError> {
+fn histogram_fraction(
+    ev: &mut Evaluator<'_>,
+    args: &[&Expr],
+    r: Range,
+) -> Result<Value, QueryError> {
     let lower = ev.eval_scalar(args[0], r)?;
     let upper = ev.eval_scalar(args[1], r)?;
     let series = ev.eval_vector(args[2], r)?;
@@ -592,7 +651,9 @@ fn histogram_fraction(ev: &mut Evaluator<'_>, args: &[&Expr], r: Range) -> Resul
     for i in 0..r.steps() {
         let groups = collect_buckets(ev, &series, i, &anchor);
         for key in &groups.order {
-            let Some((labels, drop, buckets)) = groups.groups.get(key) else { continue };
+            let Some((labels, drop, buckets)) = groups.groups.get(key) else {
+                continue;
+            };
             let mut buckets = buckets.clone();
             if buckets.is_empty() {
                 continue;
@@ -616,12 +677,38 @@ fn histogram_fraction(ev: &mut Evaluator<'_>, args: &[&Expr], r: Range) -> Resul
     Ok(Value::Vector(ev.merge_if_immediate(series)?))
 }
 
+/// Go's `math.Min`: NaN if either is NaN; -0 below +0.
+pub(crate) fn go_min(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else if a == 0.0 && b == 0.0 {
+        if a.is_sign_negative() { a } else { b }
+    } else {
+        a.min(b)
+    }
+}
+
+/// Go's `math.Max`: NaN if either is NaN; +0 above -0.
+pub(crate) fn go_max(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else if a == 0.0 && b == 0.0 {
+        if a.is_sign_positive() { a } else { b }
+    } else {
+        a.max(b)
+    }
+}
+
 /// Formats a float as Go's `%g` does for the common cases in messages.
 pub(crate) fn go_float(v: f64) -> String {
     if v.is_nan() {
         "NaN".into()
     } else if v.is_infinite() {
-        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
+        if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
     } else {
         format!("{v}")
     }
@@ -723,7 +810,10 @@ fn eval_range_function(
         for q in &params[0] {
             if q.is_nan() || *q < 0.0 || *q > 1.0 {
                 ev.warn(
-                    format!("quantile value should be between 0 and 1, got {}", go_float(*q)),
+                    format!(
+                        "quantile value should be between 0 and 1, got {}",
+                        go_float(*q)
+                    ),
                     &args[0].to_string(),
                 );
                 break;
@@ -759,7 +849,19 @@ fn eval_range_function(
             }
             *slot = p;
         }
-        if mixed && !matches!(kind, RangeKind::Count | RangeKind::Present | RangeKind::Last | RangeKind::First | RangeKind::TsOfFirst | RangeKind::TsOfLast | RangeKind::Changes | RangeKind::Resets) {
+        if mixed
+            && !matches!(
+                kind,
+                RangeKind::Count
+                    | RangeKind::Present
+                    | RangeKind::Last
+                    | RangeKind::First
+                    | RangeKind::TsOfFirst
+                    | RangeKind::TsOfLast
+                    | RangeKind::Changes
+                    | RangeKind::Resets
+            )
+        {
             ev.info(
                 format!(
                     "ignored histograms in a range containing both floats and histograms for metric name {:?}",
@@ -807,7 +909,11 @@ fn absent_over_time(arg: &MatrixArg, expr: &Expr, r: Range) -> Value {
                 let (f, h) = s.window(ws, we);
                 !f.is_empty() || !h.is_empty()
             });
-            if any { Point::Absent } else { Point::Float(1.0) }
+            if any {
+                Point::Absent
+            } else {
+                Point::Float(1.0)
+            }
         })
         .collect();
     Value::Vector(non_empty(StepSeries {
@@ -834,12 +940,7 @@ fn apply_range(
     use RangeKind::*;
     let float = |v: Option<f64>| v.map_or(Point::Absent, Point::Float);
     Ok(match kind {
-        Rate | Increase | Delta => float(extrapolated_rate(
-            f,
-            ctx,
-            kind != Delta,
-            kind == Rate,
-        )),
+        Rate | Increase | Delta => float(extrapolated_rate(f, ctx, kind != Delta, kind == Rate)),
         Irate | Idelta => float(instant_value(f, kind == Irate)),
         Changes => {
             if f.is_empty() {
@@ -1041,7 +1142,12 @@ pub(crate) fn avg(values: impl Iterator<Item = f64>) -> f64 {
 }
 
 /// `rate`, `increase` and `delta`: the change over the window, extrapolated towards its edges.
-fn extrapolated_rate(f: &[(i64, f64)], ctx: &WindowCtx, is_counter: bool, is_rate: bool) -> Option<f64> {
+fn extrapolated_rate(
+    f: &[(i64, f64)],
+    ctx: &WindowCtx,
+    is_counter: bool,
+    is_rate: bool,
+) -> Option<f64> {
     if f.len() < 2 {
         return None;
     }
@@ -1098,7 +1204,7 @@ fn instant_value(f: &[(i64, f64)], is_rate: bool) -> Option<f64> {
         return None;
     }
     let mut result = v1;
-    if !is_rate || v1 >= v0 {
+    if !is_rate || !(v1 < v0) {
         result = v1 - v0;
     }
     if is_rate {
@@ -1140,4 +1246,3 @@ fn linear_regression(f: &[(i64, f64)], intercept_t: i64) -> (f64, f64) {
     let intercept = sy / n - slope * sx / n;
     (slope, intercept)
 }
-

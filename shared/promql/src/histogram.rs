@@ -104,7 +104,10 @@ impl FloatHistogram {
                     let lower = if i == 0 {
                         f64::NEG_INFINITY
                     } else {
-                        self.custom_values.get(i - 1).copied().unwrap_or(f64::INFINITY)
+                        self.custom_values
+                            .get(i - 1)
+                            .copied()
+                            .unwrap_or(f64::INFINITY)
                     };
                     let upper = self.custom_values.get(i).copied().unwrap_or(f64::INFINITY);
                     if count != 0.0 {

@@ -240,13 +240,25 @@ mod tests {
     #[test]
     fn bucket_quantile_matches_upstream_shape() {
         let mut b = vec![
-            Bucket { upper_bound: 0.1, count: 10.0 },
-            Bucket { upper_bound: 1.0, count: 20.0 },
-            Bucket { upper_bound: f64::INFINITY, count: 20.0 },
+            Bucket {
+                upper_bound: 0.1,
+                count: 10.0,
+            },
+            Bucket {
+                upper_bound: 1.0,
+                count: 20.0,
+            },
+            Bucket {
+                upper_bound: f64::INFINITY,
+                count: 20.0,
+            },
         ];
         let r = bucket_quantile(0.5, &mut b);
         assert!((r.value - 0.1).abs() < 1e-12);
-        let mut missing_inf = vec![Bucket { upper_bound: 1.0, count: 1.0 }];
+        let mut missing_inf = vec![Bucket {
+            upper_bound: 1.0,
+            count: 1.0,
+        }];
         assert!(bucket_quantile(0.5, &mut missing_inf).value.is_nan());
     }
 

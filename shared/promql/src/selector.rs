@@ -1,6 +1,6 @@
 //! Selectors: converting promql-parser's matchers into the model's, and their time modifiers.
 
-use architect_model::{MatchOp, Matcher, METRIC_NAME};
+use architect_model::{METRIC_NAME, MatchOp, Matcher};
 use promql_parser::label::MatchOp as ParserOp;
 use promql_parser::parser::{AtModifier, Offset, VectorSelector};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -17,9 +17,7 @@ pub fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>, Strin
                 ParserOp::Re(_) => MatchOp::RegexMatch,
                 ParserOp::NotRe(_) => MatchOp::RegexNoMatch,
             };
-            out.push(
-                Matcher::new(op, m.name.clone(), m.value.clone()).map_err(|e| e.to_string())?,
-            );
+            out.push(Matcher::new(op, m.name.clone(), m.value.clone()).map_err(|e| e.to_string())?);
         }
         if let Some(name) = &vs.name
             && !out

@@ -78,7 +78,9 @@ fn add_series(storage: &mut MemorySource, s: &LoadSeries) {
     for (t, v) in &s.points {
         match v {
             PointValue::Float(f) => storage.add_float(&labels, *t, *f),
-            PointValue::Histogram(h) => storage.add_histogram(&labels, *t, Arc::new(to_engine_hist(h))),
+            PointValue::Histogram(h) => {
+                storage.add_histogram(&labels, *t, Arc::new(to_engine_hist(h)))
+            }
         }
     }
 }
@@ -88,7 +90,9 @@ fn to_model_labels(l: &Labels) -> architect_model::Labels {
 }
 
 fn from_model_labels(l: &architect_model::Labels) -> Labels {
-    l.iter().map(|x| (x.name.clone(), x.value.clone())).collect()
+    l.iter()
+        .map(|x| (x.name.clone(), x.value.clone()))
+        .collect()
 }
 
 fn to_engine_hist(h: &TestHistogram) -> FloatHistogram {
@@ -159,9 +163,11 @@ fn to_actual(r: &QueryResult) -> ActualResult {
                         .iter()
                         .map(|(t, f)| (*t, PointValue::Float(*f)))
                         .collect();
-                    points.extend(s.hists.iter().map(|(t, h)| {
-                        (*t, PointValue::Histogram(from_engine_hist(h)))
-                    }));
+                    points.extend(
+                        s.hists
+                            .iter()
+                            .map(|(t, h)| (*t, PointValue::Histogram(from_engine_hist(h)))),
+                    );
                     (from_model_labels(&s.labels), points)
                 })
                 .collect(),
@@ -220,7 +226,9 @@ fn run_case(engine: &Engine, storage: &MemorySource, case: &EvalCase) -> Result<
                 let Ok(instant) = actual else { continue };
                 if case.range_mode_check_applies() {
                     let range = match &parsed {
-                        None => block_on(engine.range(storage, &text, t - 60_000, t + 60_000, 60_000)),
+                        None => {
+                            block_on(engine.range(storage, &text, t - 60_000, t + 60_000, 60_000))
+                        }
                         Some(e) => block_on(engine.range_expr(
                             storage,
                             &text,
