@@ -462,8 +462,28 @@ pub async fn post_write(
     content_encoding: Option<&str>,
     body: Vec<u8>,
 ) -> Result<Answer, reqwest::Error> {
+    post_write_to(
+        client,
+        &format!("{url}/api/v1/push"),
+        tenant,
+        content_type,
+        content_encoding,
+        body,
+    )
+    .await
+}
+
+/// Posts a raw remote_write body to a full endpoint URL.
+pub async fn post_write_to(
+    client: &reqwest::Client,
+    endpoint: &str,
+    tenant: Option<&str>,
+    content_type: Option<&str>,
+    content_encoding: Option<&str>,
+    body: Vec<u8>,
+) -> Result<Answer, reqwest::Error> {
     let mut rb = client
-        .post(format!("{url}/api/v1/push"))
+        .post(endpoint)
         .header("X-Prometheus-Remote-Write-Version", "0.1.0");
     if let Some(t) = tenant {
         rb = rb.header("X-Scope-OrgID", t);
@@ -504,6 +524,20 @@ pub async fn push_v1(url: &str, tenant: Option<&str>, req: &WriteRequest) -> Ans
     push_v1_with(&reqwest::Client::new(), url, tenant, req)
         .await
         .expect("remote_write 1.0 request")
+}
+
+/// remote_write 1.0 to a full endpoint URL (Prometheus' receiver is at `/api/v1/write`).
+pub async fn push_v1_to(endpoint: &str, req: &WriteRequest) -> Answer {
+    post_write_to(
+        &reqwest::Client::new(),
+        endpoint,
+        None,
+        Some(CT_V1),
+        Some("snappy"),
+        snappy::compress(&req.encode_to_vec()),
+    )
+    .await
+    .expect("remote_write 1.0 request")
 }
 
 /// remote_write 2.0: snappy + `io.prometheus.write.v2.Request`. Panics on transport errors.
@@ -769,5 +803,30 @@ mod tests {
         assert!(s.chars().all(|c| c.is_ascii_alphanumeric()));
         let r = a.range(500, 2000);
         assert!((500..2000).contains(&r));
+    }
+}
+
+/// Waits until `url` answers 200, failing with the child's log if it exits or times out.
+pub async fn wait_http_ok(what: &str, url: &str, guard: &mut ChildGuard, timeout: Duration) {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = guard.try_wait() {
+            panic!(
+                "{what} exited during start-up ({status}); log:\n{}",
+                guard.log_tail(4000)
+            );
+        }
+        if let Ok(r) = client.get(url).send().await
+            && r.status() == StatusCode::OK
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} not ready at {url} in {timeout:?}; log:\n{}",
+            guard.log_tail(4000)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -35,30 +35,6 @@ const NODE_COLLECTORS: &[&str] = &[
     "sockstat",
 ];
 
-async fn wait_http_ok(what: &str, url: &str, guard: &mut ChildGuard, timeout: Duration) {
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(status) = guard.try_wait() {
-            panic!(
-                "{what} exited during start-up ({status}); log:\n{}",
-                guard.log_tail(4000)
-            );
-        }
-        if let Ok(r) = client.get(url).send().await
-            && r.status() == StatusCode::OK
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what} not ready at {url} in {timeout:?}; log:\n{}",
-            guard.log_tail(4000)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 fn write_config(path: &Path, node: &str, prom: &str, architect: &str) {
     let yaml = format!(
         r#"global:
