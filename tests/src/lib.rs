@@ -284,12 +284,22 @@ pub struct Server {
     data_dir: PathBuf,
     log: PathBuf,
     starts: u32,
+    config: Option<PathBuf>,
     _dir: tempfile::TempDir,
 }
 
 impl Server {
     /// Starts a server on a fresh data directory and waits until it is ready.
     pub async fn start() -> Self {
+        Self::start_inner(None).await
+    }
+
+    /// Starts a server with a YAML configuration file of the given content.
+    pub async fn start_with_config(yaml: &str) -> Self {
+        Self::start_inner(Some(yaml)).await
+    }
+
+    async fn start_inner(config_yaml: Option<&str>) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("architect-it-")
             .tempdir()
@@ -297,12 +307,18 @@ impl Server {
         let data_dir = dir.path().join("data");
         std::fs::create_dir_all(&data_dir).expect("create data dir");
         let log = dir.path().join("architect.log");
+        let config = config_yaml.map(|yaml| {
+            let path = dir.path().join("config.yaml");
+            std::fs::write(&path, yaml).expect("write config");
+            path
+        });
         let mut s = Self {
             child: None,
             addr: String::new(),
             data_dir,
             log,
             starts: 0,
+            config,
             _dir: dir,
         };
         s.spawn().await;
@@ -329,6 +345,9 @@ impl Server {
             .arg("127.0.0.1:0")
             .arg("--data-dir")
             .arg(&self.data_dir);
+        if let Some(c) = &self.config {
+            cmd.arg("--config").arg(c);
+        }
         cmd.env(
             "ARCHITECT_LOG",
             std::env::var("ARCHITECT_LOG").unwrap_or_else(|_| "info".into()),

@@ -63,7 +63,11 @@ fn dataset(t0: i64) -> Vec<Vec<architect_protocols::prompb::TimeSeries>> {
                 .map(|i| (ts(i), if rng.range(0, 10) == 0 { 0.0 } else { 1.0 }))
                 .collect();
             all.push((
-                labels(&[("__name__", "diff_up"), ("job", job), ("instance", instance)]),
+                labels(&[
+                    ("__name__", "diff_up"),
+                    ("job", job),
+                    ("instance", instance),
+                ]),
                 up,
             ));
             // Classic histogram: cumulative buckets.
@@ -283,7 +287,9 @@ fn compare(what: &str, prom: &Value, arch: &Value) -> Result<usize, String> {
     let (pk, p) = normalise(prom);
     let (ak, a) = normalise(arch);
     if pk != ak {
-        return Err(format!("{what}: result type prometheus {pk}, architect {ak}"));
+        return Err(format!(
+            "{what}: result type prometheus {pk}, architect {ak}"
+        ));
     }
     let pkeys: Vec<&String> = p.keys().collect();
     let akeys: Vec<&String> = a.keys().collect();
@@ -304,9 +310,7 @@ fn compare(what: &str, prom: &Value, arch: &Value) -> Result<usize, String> {
         }
         for (x, y) in pp.iter().zip(ap) {
             if !close(x.0, y.0) || !close(x.1, y.1) {
-                return Err(format!(
-                    "{what}: {k}: prometheus {x:?}, architect {y:?}"
-                ));
+                return Err(format!("{what}: {k}: prometheus {x:?}, architect {y:?}"));
             }
             points += 1;
         }
@@ -352,7 +356,10 @@ async fn queries_match_prometheus() {
         let req = write_request(req);
         for (name, url) in [("prometheus", &prom_url), ("architect", &server.url())] {
             let (status, body, _) = push_v1_to(&format!("{url}/api/v1/write"), &req).await;
-            assert!(status.is_success(), "{name} refused the write: {status} {body}");
+            assert!(
+                status.is_success(),
+                "{name} refused the write: {status} {body}"
+            );
         }
     }
     // Half the data from Parquet, the rest from the head: flush, then write nothing more.
@@ -364,14 +371,22 @@ async fn queries_match_prometheus() {
         secs(t0 + 10 * 60_000 + 30_000),
         secs(t0 + 45 * 60_000 + 30_000),
     );
-    let instants = [secs(t0 + 20 * 60_000 + 30_000), secs(t0 + 44 * 60_000 + 30_000)];
+    let instants = [
+        secs(t0 + 20 * 60_000 + 30_000),
+        secs(t0 + 44 * 60_000 + 30_000),
+    ];
     let mut failures = Vec::new();
     let mut compared = 0;
     for q in QUERIES {
         let mut runs: Vec<(String, &str, Vec<(&str, &str)>)> = vec![(
             format!("range {q}"),
             "/api/v1/query_range",
-            vec![("query", q), ("start", &start), ("end", &end), ("step", "60")],
+            vec![
+                ("query", q),
+                ("start", &start),
+                ("end", &end),
+                ("step", "60"),
+            ],
         )];
         for t in &instants {
             runs.push((
