@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Ingest benchmark: Monitoring Architect against Prometheus and VictoriaMetrics.
+# Ingest and query benchmark: Monitoring Architect against Prometheus and VictoriaMetrics.
 #
 #   local-dev/bench.sh [small|full]
 #
 # For each target in turn (architect, prometheus, victoria-metrics) it starts the system on a
 # fresh temporary directory and a free loopback port, pushes the same deterministic
 # node_exporter-like data set with `architect bench ingest` (remote_write 1.0), flushes, then
-# measures bytes on disk, bytes per sample, peak RSS (VmHWM) and the server's CPU time, stops it,
-# and prints one table. It builds nothing: it runs $ARCHITECT_BIN, else the release binary in
+# measures bytes on disk, bytes per sample, peak RSS (VmHWM) and the server's CPU time, then
+# runs `architect bench query` (PromQL range queries over the whole data set and its last hour,
+# an instant query, /series, /labels, /label/instance/values; median of BENCH_QUERY_RUNS) with
+# the peak RSS reset first, stops it, and prints the tables. VictoriaMetrics runs with
+# -search.disableCache so that no result cache answers. It builds nothing: it runs $ARCHITECT_BIN, else the release binary in
 # $CARGO_TARGET_DIR, else the debug one.
 #
 # Environment:
@@ -18,6 +21,8 @@
 #   BENCH_ARGS           extra arguments for `architect bench ingest` (e.g. "--series 2000")
 #   BENCH_SETTLE_SECS    wait after the flush before measuring disk (default 5)
 #   BENCH_KEEP=1         keep the temporary directory (data and logs)
+#   BENCH_QUERY=0        skip the query benchmark
+#   BENCH_QUERY_RUNS     runs of each query, the median counts (default 5)
 #   PROMETHEUS_BIN, VICTORIA_METRICS_BIN   peer binaries (default: from PATH)
 set -euo pipefail
 
@@ -163,7 +168,7 @@ for target in $targets; do
     victoria-metrics)
         port="$(free_port)"
         base="http://127.0.0.1:$port"
-        "$vm_bin" -storageDataPath="$data" -httpListenAddr="127.0.0.1:$port" >"$log" 2>&1 &
+        "$vm_bin" -storageDataPath="$data" -httpListenAddr="127.0.0.1:$port" -search.disableCache >"$log" 2>&1 &
         server_pid=$!
         ready="$base/health"
         url="$base/api/v1/write"
@@ -257,6 +262,20 @@ for target in $targets; do
             if [[ "$series" == "$want_series" ]]; then check="series ok"; else check="MISMATCH series=$series/$want_series"; fi
         fi
     fi
+    if [[ "${BENCH_QUERY:-1}" == 1 && -n "$last_ms" ]]; then
+        # Peak RSS of the query phase alone: reset the high-water mark first (Linux: 5 > clear_refs).
+        echo 5 >"/proc/$server_pid/clear_refs" 2>/dev/null || true
+        if "$bin" bench query --url "$base" --first-ms "$first_ms" --last-ms "$last_ms" \
+            --runs "${BENCH_QUERY_RUNS:-5}" --name "$target" >"$dir/query.log" 2>&1; then
+            sed 's/^/  /' "$dir/query.log"
+            grep '^QUERY ' "$dir/query.log" >>"$work/queries.txt" || true
+            printf '%s %s\n' "$target" "$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null || echo 0)" >>"$work/query_rss.txt"
+        else
+            echo "  query benchmark failed:" >&2
+            tail -5 "$dir/query.log" >&2
+            failed=1
+        fi
+    fi
     stop_server "$server_pid"
     server_pid=""
     if grep -qiE 'panic|fatal' "$log"; then
@@ -288,4 +307,27 @@ echo "(architect: objects/ Parquet; prometheus: TSDB blocks of an admin snapshot
 echo "srv CPU s: server user+system CPU during ingest+flush+settle. Client and server share the machine."
 echo "read-back: series at the last scrape and node_cpu_seconds_total samples in the last hour match what was sent"
 echo "(\"series ok\": the target serves no PromQL; its series API returned every series)."
+if [[ -s "$work/queries.txt" ]]; then
+    echo
+    echo "Query benchmark: median ms of ${BENCH_QUERY_RUNS:-5} runs (day = whole data set, hour = its last hour; step 60 s); series/points of each answer in brackets"
+    awk '
+    {
+        for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+        name = f["name"]; id = f["id"]
+        if (!(name in seen)) { seen[name] = 1; names[++nn] = name }
+        if (!(id in seenid)) { seenid[id] = 1; ids[++ni] = id }
+        ms[name, id] = f["median_ms"]; size[name, id] = f["series"] "/" f["points"]
+    }
+    END {
+        printf "%-26s", "query"
+        for (j = 1; j <= nn; j++) printf " %28s", names[j]
+        printf "\n"
+        for (i = 1; i <= ni; i++) {
+            printf "%-26s", ids[i]
+            for (j = 1; j <= nn; j++) printf " %28s", sprintf("%s [%s]", ms[names[j], ids[i]], size[names[j], ids[i]])
+            printf "\n"
+        }
+    }' "$work/queries.txt"
+    awk '{ printf "peak RSS during queries, %s: %.0f MB\n", $1, $2 / 1024 }' "$work/query_rss.txt"
+fi
 exit "$failed"

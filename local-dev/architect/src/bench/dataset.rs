@@ -204,6 +204,18 @@ const COLLECTORS: [&str; 40] = [
     "vmstat",
 ];
 
+/// Bucket bounds of the handler histogram and the share of requests at or below each.
+const HTTP_BUCKETS: [(&str, f64); 8] = [
+    ("0.005", 0.05),
+    ("0.01", 0.2),
+    ("0.025", 0.55),
+    ("0.05", 0.8),
+    ("0.1", 0.93),
+    ("0.25", 0.98),
+    ("1", 0.998),
+    ("+Inf", 1.0),
+];
+
 /// Collects the series of one host.
 struct Host<'a> {
     instance: String,
@@ -774,6 +786,32 @@ fn build_host(out: &mut Vec<SeriesDef>, seed: u64, idx: u64, start_ms: i64) {
             },
         );
     }
+    // A classic histogram of the exporter's own HTTP handler (as promhttp exposes), so the
+    // query benchmark has buckets for histogram_quantile.
+    let per_sec = 1.0 / 15.0;
+    for (le, share) in HTTP_BUCKETS {
+        h.push(
+            "http_request_duration_seconds_bucket",
+            &[("handler", "/metrics"), ("le", le)],
+            Model::Counter {
+                per_sec: per_sec * share,
+                scale: 1.0,
+                p: 1.0,
+            },
+        );
+    }
+    h.counter(
+        "http_request_duration_seconds_count",
+        &[("handler", "/metrics")],
+        per_sec,
+        1.0,
+    );
+    h.counter(
+        "http_request_duration_seconds_sum",
+        &[("handler", "/metrics")],
+        per_sec * 0.03,
+        1000.0,
+    );
     h.constant("up", &[], 1.0);
     h.push(
         "scrape_duration_seconds",

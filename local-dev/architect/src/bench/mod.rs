@@ -7,6 +7,7 @@
 
 mod dataset;
 mod ingest;
+mod query;
 
 use clap::{Args, Subcommand, ValueEnum};
 
@@ -15,6 +16,8 @@ use clap::{Args, Subcommand, ValueEnum};
 pub(crate) enum BenchCommand {
     /// Push a node_exporter-like data set over remote_write 1.0 and report samples/s and latency.
     Ingest(IngestArgs),
+    /// Time PromQL range/instant queries and the metadata endpoints against a loaded server.
+    Query(query::QueryArgs),
 }
 
 /// Size presets of the ingest data set.
@@ -86,5 +89,6 @@ pub(crate) struct IngestArgs {
 pub(crate) fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Ingest(args) => ingest::run(args),
+        BenchCommand::Query(args) => query::run(args),
     }
 }
