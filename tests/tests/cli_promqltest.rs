@@ -18,7 +18,11 @@ fn prints_a_line_per_file_and_the_totals_last() {
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines, ["mini.test: 1 passed, 1 failed", "1 passed, 1 failed"], "{stdout}");
+    assert_eq!(
+        lines,
+        ["mini.test: 1 passed, 1 failed", "1 passed, 1 failed"],
+        "{stdout}"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("mini.test:8:"), "{stderr}");
 }

@@ -381,3 +381,61 @@ async fn status_endpoints_and_format_query() {
         assert_eq!(body["data"], Value::from("sum by (job) (rate(foo[5m]))"));
     }
 }
+
+#[tokio::test]
+async fn metadata_and_exemplars_read_back_before_and_after_flush() {
+    use architect_protocols::prompb;
+    let server = Server::start().await;
+    let url = server.url();
+    let t0 = (now_ms() / 60_000 - 30) * 60_000;
+    let mut s = series(
+        &[("__name__", "ex_requests_total"), ("job", "api")],
+        &[(t0, 1.0), (t0 + 15_000, 2.0)],
+    );
+    s.exemplars = vec![prompb::Exemplar {
+        labels: vec![prompb::Label::new("trace_id", "abc123")],
+        value: 0.25,
+        timestamp: t0 + 15_000,
+    }];
+    let mut req = write_request(vec![s]);
+    req.metadata = vec![prompb::MetricMetadata {
+        r#type: 1,
+        metric_family_name: "ex_requests_total".into(),
+        help: "Requests served.".into(),
+        unit: String::new(),
+    }];
+    let (status, body, _) = push_v1(&url, None, &req).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    for phase in ["head", "after flush"] {
+        let (status, body) = get_json(&url, "/api/v1/metadata", None, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{phase}: {body}");
+        assert_eq!(
+            body["data"]["ex_requests_total"],
+            json!([{"type": "counter", "help": "Requests served.", "unit": ""}]),
+            "{phase}: {body}"
+        );
+        let (status, body) = post_form_json(
+            &url,
+            "/prometheus/api/v1/query_exemplars",
+            None,
+            &[
+                ("query", "rate(ex_requests_total{job=\"api\"}[5m])"),
+                ("start", &secs(t0 - 60_000)),
+                ("end", &secs(t0 + 60_000)),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{phase}: {body}");
+        assert_eq!(
+            body["data"],
+            json!([{
+                "seriesLabels": {"__name__": "ex_requests_total", "job": "api"},
+                "exemplars": [{"labels": {"trace_id": "abc123"}, "value": "0.25", "timestamp": (t0 + 15_000) / 1000}]
+            }]),
+            "{phase}: {body}"
+        );
+        if phase == "head" {
+            server.flush().await;
+        }
+    }
+}

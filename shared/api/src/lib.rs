@@ -59,6 +59,11 @@ pub fn router(state: Arc<ApiState>) -> Router {
             "/api/v1/format_query",
             get(query::format_query).post(query::format_query),
         )
+        .route(
+            "/api/v1/query_exemplars",
+            get(query::query_exemplars).post(query::query_exemplars),
+        )
+        .route("/api/v1/metadata", get(query::metadata))
         .route("/api/v1/status/buildinfo", get(query::buildinfo))
         .route("/api/v1/status/config", get(query::status_config))
         .route("/api/v1/status/flags", get(query::status_flags))

@@ -506,3 +506,135 @@ mod tests {
         assert!(parse_duration("").is_err());
     }
 }
+
+/// `GET|POST /api/v1/query_exemplars`: exemplars of the series the query's selectors match.
+pub(crate) async fn query_exemplars(
+    State(state): State<Arc<ApiState>>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let p = parse_request(&state, &method, query, &headers, &body)?;
+    let q = get(&p.params, "query")
+        .ok_or_else(|| bad("invalid parameter \"query\": query is empty"))?;
+    let start = match get(&p.params, "start") {
+        Some(s) => parse_time(s).map_err(|e| bad(format!("invalid parameter \"start\": {e}")))?,
+        None => crate::time::MIN_TIME_MS,
+    };
+    let end = match get(&p.params, "end") {
+        Some(s) => parse_time(s).map_err(|e| bad(format!("invalid parameter \"end\": {e}")))?,
+        None => crate::time::MAX_TIME_MS,
+    };
+    if end < start {
+        return Err(bad(
+            "invalid parameter \"end\": end timestamp must not be before start time",
+        ));
+    }
+    let expr = architect_promql::Engine::parse(q).map_err(query_error)?;
+    let mut found: std::collections::BTreeMap<
+        architect_model::Labels,
+        Vec<architect_model::Exemplar>,
+    > = std::collections::BTreeMap::new();
+    for vs in architect_promql::expr_selectors(&expr) {
+        let sets = architect_promql::selector_matchers(vs).map_err(bad)?;
+        for set in sets {
+            let stored = state
+                .store
+                .exemplars(&p.tenant, &set, start, end)
+                .await
+                .map_err(|e| ApiError::prometheus(ErrorCode::Internal, e.to_string()))?;
+            for (labels, ex) in stored
+                .into_iter()
+                .chain(state.ingester.exemplars(&p.tenant, &set, start, end))
+            {
+                found.entry(labels).or_default().extend(ex);
+            }
+        }
+    }
+    let mut out = String::from(r#"{"status":"success","data":["#);
+    for (i, (labels, mut ex)) in found.into_iter().enumerate() {
+        ex.sort_by_key(|e| e.t);
+        ex.dedup_by(|a, b| a.t == b.t && a.v.to_bits() == b.v.to_bits() && a.labels == b.labels);
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(r#"{"seriesLabels":"#);
+        write_labels(&mut out, &labels);
+        out.push_str(r#","exemplars":["#);
+        for (j, e) in ex.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            out.push_str(r#"{"labels":"#);
+            write_labels(&mut out, &e.labels);
+            out.push_str(r#","value":""#);
+            out.push_str(&format_float(e.v));
+            out.push_str(r#"","timestamp":"#);
+            write_ts(&mut out, e.t);
+            out.push('}');
+        }
+        out.push_str("]}");
+    }
+    out.push_str("]}");
+    let mut r = out.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(r)
+}
+
+/// `GET /api/v1/metadata`: metric metadata by metric family, with `metric`, `limit` and
+/// `limit_per_metric` as Prometheus takes them.
+pub(crate) async fn metadata(
+    State(state): State<Arc<ApiState>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let p = parse_request(&state, &Method::GET, query, &headers, &[])?;
+    let parse_limit = |k: &str| -> Result<Option<usize>, ApiError> {
+        match get(&p.params, k) {
+            None => Ok(None),
+            Some(v) => match v.parse::<i64>() {
+                Ok(n) if n <= 0 => Ok(None),
+                Ok(n) => Ok(Some(n as usize)),
+                Err(_) => Err(bad(format!(
+                    "invalid parameter \"{k}\": {v:?} is not a number"
+                ))),
+            },
+        }
+    };
+    let limit = parse_limit("limit")?;
+    let _per_metric = parse_limit("limit_per_metric")?;
+    let metric = get(&p.params, "metric");
+    let mut all: std::collections::BTreeMap<String, architect_model::MetricMetadata> = state
+        .store
+        .metadata(
+            &p.tenant,
+            crate::time::MIN_TIME_MS,
+            crate::time::MAX_TIME_MS,
+        )
+        .await
+        .map_err(|e| ApiError::prometheus(ErrorCode::Internal, e.to_string()))?
+        .into_iter()
+        .map(|m| (m.metric_family.clone(), m))
+        .collect();
+    for m in state.ingester.metadata(&p.tenant) {
+        all.insert(m.metric_family.clone(), m);
+    }
+    let mut data = serde_json::Map::new();
+    for (family, m) in all {
+        if metric.is_some_and(|x| x != family) {
+            continue;
+        }
+        if limit.is_some_and(|l| data.len() >= l) {
+            break;
+        }
+        data.insert(
+            family,
+            serde_json::json!([{"type": m.kind.as_str(), "help": m.help, "unit": m.unit}]),
+        );
+    }
+    Ok(axum::Json(serde_json::json!({"status": "success", "data": data})).into_response())
+}

@@ -234,6 +234,45 @@ impl Head {
         out
     }
 
+    /// The tenant's metric metadata held in this head.
+    pub(crate) fn metadata(&self, tenant: &str) -> Vec<MetricMetadata> {
+        let Some(th) = self.tenants.read().get(tenant).cloned() else {
+            return Vec::new();
+        };
+        th.metadata.lock().values().cloned().collect()
+    }
+
+    /// Exemplars of matching series in `[start, end]`.
+    pub(crate) fn exemplars(
+        &self,
+        tenant: &str,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Vec<(Labels, Vec<Exemplar>)> {
+        let Some(th) = self.tenants.read().get(tenant).cloned() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for shard in &th.shards {
+            for s in shard.lock().values() {
+                if s.exemplars.is_empty() || !matches_all(matchers, &s.labels) {
+                    continue;
+                }
+                let kept: Vec<Exemplar> = s
+                    .exemplars
+                    .iter()
+                    .filter(|e| e.t >= start && e.t <= end)
+                    .cloned()
+                    .collect();
+                if !kept.is_empty() {
+                    out.push((s.labels.clone(), kept));
+                }
+            }
+        }
+        out
+    }
+
     /// Tenants with data.
     pub(crate) fn tenants(&self) -> Vec<String> {
         self.tenants.read().keys().cloned().collect()

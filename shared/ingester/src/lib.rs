@@ -378,6 +378,34 @@ impl Ingester {
         out.into_values().collect()
     }
 
+    /// Metric metadata of the tenant held in memory (newest head wins per metric family).
+    pub fn metadata(&self, tenant: &TenantId) -> Vec<architect_model::MetricMetadata> {
+        let mut out: HashMap<String, architect_model::MetricMetadata> = HashMap::new();
+        for head in self.heads() {
+            for m in head.metadata(tenant.as_str()) {
+                out.insert(m.metric_family.clone(), m);
+            }
+        }
+        out.into_values().collect()
+    }
+
+    /// Exemplars of matching series in `[start, end]` held in memory.
+    pub fn exemplars(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Vec<(Labels, Vec<architect_model::Exemplar>)> {
+        let mut out: HashMap<Labels, Vec<architect_model::Exemplar>> = HashMap::new();
+        for head in self.heads() {
+            for (l, ex) in head.exemplars(tenant.as_str(), matchers, start, end) {
+                out.entry(l).or_default().extend(ex);
+            }
+        }
+        out.into_iter().collect()
+    }
+
     /// Matching series with data in `[start, end]` held in memory.
     pub fn series(
         &self,

@@ -22,6 +22,6 @@ mod value;
 
 pub use engine::{Engine, EngineOptions, QueryError, QueryResult, QueryStats};
 pub use histogram::{CounterResetHint, FloatHistogram};
-pub use selector::selector_matchers;
+pub use selector::{expr_selectors, selector_matchers};
 pub use source::{MemorySource, SeriesSource, SourceError};
 pub use value::{InstantSample, Point, QueryValue, RangeSeries, RawSeries, StepSeries};

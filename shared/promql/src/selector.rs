@@ -69,3 +69,33 @@ pub(crate) fn at_ms(at: &Option<AtModifier>, query_start: i64, query_end: i64) -
         Some(AtModifier::At(t)) => Some(system_time_ms(*t)),
     }
 }
+
+/// Every vector selector of an expression (also those inside range selectors and subqueries),
+/// as Prometheus's `ExtractSelectors` lists them for `/api/v1/query_exemplars`.
+pub fn expr_selectors(expr: &promql_parser::parser::Expr) -> Vec<&VectorSelector> {
+    use promql_parser::parser::Expr;
+    let mut out = Vec::new();
+    fn walk<'a>(e: &'a Expr, out: &mut Vec<&'a VectorSelector>) {
+        match e {
+            Expr::VectorSelector(vs) => out.push(vs),
+            Expr::MatrixSelector(ms) => out.push(&ms.vs),
+            Expr::Subquery(s) => walk(&s.expr, out),
+            Expr::Aggregate(a) => {
+                walk(&a.expr, out);
+                if let Some(p) = &a.param {
+                    walk(p, out);
+                }
+            }
+            Expr::Unary(u) => walk(&u.expr, out),
+            Expr::Binary(b) => {
+                walk(&b.lhs, out);
+                walk(&b.rhs, out);
+            }
+            Expr::Paren(p) => walk(&p.expr, out),
+            Expr::Call(c) => c.args.args.iter().for_each(|a| walk(a, out)),
+            Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
+        }
+    }
+    walk(expr, &mut out);
+    out
+}

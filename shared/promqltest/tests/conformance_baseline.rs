@@ -38,7 +38,11 @@ fn corpus_passes_at_least_the_baseline() {
     let dir = corpus_dir();
     if !dir.is_dir() {
         let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-        assert!(!ci, "PromQL corpus not found at {} (set PROMQL_TESTDATA)", dir.display());
+        assert!(
+            !ci,
+            "PromQL corpus not found at {} (set PROMQL_TESTDATA)",
+            dir.display()
+        );
         eprintln!("SKIPPED: PromQL corpus not found at {}", dir.display());
         return;
     }
@@ -46,8 +50,8 @@ fn corpus_passes_at_least_the_baseline() {
     let mut below = Vec::new();
     let (mut total_passed, mut total_failed) = (0, 0);
     for (file, expected) in &baseline {
-        let text = std::fs::read_to_string(dir.join(file))
-            .unwrap_or_else(|e| panic!("read {file}: {e}"));
+        let text =
+            std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("read {file}: {e}"));
         let report = run_script(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
         eprintln!(
             "{file}: {} passed, {} failed (baseline {expected})",
@@ -70,5 +74,9 @@ fn corpus_passes_at_least_the_baseline() {
         }
     }
     eprintln!("{total_passed} passed, {total_failed} failed");
-    assert!(below.is_empty(), "below the baseline:\n{}", below.join("\n"));
+    assert!(
+        below.is_empty(),
+        "below the baseline:\n{}",
+        below.join("\n")
+    );
 }

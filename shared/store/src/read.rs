@@ -302,3 +302,126 @@ mod tests {
         assert_eq!(m[2].v, 3.0, "the first write wins");
     }
 }
+
+/// Reads a whole optional part; empty when the block has none.
+async fn read_part(
+    store: &Arc<dyn ObjectStore>,
+    block: &BlockMeta,
+    part: Part,
+) -> Result<Vec<RecordBatch>> {
+    let Some(size) = block.part_size(part) else {
+        return Ok(Vec::new());
+    };
+    let key = block.key(part);
+    Ok(builder(store, &key, Some(size))
+        .await?
+        .build()?
+        .try_collect()
+        .await?)
+}
+
+/// Reads a block's metric metadata.
+pub(crate) async fn read_metadata(
+    store: &Arc<dyn ObjectStore>,
+    block: &BlockMeta,
+) -> Result<Vec<architect_model::MetricMetadata>> {
+    let key = block.key(Part::Metadata);
+    let mut out = Vec::new();
+    for b in read_part(store, block, Part::Metadata).await? {
+        let col = |i: usize, what: &str| {
+            b.column(i)
+                .as_string_opt::<i32>()
+                .ok_or_else(|| corrupt(&key, what))
+        };
+        let (family, kind, help, unit) = (
+            col(0, "metric_family")?,
+            col(1, "type")?,
+            col(2, "help")?,
+            col(3, "unit")?,
+        );
+        for row in 0..b.num_rows() {
+            out.push(architect_model::MetricMetadata {
+                metric_family: family.value(row).to_string(),
+                kind: metadata_type(kind.value(row)),
+                help: help.value(row).to_string(),
+                unit: unit.value(row).to_string(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn metadata_type(s: &str) -> architect_model::MetadataType {
+    use architect_model::MetadataType as T;
+    [
+        T::Counter,
+        T::Gauge,
+        T::Histogram,
+        T::GaugeHistogram,
+        T::Summary,
+        T::Info,
+        T::StateSet,
+    ]
+    .into_iter()
+    .find(|t| t.as_str() == s)
+    .unwrap_or(T::Unknown)
+}
+
+/// Reads a block's exemplars as `(series_ref, exemplar)` in `[start, end]`.
+pub(crate) async fn read_exemplars(
+    store: &Arc<dyn ObjectStore>,
+    block: &BlockMeta,
+    start: i64,
+    end: i64,
+) -> Result<Vec<(u32, architect_model::Exemplar)>> {
+    let key = block.key(Part::Exemplars);
+    let mut out = Vec::new();
+    for b in read_part(store, block, Part::Exemplars).await? {
+        let refs = b
+            .column(0)
+            .as_primitive_opt::<UInt32Type>()
+            .ok_or_else(|| corrupt(&key, "series_ref"))?;
+        let ts = b
+            .column(1)
+            .as_primitive_opt::<Int64Type>()
+            .ok_or_else(|| corrupt(&key, "timestamp"))?;
+        let values = b
+            .column(2)
+            .as_primitive_opt::<Float64Type>()
+            .ok_or_else(|| corrupt(&key, "value"))?;
+        let names = b
+            .column(3)
+            .as_list_opt::<i32>()
+            .ok_or_else(|| corrupt(&key, "label_names"))?;
+        let label_values = b
+            .column(4)
+            .as_list_opt::<i32>()
+            .ok_or_else(|| corrupt(&key, "label_values"))?;
+        for row in 0..b.num_rows() {
+            let t = ts.value(row);
+            if t < start || t > end {
+                continue;
+            }
+            let n = names.value(row);
+            let v = label_values.value(row);
+            let n = n
+                .as_string_opt::<i32>()
+                .ok_or_else(|| corrupt(&key, "label name"))?;
+            let v = v
+                .as_string_opt::<i32>()
+                .ok_or_else(|| corrupt(&key, "label value"))?;
+            let labels = (0..n.len().min(v.len()))
+                .map(|i| Label::new(n.value(i), v.value(i)))
+                .collect();
+            out.push((
+                refs.value(row),
+                architect_model::Exemplar {
+                    labels: Labels::new(labels),
+                    t,
+                    v: values.value(row),
+                },
+            ));
+        }
+    }
+    Ok(out)
+}

@@ -219,6 +219,50 @@ impl MetricsStore {
         Ok(out.into_iter().map(|(l, id)| (id, l)).collect())
     }
 
+    /// Metric metadata of the tenant's blocks in `[start, end]` (later blocks win per family).
+    pub async fn metadata(
+        &self,
+        tenant: &TenantId,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<architect_model::MetricMetadata>> {
+        let mut out: HashMap<String, architect_model::MetricMetadata> = HashMap::new();
+        for block in self.blocks(tenant, start, end).await? {
+            for m in read::read_metadata(&self.objects, &block).await? {
+                out.insert(m.metric_family.clone(), m);
+            }
+        }
+        Ok(out.into_values().collect())
+    }
+
+    /// Exemplars of matching series in `[start, end]`, by series labels.
+    pub async fn exemplars(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(Labels, Vec<architect_model::Exemplar>)>> {
+        let mut out: HashMap<Labels, Vec<architect_model::Exemplar>> = HashMap::new();
+        for block in self.blocks(tenant, start, end).await? {
+            if block.exemplars == 0
+                || metric_name_of(matchers).is_some_and(|m| !block.may_contain_metric(m))
+            {
+                continue;
+            }
+            let table = self.series_table(&block).await?;
+            for (r, e) in read::read_exemplars(&self.objects, &block, start, end).await? {
+                let Some((_, labels)) = table.series.get(r as usize) else {
+                    continue;
+                };
+                if matches_all(matchers, labels) {
+                    out.entry(labels.clone()).or_default().push(e);
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
     /// Samples of the series matching all `matchers` in `[start, end]`, merged across blocks
     /// with one sample per timestamp. Series are keyed by their labels, so even a hash collision
     /// could not merge two series.

@@ -36,16 +36,28 @@ pub(crate) struct QueryArgs {
 const QUERIES: &[(&str, &str)] = &[
     ("selector", "node_load1"),
     ("rate", "rate(node_network_receive_bytes_total[5m])"),
-    ("sum_rate", "sum by (job) (rate(node_cpu_seconds_total[5m]))"),
+    (
+        "sum_rate",
+        "sum by (job) (rate(node_cpu_seconds_total[5m]))",
+    ),
     (
         "hist_quantile",
         "histogram_quantile(0.99, sum by (le, job) (rate(http_request_duration_seconds_bucket[5m])))",
     ),
     ("topk", "topk(5, rate(node_cpu_seconds_total[5m]))"),
-    ("regex", "node_cpu_seconds_total{mode=~\"user|system\", cpu=~\"1.*\"}"),
-    ("avg_over_time", "avg_over_time(node_memory_MemAvailable_bytes[5m])"),
+    (
+        "regex",
+        "node_cpu_seconds_total{mode=~\"user|system\", cpu=~\"1.*\"}",
+    ),
+    (
+        "avg_over_time",
+        "avg_over_time(node_memory_MemAvailable_bytes[5m])",
+    ),
     ("count_by", "count by (mode) (node_cpu_seconds_total)"),
-    ("binary", "node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes"),
+    (
+        "binary",
+        "node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes",
+    ),
     ("absent", "absent(node_nonexistent_metric)"),
 ];
 
@@ -169,7 +181,10 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
         "instant/sum_rate".into(),
         format!("{base}/api/v1/query"),
         vec![
-            ("query", "sum by (mode) (rate(node_cpu_seconds_total[5m]))".into()),
+            (
+                "query",
+                "sum by (mode) (rate(node_cpu_seconds_total[5m]))".into(),
+            ),
             ("time", secs(end)),
         ],
     ));
@@ -177,7 +192,11 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
     let mut series = window.clone();
     series.push(("match[]", "node_cpu_seconds_total".into()));
     cases.push(("api/series".into(), format!("{base}/api/v1/series"), series));
-    cases.push(("api/labels".into(), format!("{base}/api/v1/labels"), window.clone()));
+    cases.push((
+        "api/labels".into(),
+        format!("{base}/api/v1/labels"),
+        window.clone(),
+    ));
     cases.push((
         "api/label_values".into(),
         format!("{base}/api/v1/label/instance/values"),
