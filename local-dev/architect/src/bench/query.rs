@@ -106,9 +106,10 @@ async fn timed(
     params: &[(&str, String)],
 ) -> anyhow::Result<Outcome> {
     let started = Instant::now();
+    // GET: every endpoint takes it (`/label/{name}/values` takes nothing else).
     let resp = client
-        .post(url)
-        .form(params)
+        .get(url)
+        .query(params)
         .send()
         .await
         .with_context(|| format!("POST {url}"))?;
