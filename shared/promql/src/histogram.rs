@@ -1,7 +1,52 @@
-//! Native histograms as the engine sees them: float counts with absolute bucket values.
+//! Native histograms as the engine sees them: float counts with absolute bucket values, and
+//! the arithmetic PromQL does on them.
 //!
-//! Only the representation and the accessors selectors and `histogram_count`/`_sum`/`_avg`
-//! need are here; the arithmetic of native histograms (add, rate, quantile) is a known gap.
+//! The semantics are Prometheus's (v3.14, `model/histogram` and the native-histogram parts of
+//! `promql/quantile.go` and `promql/functions.go`), re-implemented rather than translated:
+//!
+//! - [`FloatHistogram::add`], [`sub`](FloatHistogram::sub) and
+//!   [`kahan_add`](FloatHistogram::kahan_add) reconcile schemas (down to the lower
+//!   resolution), zero buckets (up to the wider threshold, never inside a populated bucket) and
+//!   custom bounds (to their intersection), and merge counter-reset hints. What upstream turns
+//!   into annotations comes back as [`OpFlags`]; the engine words the annotations.
+//! - [`compact`](FloatHistogram::compact), [`equals`](FloatHistogram::equals),
+//!   [`detect_reset`](FloatHistogram::detect_reset),
+//!   [`copy_to_schema`](FloatHistogram::copy_to_schema),
+//!   [`reduce_resolution`](FloatHistogram::reduce_resolution) and
+//!   [`trim_buckets`](FloatHistogram::trim_buckets) are what `rate`, `increase`, aggregations,
+//!   comparisons and the trim operators need.
+//! - [`histogram_quantile`], [`histogram_fraction`] and [`histogram_variance`] are the
+//!   native-histogram halves of the PromQL functions of the same names.
+//! - [`FloatHistogram::go_string`] prints a histogram as Go's `FloatHistogram.String()` does
+//!   (the label value `count_values` produces), so bucket bounds use upstream's own table of
+//!   exponential bounds, which is off from correctly rounded powers of two in the last bit
+//!   in places, and printed bounds must match bit for bit.
+//!
+//! Where upstream panics on malformed input (spans and buckets out of step, bounds missing),
+//! this module does not: it ignores what cannot be paired up, or reports a
+//! [`HistogramError`] where the operation returns a `Result`.
+
+mod bounds;
+mod gofmt;
+mod iter;
+mod ops;
+mod spans;
+mod stats;
+mod trim;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_upstream;
+
+pub use bounds::{
+    CUSTOM_BUCKETS_SCHEMA, EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MIN,
+    custom_bucket_bounds_match, is_exponential_schema,
+};
+pub use ops::kahan_inc;
+pub use stats::{
+    NanObservations, QuantileOutcome, histogram_fraction, histogram_quantile, histogram_variance,
+};
 
 /// How a histogram relates to the previous one of its series.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,11 +92,13 @@ pub struct FloatHistogram {
 impl FloatHistogram {
     /// True for a histogram with custom bucket bounds.
     pub fn uses_custom_buckets(&self) -> bool {
-        self.schema == -53
+        self.schema == CUSTOM_BUCKETS_SCHEMA
     }
 }
 
 /// `h` with every count and the sum multiplied by `factor`.
+///
+/// Unlike [`FloatHistogram::mul`], the counter-reset hint is kept whatever the sign.
 pub fn scale(h: &FloatHistogram, factor: f64) -> FloatHistogram {
     let mut out = h.clone();
     out.zero_count *= factor;
@@ -65,6 +112,77 @@ pub fn scale(h: &FloatHistogram, factor: f64) -> FloatHistogram {
         *b *= factor;
     }
     out
+}
+
+/// What an operation on two histograms noticed that upstream reports as an annotation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpFlags {
+    /// One side said `CounterReset` and the other `NotCounterReset`; the result's hint was
+    /// set to unknown.
+    pub counter_reset_collision: bool,
+    /// The two sides had different custom bounds; the result uses their intersection.
+    pub nhcb_bounds_reconciled: bool,
+}
+
+/// Why an operation on histograms failed.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum HistogramError {
+    /// One histogram has exponential buckets, the other custom ones.
+    #[error("histograms with exponential and custom buckets schemas are incompatible")]
+    IncompatibleSchema,
+    /// A span after the first has a negative offset.
+    #[error(
+        "span number {span} with offset {offset}: histogram has a span whose offset is negative"
+    )]
+    SpanNegativeOffset {
+        /// 1-based number of the span.
+        span: usize,
+        /// Its offset.
+        offset: i32,
+    },
+    /// The spans describe more buckets than there are.
+    #[error(
+        "have {have} buckets but spans need more: histogram spans specify different number of buckets than provided"
+    )]
+    TooFewBuckets {
+        /// Buckets present.
+        have: usize,
+    },
+    /// The spans describe fewer buckets than there are.
+    #[error(
+        "spans need {need} buckets, have {have} buckets: histogram spans specify different number of buckets than provided"
+    )]
+    SpansBucketsMismatch {
+        /// Buckets the spans describe.
+        need: usize,
+        /// Buckets present.
+        have: usize,
+    },
+    /// Resolution can only be reduced between exponential schemas, to a lower one.
+    #[error("cannot reduce resolution from schema {from} to {to}")]
+    InvalidReduction {
+        /// Schema of the histogram.
+        from: i32,
+        /// Schema asked for.
+        to: i32,
+    },
+}
+
+/// One bucket with its bounds, as upstream's bucket iterators yield it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct HistBucket {
+    /// Lower bound.
+    pub lower: f64,
+    /// Upper bound.
+    pub upper: f64,
+    /// Observations in the bucket (not cumulative).
+    pub count: f64,
+    /// Whether `lower` belongs to the bucket.
+    pub lower_inclusive: bool,
+    /// Whether `upper` belongs to the bucket.
+    pub upper_inclusive: bool,
+    /// Index of the bucket within its schema and sign; 0 for the zero bucket.
+    pub index: i32,
 }
 
 /// One bucket of a histogram as the HTTP API lists it.
@@ -81,95 +199,24 @@ pub struct BucketView {
 }
 
 impl FloatHistogram {
-    /// Upper bound of exponential bucket `index` at this schema.
-    fn exp_bound(&self, index: i32) -> f64 {
-        // base = 2^(2^-schema); bound = base^index.
-        let exponent = f64::from(index) * 2f64.powi(-self.schema);
-        2f64.powf(exponent)
-    }
-
-    /// Non-empty buckets in ascending order: negative, zero, positive (custom buckets in
-    /// their own order), as the HTTP API lists them.
+    /// Non-empty buckets in ascending order (negative, zero, positive), as the HTTP API lists
+    /// them: upstream's `AllBucketIterator` without the empty buckets, the boundary rule taken
+    /// from each bucket's inclusiveness.
     pub fn buckets(&self) -> Vec<BucketView> {
-        let mut out = Vec::new();
-        if self.uses_custom_buckets() {
-            let mut idx: i32 = 0;
-            let mut k = 0;
-            for (offset, len) in &self.positive_spans {
-                idx += offset;
-                for _ in 0..*len {
-                    let count = self.positive_buckets.get(k).copied().unwrap_or(0.0);
-                    k += 1;
-                    let i = idx as usize;
-                    let lower = if i == 0 {
-                        f64::NEG_INFINITY
-                    } else {
-                        self.custom_values
-                            .get(i - 1)
-                            .copied()
-                            .unwrap_or(f64::INFINITY)
-                    };
-                    let upper = self.custom_values.get(i).copied().unwrap_or(f64::INFINITY);
-                    if count != 0.0 {
-                        out.push(BucketView {
-                            boundaries: 0,
-                            lower,
-                            upper,
-                            count,
-                        });
-                    }
-                    idx += 1;
-                }
-            }
-            return out;
-        }
-        let mut negative = Vec::new();
-        let mut idx: i32 = 0;
-        let mut k = 0;
-        for (offset, len) in &self.negative_spans {
-            idx += offset;
-            for _ in 0..*len {
-                let count = self.negative_buckets.get(k).copied().unwrap_or(0.0);
-                k += 1;
-                if count != 0.0 {
-                    negative.push(BucketView {
-                        boundaries: 1,
-                        lower: -self.exp_bound(idx),
-                        upper: -self.exp_bound(idx - 1),
-                        count,
-                    });
-                }
-                idx += 1;
-            }
-        }
-        negative.reverse();
-        out.extend(negative);
-        if self.zero_count != 0.0 {
-            out.push(BucketView {
-                boundaries: 3,
-                lower: -self.zero_threshold,
-                upper: self.zero_threshold,
-                count: self.zero_count,
-            });
-        }
-        let mut idx: i32 = 0;
-        let mut k = 0;
-        for (offset, len) in &self.positive_spans {
-            idx += offset;
-            for _ in 0..*len {
-                let count = self.positive_buckets.get(k).copied().unwrap_or(0.0);
-                k += 1;
-                if count != 0.0 {
-                    out.push(BucketView {
-                        boundaries: 0,
-                        lower: self.exp_bound(idx - 1),
-                        upper: self.exp_bound(idx),
-                        count,
-                    });
-                }
-                idx += 1;
-            }
-        }
-        out
+        self.all_buckets()
+            .into_iter()
+            .filter(|b| b.count != 0.0)
+            .map(|b| BucketView {
+                boundaries: match (b.lower_inclusive, b.upper_inclusive) {
+                    (false, true) => 0,
+                    (true, false) => 1,
+                    (false, false) => 2,
+                    (true, true) => 3,
+                },
+                lower: b.lower,
+                upper: b.upper,
+                count: b.count,
+            })
+            .collect()
     }
 }
