@@ -4,6 +4,7 @@
 use crate::QueryError;
 use crate::eval::{Evaluator, Range};
 use crate::functions::go_float;
+use crate::histogram::{CounterResetHint, FloatHistogram, OpFlags};
 use crate::quantile::{kahan_inc, quantile};
 use crate::value::{Point, StepSeries, Value, labels_ext};
 use architect_model::{Labels, METRIC_NAME};
@@ -177,8 +178,52 @@ struct Acc {
     count: f64,
     incremental: bool,
     values: Vec<f64>,
+    has_float: bool,
     has_hist: bool,
+    hist: Option<FloatHistogram>,
+    hist_comp: Option<FloatHistogram>,
+    hist_mean: Option<FloatHistogram>,
+    hist_incremental: bool,
+    incompatible: bool,
+    reset_seen: bool,
+    not_reset_seen: bool,
     drop_name: bool,
+}
+
+impl Acc {
+    fn track_hint(&mut self, h: &FloatHistogram) {
+        match h.counter_reset_hint {
+            CounterResetHint::CounterReset => self.reset_seen = true,
+            CounterResetHint::NotCounterReset => self.not_reset_seen = true,
+            _ => {}
+        }
+    }
+}
+
+/// What happened while aggregating histograms, for annotations.
+#[derive(Default)]
+struct HistNotes {
+    reconciled: bool,
+    incompatible_metric: Option<String>,
+}
+
+fn note_result(
+    r: Result<OpFlags, crate::histogram::HistogramError>,
+    notes: &mut HistNotes,
+    metric: &str,
+) -> bool {
+    match r {
+        Ok(f) => {
+            notes.reconciled |= f.nhcb_bounds_reconciled;
+            true
+        }
+        Err(_) => {
+            notes
+                .incompatible_metric
+                .get_or_insert_with(|| metric.to_string());
+            false
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -209,74 +254,179 @@ fn reduce(
         group_of.push(g);
     }
     let anchor = a.expr.to_string();
+    let mut notes = HistNotes::default();
+    let mut ignored_hist = false;
+    let mut mixed = false;
+    let mut collision = false;
     let mut accs = vec![Acc::default(); out.len()];
     for i in 0..r.steps() {
         for acc in accs.iter_mut() {
-            acc.seen = false;
+            *acc = Acc {
+                values: std::mem::take(&mut acc.values),
+                ..Acc::default()
+            };
             acc.values.clear();
-            acc.has_hist = false;
         }
         for (si, s) in input.iter().enumerate() {
             let acc = &mut accs[group_of[si]];
-            let f = match &s.points[i] {
+            let (f, h) = match &s.points[i] {
                 Point::Absent => continue,
-                Point::Hist(_) => {
-                    // Native-histogram aggregation is not built yet; the float ops skip them.
-                    if matches!(op, Op::Count | Op::Group) {
-                        0.0
-                    } else {
-                        acc.has_hist = true;
-                        continue;
-                    }
-                }
-                Point::Float(f) => *f,
+                Point::Hist(h) => (0.0, Some(h.as_ref())),
+                Point::Float(f) => (*f, None),
             };
+            let metric = s.labels.metric_name();
             if !acc.seen {
-                *acc = Acc {
-                    seen: true,
-                    value: f,
-                    comp: 0.0,
-                    mean: f,
-                    count: 1.0,
-                    incremental: false,
-                    values: std::mem::take(&mut acc.values),
-                    has_hist: acc.has_hist,
-                    drop_name: s.drop_name,
-                };
+                acc.seen = true;
+                acc.value = f;
+                acc.mean = f;
+                acc.count = 1.0;
+                acc.drop_name = s.drop_name;
                 match op {
+                    Op::Sum | Op::Avg => match h {
+                        None => acc.has_float = true,
+                        Some(h) => {
+                            acc.hist = Some(h.clone());
+                            acc.has_hist = true;
+                            acc.track_hint(h);
+                        }
+                    },
                     Op::Stddev | Op::Stdvar => {
-                        acc.value = if f.is_nan() || f.is_infinite() {
-                            f64::NAN
+                        if h.is_some() {
+                            acc.seen = false;
+                            ignored_hist = true;
                         } else {
-                            0.0
-                        };
+                            acc.value = if f.is_nan() || f.is_infinite() {
+                                f64::NAN
+                            } else {
+                                0.0
+                            };
+                        }
                     }
-                    Op::Quantile => acc.values.push(f),
+                    Op::Quantile => {
+                        if h.is_some() {
+                            acc.seen = false;
+                            ignored_hist = true;
+                        }
+                        acc.values.push(f);
+                    }
                     Op::Group => acc.value = 1.0,
+                    Op::Min | Op::Max => {
+                        if h.is_some() {
+                            acc.seen = false;
+                            ignored_hist = true;
+                        }
+                    }
                     _ => {}
                 }
                 continue;
             }
+            if acc.incompatible {
+                continue;
+            }
             acc.drop_name |= s.drop_name;
             match op {
-                Op::Sum => (acc.value, acc.comp) = kahan_inc(f, acc.value, acc.comp),
+                Op::Sum => match h {
+                    Some(h) => {
+                        acc.has_hist = true;
+                        if acc.hist.is_some() {
+                            acc.track_hint(h);
+                        }
+                        let comp = acc.hist_comp.take();
+                        if let Some(sum) = acc.hist.as_mut() {
+                            match sum.kahan_add(h, comp) {
+                                Ok((c, flags)) => {
+                                    acc.hist_comp = c;
+                                    notes.reconciled |= flags.nhcb_bounds_reconciled;
+                                }
+                                Err(e) => {
+                                    note_result(Err(e), &mut notes, metric);
+                                    acc.incompatible = true;
+                                }
+                            }
+                        }
+                    }
+                    None => {
+                        acc.has_float = true;
+                        (acc.value, acc.comp) = kahan_inc(f, acc.value, acc.comp);
+                    }
+                },
                 Op::Avg => {
                     acc.count += 1.0;
-                    if !acc.incremental {
-                        let (nv, nc) = kahan_inc(f, acc.value, acc.comp);
-                        if !nv.is_infinite() {
-                            acc.value = nv;
-                            acc.comp = nc;
-                            continue;
+                    match h {
+                        Some(h) => {
+                            acc.has_hist = true;
+                            if acc.hist.is_none() {
+                                continue;
+                            }
+                            acc.track_hint(h);
+                            if !acc.hist_incremental {
+                                let mut v = acc.hist.clone().unwrap_or_default();
+                                match v.kahan_add(h, acc.hist_comp.clone()) {
+                                    Ok((c, flags)) => {
+                                        notes.reconciled |= flags.nhcb_bounds_reconciled;
+                                        if !v.has_overflow() {
+                                            acc.hist = Some(v);
+                                            acc.hist_comp = c;
+                                            continue;
+                                        }
+                                    }
+                                    Err(e) => {
+                                        note_result(Err(e), &mut notes, metric);
+                                        acc.incompatible = true;
+                                        continue;
+                                    }
+                                }
+                                acc.hist_incremental = true;
+                                let mut mean = acc.hist.clone().unwrap_or_default();
+                                mean.div(acc.count - 1.0);
+                                acc.hist_mean = Some(mean);
+                                if let Some(c) = acc.hist_comp.as_mut() {
+                                    c.div(acc.count - 1.0);
+                                }
+                            }
+                            let q = (acc.count - 1.0) / acc.count;
+                            if let Some(c) = acc.hist_comp.as_mut() {
+                                c.mul(q);
+                            }
+                            let mut to_add = h.clone();
+                            to_add.div(acc.count);
+                            if let Some(mean) = acc.hist_mean.as_mut() {
+                                mean.mul(q);
+                                match mean.kahan_add(&to_add, acc.hist_comp.take()) {
+                                    Ok((c, flags)) => {
+                                        acc.hist_comp = c;
+                                        notes.reconciled |= flags.nhcb_bounds_reconciled;
+                                    }
+                                    Err(e) => {
+                                        note_result(Err(e), &mut notes, metric);
+                                        acc.incompatible = true;
+                                    }
+                                }
+                            }
                         }
-                        acc.incremental = true;
-                        acc.mean = acc.value / (acc.count - 1.0);
-                        acc.comp /= acc.count - 1.0;
+                        None => {
+                            acc.has_float = true;
+                            if !acc.incremental {
+                                let (nv, nc) = kahan_inc(f, acc.value, acc.comp);
+                                if !nv.is_infinite() {
+                                    acc.value = nv;
+                                    acc.comp = nc;
+                                    continue;
+                                }
+                                acc.incremental = true;
+                                acc.mean = acc.value / (acc.count - 1.0);
+                                acc.comp /= acc.count - 1.0;
+                            }
+                            let q = (acc.count - 1.0) / acc.count;
+                            (acc.mean, acc.comp) =
+                                kahan_inc(f / acc.count, q * acc.mean, q * acc.comp);
+                        }
                     }
-                    let q = (acc.count - 1.0) / acc.count;
-                    (acc.mean, acc.comp) = kahan_inc(f / acc.count, q * acc.mean, q * acc.comp);
                 }
                 Op::Group => {}
+                Op::Max | Op::Min | Op::Stddev | Op::Stdvar | Op::Quantile if h.is_some() => {
+                    ignored_hist = true;
+                }
                 Op::Max => {
                     if acc.value < f || acc.value.is_nan() {
                         acc.value = f;
@@ -299,43 +449,101 @@ fn reduce(
             }
         }
         for (g, acc) in accs.iter_mut().enumerate() {
-            if acc.has_hist && !acc.seen && matches!(op, Op::Sum | Op::Avg) {
-                // A group of only native histograms: not aggregated yet.
-                continue;
-            }
-            if acc.has_hist && !matches!(op, Op::Count | Op::Group) {
-                ev.info(format!("ignored histogram in {name} aggregation"), &anchor);
-            }
             if !acc.seen {
                 continue;
             }
-            let v = match op {
-                Op::Avg => {
-                    if acc.incremental {
-                        acc.mean + acc.comp
+            let point = match op {
+                Op::Sum | Op::Avg if acc.has_float && acc.has_hist => {
+                    mixed = true;
+                    continue;
+                }
+                Op::Sum | Op::Avg if acc.incompatible => continue,
+                Op::Sum | Op::Avg if acc.has_hist => {
+                    let mut h = if op == Op::Avg && acc.hist_incremental {
+                        let mut m = acc.hist_mean.take().unwrap_or_default();
+                        if let Some(c) = acc.hist_comp.take() {
+                            let _ = m.add(&c);
+                        }
+                        m
                     } else {
-                        acc.value / acc.count + acc.comp / acc.count
-                    }
+                        let mut v = acc.hist.take().unwrap_or_default();
+                        if op == Op::Avg {
+                            v.div(acc.count);
+                        }
+                        if let Some(mut c) = acc.hist_comp.take() {
+                            if op == Op::Avg {
+                                c.div(acc.count);
+                            }
+                            let _ = v.add(&c);
+                        }
+                        v
+                    };
+                    h.compact(0);
+                    Point::Hist(std::sync::Arc::new(h))
                 }
-                Op::Count => acc.count,
-                Op::Stdvar => acc.value / acc.count,
-                Op::Stddev => (acc.value / acc.count).sqrt(),
-                Op::Quantile => {
-                    let q = param.map_or(f64::NAN, |p| p[i]);
-                    quantile(q, &mut acc.values)
+                _ => {
+                    let v = match op {
+                        Op::Avg => {
+                            if acc.incremental {
+                                acc.mean + acc.comp
+                            } else {
+                                acc.value / acc.count + acc.comp / acc.count
+                            }
+                        }
+                        Op::Count => acc.count,
+                        Op::Stdvar => acc.value / acc.count,
+                        Op::Stddev => (acc.value / acc.count).sqrt(),
+                        Op::Quantile => {
+                            let q = param.map_or(f64::NAN, |p| p[i]);
+                            quantile(q, &mut acc.values)
+                        }
+                        Op::Sum => {
+                            if acc.value.is_infinite() {
+                                acc.value
+                            } else {
+                                acc.value + acc.comp
+                            }
+                        }
+                        _ => acc.value,
+                    };
+                    Point::Float(v)
                 }
-                Op::Sum => {
-                    if acc.value.is_infinite() {
-                        acc.value
-                    } else {
-                        acc.value + acc.comp
-                    }
-                }
-                _ => acc.value,
             };
-            out[g].points[i] = Point::Float(v);
+            if acc.reset_seen && acc.not_reset_seen {
+                collision = true;
+            }
+            out[g].points[i] = point;
             out[g].drop_name |= acc.drop_name;
         }
+    }
+    if ignored_hist {
+        ev.info(format!("ignored histogram in {name} aggregation"), &anchor);
+    }
+    if mixed {
+        ev.warn(
+            "encountered a mix of histograms and floats for aggregation",
+            &anchor,
+        );
+    }
+    if let Some(metric) = notes.incompatible_metric {
+        ev.warn(
+            format!(
+                "vector contains a mix of histograms with exponential and custom buckets schemas for metric name {metric:?}"
+            ),
+            &anchor,
+        );
+    }
+    if notes.reconciled {
+        ev.info(
+            "mismatched custom buckets were reconciled during aggregation",
+            &anchor,
+        );
+    }
+    if collision {
+        ev.warn(
+            "conflicting counter resets during histogram aggregation",
+            &anchor,
+        );
     }
     out.retain(|s| s.present() > 0);
     Ok(Value::Vector(out))
@@ -354,7 +562,7 @@ fn count_values(
         for s in input {
             let value = match &s.points[i] {
                 Point::Float(f) => format_value(*f),
-                Point::Hist(h) => format!("{h:?}"),
+                Point::Hist(h) => h.go_string(),
                 Point::Absent => continue,
             };
             let with_value = labels_ext::set(&s.labels, label, &value);

@@ -3,11 +3,13 @@
 
 use crate::QueryError;
 use crate::eval::{Evaluator, Range};
+use crate::histogram::{CounterResetHint, FloatHistogram};
 use crate::value::{Point, StepSeries, Value, labels_ext};
 use architect_model::labels::is_legacy_label_name;
 use architect_model::{Labels, METRIC_NAME};
 use promql_parser::parser::{BinaryExpr, LabelModifier, VectorMatchCardinality};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Op {
@@ -93,6 +95,120 @@ fn go_mod(x: f64, y: f64) -> f64 {
     x % y
 }
 
+/// Annotations collected by one binary operation.
+#[derive(Default)]
+struct BinNotes {
+    infos: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl BinNotes {
+    fn emit(self, ev: &mut Evaluator<'_>, anchor: &str) {
+        for w in self.warnings {
+            ev.warn(w, anchor);
+        }
+        for i in self.infos {
+            ev.info(i, anchor);
+        }
+    }
+}
+
+fn incompatible(l: &str, op: &str, r: &str) -> String {
+    format!("incompatible sample types encountered for binary operator {op:?}: {l} {op} {r}")
+}
+
+fn hist_result(mut h: FloatHistogram) -> Point {
+    h.compact(0);
+    Point::Hist(Arc::new(h))
+}
+
+/// `lhs op rhs` on floats or native histograms: `None` when the pair is skipped (incompatible
+/// types or layouts, with an annotation), else the value and whether a comparison holds.
+fn elem_any(
+    op: Op,
+    name: &str,
+    l: &Point,
+    r: &Point,
+    notes: &mut BinNotes,
+) -> Option<(Point, bool)> {
+    match (l, r) {
+        (Point::Float(a), Point::Float(b)) => {
+            let (v, keep) = elem(op, *a, *b);
+            Some((Point::Float(v), keep))
+        }
+        (Point::Float(a), Point::Hist(h)) => match op {
+            Op::Mul => {
+                let mut x = (**h).clone();
+                x.mul(*a);
+                Some((hist_result(x), true))
+            }
+            _ => {
+                notes.infos.push(incompatible("float", name, "histogram"));
+                None
+            }
+        },
+        (Point::Hist(h), Point::Float(b)) => match op {
+            Op::Mul | Op::Div => {
+                let mut x = (**h).clone();
+                if op == Op::Mul {
+                    x.mul(*b);
+                } else {
+                    x.div(*b);
+                }
+                Some((hist_result(x), true))
+            }
+            _ => {
+                notes.infos.push(incompatible("histogram", name, "float"));
+                None
+            }
+        },
+        (Point::Hist(a), Point::Hist(b)) => match op {
+            Op::Add | Op::Sub => {
+                let mut x = (**a).clone();
+                let what = if op == Op::Add {
+                    "addition"
+                } else {
+                    "subtraction"
+                };
+                let res = if op == Op::Add { x.add(b) } else { x.sub(b) };
+                match res {
+                    Ok(flags) => {
+                        if flags.counter_reset_collision {
+                            notes.warnings.push(format!(
+                                "conflicting counter resets during histogram {what}"
+                            ));
+                        }
+                        if flags.nhcb_bounds_reconciled {
+                            notes.infos.push(format!(
+                                "mismatched custom buckets were reconciled during {what}"
+                            ));
+                        }
+                        if op == Op::Sub {
+                            x.counter_reset_hint = CounterResetHint::Gauge;
+                        }
+                        Some((hist_result(x), true))
+                    }
+                    Err(_) => {
+                        notes.warnings.push(format!(
+                            "incompatible bucket layout encountered for binary operator {name}"
+                        ));
+                        None
+                    }
+                }
+            }
+            Op::Eq => Some((Point::Hist(Arc::clone(a)), a.equals(b))),
+            Op::Ne => Some((Point::Hist(Arc::clone(a)), !a.equals(b))),
+            _ => {
+                notes
+                    .infos
+                    .push(incompatible("histogram", name, "histogram"));
+                None
+            }
+        },
+        _ => None,
+    }
+}
+
 fn scalar_op(op: Op, l: f64, r: f64) -> f64 {
     let (v, keep) = elem(op, l, r);
     if op.is_comparison() {
@@ -126,6 +242,7 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, b: &BinaryExpr, r: Range) -> Result<V
     let op = Op::parse(&op_name)
         .ok_or_else(|| QueryError::Execution(format!("unsupported operator {op_name}")))?;
     let return_bool = b.modifier.as_ref().is_some_and(|m| m.return_bool);
+    let anchor = b.lhs.to_string();
     let lhs = ev.eval(&b.lhs, r)?;
     let rhs = ev.eval(&b.rhs, r)?;
     match (lhs, rhs) {
@@ -136,16 +253,17 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, b: &BinaryExpr, r: Range) -> Result<V
                 .collect(),
         )),
         (Value::Vector(v), Value::Scalar(s)) => {
-            vector_scalar(ev, op, v, &s, false, return_bool).map(Value::Vector)
+            vector_scalar(ev, op, &op_name, v, &s, false, return_bool, &anchor).map(Value::Vector)
         }
         (Value::Scalar(s), Value::Vector(v)) => {
-            vector_scalar(ev, op, v, &s, true, return_bool).map(Value::Vector)
+            vector_scalar(ev, op, &op_name, v, &s, true, return_bool, &anchor).map(Value::Vector)
         }
         (Value::Vector(l), Value::Vector(rv)) => {
             let matching = Matching::of(b);
             match op {
                 Op::And | Op::Or | Op::Unless => Ok(Value::Vector(set_op(op, l, rv, &matching, r))),
-                _ => vector_vector(ev, op, l, rv, &matching, return_bool, b, r).map(Value::Vector),
+                _ => vector_vector(ev, op, &op_name, l, rv, &matching, return_bool, &anchor, r)
+                    .map(Value::Vector),
             }
         }
         _ => Err(QueryError::Execution(format!(
@@ -157,47 +275,41 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, b: &BinaryExpr, r: Range) -> Result<V
 fn vector_scalar(
     ev: &mut Evaluator<'_>,
     op: Op,
+    name: &str,
     mut series: Vec<StepSeries>,
     scalar: &[f64],
     swap: bool,
     return_bool: bool,
+    anchor: &str,
 ) -> Result<Vec<StepSeries>, QueryError> {
+    let mut notes = BinNotes::default();
     for s in &mut series {
         let mut any = false;
         for (i, p) in s.points.iter_mut().enumerate() {
-            let Point::Float(x) = *p else {
-                if let Point::Hist(h) = p {
-                    // Histogram × / ÷ scalar scale the histogram; other ops drop it.
-                    let k = scalar[i];
-                    *p = match (op, swap) {
-                        (Op::Mul, _) => {
-                            Point::Hist(std::sync::Arc::new(crate::histogram::scale(h, k)))
-                        }
-                        (Op::Div, false) => {
-                            Point::Hist(std::sync::Arc::new(crate::histogram::scale(h, 1.0 / k)))
-                        }
-                        _ => Point::Absent,
-                    };
-                    any |= p.is_present();
-                }
+            if !p.is_present() {
+                continue;
+            }
+            let k = Point::Float(scalar[i]);
+            let (l, rr) = if swap { (&k, &*p) } else { (&*p, &k) };
+            let Some((mut v, mut keep)) = elem_any(op, name, l, rr, &mut notes) else {
+                *p = Point::Absent;
                 continue;
             };
-            let (l, rr) = if swap { (scalar[i], x) } else { (x, scalar[i]) };
-            let (mut v, mut keep) = elem(op, l, rr);
             if op.is_comparison() && swap {
-                v = rr;
+                v = rr.clone();
             }
             if return_bool {
-                v = if keep { 1.0 } else { 0.0 };
+                v = Point::Float(if keep { 1.0 } else { 0.0 });
                 keep = true;
             }
-            *p = if keep { Point::Float(v) } else { Point::Absent };
+            *p = if keep { v } else { Point::Absent };
             any |= keep;
         }
         if any && (op.changes_schema() || return_bool) {
             ev.mark_drop_name(s);
         }
     }
+    notes.emit(ev, anchor);
     series.retain(|s| s.present() > 0);
     ev.merge_if_immediate(series)
 }
@@ -335,7 +447,13 @@ struct BinaryOut {
 }
 
 impl BinaryOut {
-    fn set(&mut self, labels: Labels, drop_name: bool, i: usize, v: f64) -> Result<(), QueryError> {
+    fn set(
+        &mut self,
+        labels: Labels,
+        drop_name: bool,
+        i: usize,
+        v: Point,
+    ) -> Result<(), QueryError> {
         let idx = match self.index.get(&labels) {
             Some(&k) => k,
             None => {
@@ -353,7 +471,7 @@ impl BinaryOut {
                 "vector cannot contain metrics with the same labelset".into(),
             ));
         }
-        self.series[idx].points[i] = Point::Float(v);
+        self.series[idx].points[i] = v;
         Ok(())
     }
 }
@@ -399,13 +517,15 @@ impl Matched {
 fn vector_vector(
     ev: &mut Evaluator<'_>,
     op: Op,
+    name: &str,
     lhs: Vec<StepSeries>,
     rhs: Vec<StepSeries>,
     m: &Matching,
     return_bool: bool,
-    _b: &BinaryExpr,
+    anchor: &str,
     r: Range,
 ) -> Result<Vec<StepSeries>, QueryError> {
+    let mut notes = BinNotes::default();
     let one_to_many = matches!(m.card, VectorMatchCardinality::OneToMany(_));
     let one_to_one = matches!(m.card, VectorMatchCardinality::OneToOne);
     // Match from the "many" side: for group_right the sides swap.
@@ -447,18 +567,18 @@ fn vector_vector(
         }
         l
     };
-    // `(value, keep)` in the written operand order.
-    let apply = |many_v: f64, one_v: f64| -> (f64, bool) {
+    // `(value, keep)` in the written operand order; `None` skips the pair.
+    let apply = |many_v: &Point, one_v: &Point, notes: &mut BinNotes| -> Option<(Point, bool)> {
         let (lv, rv) = if one_to_many {
             (one_v, many_v)
         } else {
             (many_v, one_v)
         };
-        let (mut v, keep) = elem(op, lv, rv);
+        let (mut v, keep) = elem_any(op, name, lv, rv, notes)?;
         if return_bool {
-            v = if keep { 1.0 } else { 0.0 };
+            v = Point::Float(if keep { 1.0 } else { 0.0 });
         }
-        (v, keep || return_bool)
+        Some((v, keep || return_bool))
     };
 
     let mut one_at: Vec<Option<usize>> = vec![None; groups];
@@ -490,15 +610,14 @@ fn vector_vector(
             many: HashMap::new(),
         };
         for (j, s) in many.iter().enumerate() {
-            let Point::Float(mv) = s.points[i] else {
+            let mv = &s.points[i];
+            if !mv.is_present() {
                 continue;
-            };
+            }
             let sig = many_sig[j];
             let (labels, ov) = match one_at[sig] {
                 Some(k) => {
-                    let Point::Float(ov) = one[k].points[i] else {
-                        continue;
-                    };
+                    let ov = one[k].points[i].clone();
                     let labels = result_cache
                         .entry((j, k))
                         .or_insert_with(|| result_labels(&s.labels, &one[k].labels))
@@ -509,11 +628,16 @@ fn vector_vector(
                     let Some(fill) = (if one_to_many { m.fill_lhs } else { m.fill_rhs }) else {
                         continue;
                     };
-                    (result_labels(&s.labels, &m.match_labels(&s.labels)), fill)
+                    (
+                        result_labels(&s.labels, &m.match_labels(&s.labels)),
+                        Point::Float(fill),
+                    )
                 }
             };
+            let Some((v, keep)) = apply(mv, &ov, &mut notes) else {
+                continue;
+            };
             matched.record(one_to_one, sig, &labels)?;
-            let (v, keep) = apply(mv, ov);
             if keep {
                 out.set(labels, out_drop, i, v)?;
             }
@@ -521,21 +645,25 @@ fn vector_vector(
         let one_fill = if one_to_many { m.fill_rhs } else { m.fill_lhs };
         if let Some(fill) = one_fill {
             for (k, s) in one.iter().enumerate() {
-                let Point::Float(ov) = s.points[i] else {
+                let ov = &s.points[i];
+                if !ov.is_present() {
                     continue;
-                };
+                }
                 let sig = one_sig[k];
                 if matched.done(one_to_one, sig) {
                     continue;
                 }
                 let labels = result_labels(&m.match_labels(&s.labels), &s.labels);
+                let Some((v, keep)) = apply(&Point::Float(fill), ov, &mut notes) else {
+                    continue;
+                };
                 matched.record(one_to_one, sig, &labels)?;
-                let (v, keep) = apply(fill, ov);
                 if keep {
                     out.set(labels, out_drop, i, v)?;
                 }
             }
         }
     }
+    notes.emit(ev, anchor);
     Ok(out.series)
 }

@@ -124,10 +124,13 @@ pub(crate) fn eval_call(
         }
         "histogram_quantile" => histogram_quantile(ev, &args, r),
         "histogram_fraction" => histogram_fraction(ev, &args, r),
-        "histogram_count" | "histogram_sum" | "histogram_avg" => {
+        "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev"
+        | "histogram_stdvar" => {
             let f: fn(&FloatHistogram) -> f64 = match name {
                 "histogram_count" => |h| h.count,
                 "histogram_sum" => |h| h.sum,
+                "histogram_stddev" => |h| crate::histogram::histogram_variance(h).sqrt(),
+                "histogram_stdvar" => crate::histogram::histogram_variance,
                 _ => |h| h.sum / h.count,
             };
             let mut series = ev.eval_vector(args[0], r)?;
@@ -504,6 +507,15 @@ fn natural_less(a: &str, b: &str) -> bool {
 struct BucketGroups {
     order: Vec<Vec<u8>>,
     groups: HashMap<Vec<u8>, (Labels, bool, Vec<Bucket>)>,
+    /// Series holding a native histogram at this step (not colliding with a classic group).
+    natives: Vec<usize>,
+}
+
+/// Grouping key of classic buckets: all labels but `le` (the name included).
+fn bucket_key(labels: &Labels) -> Vec<u8> {
+    let mut k = labels_ext::signature(labels, &["le".to_string()], false);
+    k.extend_from_slice(labels.metric_name().as_bytes());
+    k
 }
 
 fn collect_buckets(
@@ -515,10 +527,17 @@ fn collect_buckets(
     let mut out = BucketGroups {
         order: Vec::new(),
         groups: HashMap::new(),
+        natives: Vec::new(),
     };
-    for s in series {
-        let Point::Float(v) = s.points[i] else {
-            continue;
+    let mut natives = Vec::new();
+    for (idx, s) in series.iter().enumerate() {
+        let v = match s.points[i] {
+            Point::Float(v) => v,
+            Point::Hist(_) => {
+                natives.push(idx);
+                continue;
+            }
+            Point::Absent => continue,
         };
         let le = s.labels.get("le").unwrap_or("");
         let Some(upper) = parse_go_float(le) else {
@@ -535,13 +554,7 @@ fn collect_buckets(
             ev.warn(msg, anchor);
             continue;
         };
-        let key = labels_ext::signature(&s.labels, &["le".to_string()], false);
-        let key = {
-            // The key keeps `__name__` (upstream groups by all labels but `le`).
-            let mut k = key;
-            k.extend_from_slice(s.labels.metric_name().as_bytes());
-            k
-        };
+        let key = bucket_key(&s.labels);
         let entry = out.groups.entry(key.clone()).or_insert_with(|| {
             out.order.push(key);
             (
@@ -555,7 +568,56 @@ fn collect_buckets(
             count: v,
         });
     }
+    for idx in natives {
+        let s = &series[idx];
+        let key = bucket_key(&s.labels);
+        if out.groups.get(&key).is_some_and(|g| !g.2.is_empty()) {
+            let name = if ev.opts.delayed_name_removal {
+                s.labels.metric_name().to_string()
+            } else {
+                String::new()
+            };
+            let mut msg = "vector contains a mix of classic and native histograms".to_string();
+            if !name.is_empty() {
+                msg.push_str(&format!(" for metric name {name:?}"));
+            }
+            ev.warn(msg, anchor);
+            out.groups.remove(&key);
+            continue;
+        }
+        out.natives.push(idx);
+    }
     out
+}
+
+/// Adds `v` at step `i` to the output series with `labels`.
+fn put_point(
+    out: &mut HashMap<Labels, StepSeries>,
+    order: &mut Vec<Labels>,
+    labels: &Labels,
+    drop: bool,
+    steps: usize,
+    i: usize,
+    v: f64,
+) {
+    let s = out.entry(labels.clone()).or_insert_with(|| {
+        order.push(labels.clone());
+        StepSeries {
+            labels: labels.clone(),
+            drop_name: drop,
+            points: vec![Point::Absent; steps],
+        }
+    });
+    s.points[i] = Point::Float(v);
+}
+
+fn nan_metric(ev: &Evaluator<'_>, labels: &Labels) -> String {
+    let name = labels.metric_name();
+    if name.is_empty() || !ev.opts.delayed_name_removal {
+        String::new()
+    } else {
+        format!(" for metric name {name:?}")
+    }
 }
 
 /// Go's `strconv.ParseFloat` on label values: Rust's parser plus the `Inf` spellings.
@@ -598,6 +660,34 @@ fn histogram_quantile(
             );
         }
         let groups = collect_buckets(ev, &series, i, &anchor);
+        for &idx in &groups.natives {
+            let s = &series[idx];
+            let Point::Hist(h) = &s.points[i] else {
+                continue;
+            };
+            let outcome = crate::histogram::histogram_quantile(q[i], h);
+            let what = match outcome.nan_observations {
+                crate::histogram::NanObservations::ResultNaN => Some("result is NaN"),
+                crate::histogram::NanObservations::SkewedHigher => Some("result is skewed higher"),
+                crate::histogram::NanObservations::None => None,
+            };
+            if let Some(what) = what {
+                let msg = format!(
+                    "input to histogram_quantile has NaN observations, {what}{}",
+                    nan_metric(ev, &s.labels)
+                );
+                ev.info(msg, &anchor);
+            }
+            put_point(
+                &mut out,
+                &mut order,
+                &s.labels,
+                s.drop_name,
+                r.steps(),
+                i,
+                outcome.value,
+            );
+        }
         for key in &groups.order {
             let Some((labels, drop, buckets)) = groups.groups.get(key) else {
                 continue;
@@ -650,6 +740,29 @@ fn histogram_fraction(
     let mut order: Vec<Labels> = Vec::new();
     for i in 0..r.steps() {
         let groups = collect_buckets(ev, &series, i, &anchor);
+        for &idx in &groups.natives {
+            let s = &series[idx];
+            let Point::Hist(h) = &s.points[i] else {
+                continue;
+            };
+            let (v, had_nan) = crate::histogram::histogram_fraction(lower[i], upper[i], h);
+            if had_nan {
+                let msg = format!(
+                    "input to histogram_fraction has NaN observations, which are excluded from all fractions{}",
+                    nan_metric(ev, &s.labels)
+                );
+                ev.info(msg, &anchor);
+            }
+            put_point(
+                &mut out,
+                &mut order,
+                &s.labels,
+                s.drop_name,
+                r.steps(),
+                i,
+                v,
+            );
+        }
         for key in &groups.order {
             let Some((labels, drop, buckets)) = groups.groups.get(key) else {
                 continue;
@@ -821,6 +934,7 @@ fn eval_range_function(
         }
     }
     let keeps_name = matches!(kind, RangeKind::Last | RangeKind::First);
+    let mut notes = RangeNotes::default();
     let mut out = Vec::with_capacity(arg.series.len());
     for s in &arg.series {
         let mut points = vec![Point::Absent; n];
@@ -842,8 +956,9 @@ fn eval_range_function(
                 end: we,
                 range_ms: arg.range_ms,
                 params: params.iter().map(|p| p[i]).collect(),
+                metric: s.labels.metric_name(),
             };
-            let p = apply_range(kind, &ctx, floats, hists)?;
+            let p = apply_range(kind, &ctx, floats, hists, &mut notes)?;
             if matches!(p, Point::Float(_)) {
                 any_float = true;
             }
@@ -898,6 +1013,12 @@ fn eval_range_function(
         }
         out.push(series);
     }
+    for w in notes.warnings {
+        ev.warn(w, &arg.text);
+    }
+    for i in notes.infos {
+        ev.info(i, &arg.text);
+    }
     Ok(Value::Vector(ev.merge_if_immediate(out)?))
 }
 
@@ -923,43 +1044,77 @@ fn absent_over_time(arg: &MatrixArg, expr: &Expr, r: Range) -> Value {
     }))
 }
 
-struct WindowCtx {
+struct WindowCtx<'a> {
     t: i64,
     start: i64,
     end: i64,
     range_ms: i64,
     params: Vec<f64>,
+    metric: &'a str,
+}
+
+/// Annotations raised while reducing windows (deduplicated by the evaluator).
+#[derive(Default)]
+struct RangeNotes {
+    warnings: Vec<String>,
+    infos: Vec<String>,
 }
 
 fn apply_range(
     kind: RangeKind,
-    ctx: &WindowCtx,
+    ctx: &WindowCtx<'_>,
     f: &[(i64, f64)],
     h: &[(i64, Arc<FloatHistogram>)],
+    notes: &mut RangeNotes,
 ) -> Result<Point, QueryError> {
     use RangeKind::*;
     let float = |v: Option<f64>| v.map_or(Point::Absent, Point::Float);
+    let mixed_warning = |notes: &mut RangeNotes| {
+        notes.warnings.push(format!(
+            "encountered a mix of histograms and floats for metric name {:?}",
+            ctx.metric
+        ));
+    };
     Ok(match kind {
-        Rate | Increase | Delta => float(extrapolated_rate(f, ctx, kind != Delta, kind == Rate)),
-        Irate | Idelta => float(instant_value(f, kind == Irate)),
-        Changes => {
-            if f.is_empty() {
+        Rate | Increase | Delta => {
+            if !h.is_empty() && !f.is_empty() {
+                mixed_warning(notes);
                 return Ok(Point::Absent);
             }
-            let mut n = 0;
-            for w in f.windows(2) {
-                if w[1].1 != w[0].1 && !(w[1].1.is_nan() && w[0].1.is_nan()) {
-                    n += 1;
-                }
+            if !h.is_empty() {
+                return Ok(crate::hist_functions::extrapolated_histogram_rate(
+                    h,
+                    ctx.start,
+                    ctx.end,
+                    ctx.range_ms,
+                    kind != Delta,
+                    kind == Rate,
+                    ctx.metric,
+                    &mut notes.warnings,
+                    &mut notes.infos,
+                )
+                .map_or(Point::Absent, |x| Point::Hist(Arc::new(x))));
             }
-            Point::Float(n as f64)
+            float(extrapolated_rate(f, ctx, kind != Delta, kind == Rate))
         }
-        Resets => {
-            if f.is_empty() {
+        Irate | Idelta => {
+            if !h.is_empty() {
+                return Ok(crate::hist_functions::instant_value_any(
+                    f,
+                    h,
+                    kind == Irate,
+                    ctx.metric,
+                    &mut notes.warnings,
+                    &mut notes.infos,
+                ));
+            }
+            float(instant_value(f, kind == Irate))
+        }
+        Changes | Resets => {
+            if f.is_empty() && h.is_empty() {
                 return Ok(Point::Absent);
             }
-            let n = f.windows(2).filter(|w| w[1].1 < w[0].1).count();
-            Point::Float(n as f64)
+            Point::Float(crate::hist_functions::changes_or_resets(f, h, kind == Resets) as f64)
         }
         Deriv => {
             if f.len() < 2 {
@@ -1001,6 +1156,20 @@ fn apply_range(
                 s1 = x + y;
             }
             Point::Float(s1)
+        }
+        Avg | Sum if !h.is_empty() => {
+            if !f.is_empty() {
+                mixed_warning(notes);
+                return Ok(Point::Absent);
+            }
+            crate::hist_functions::sum_or_avg_over_time(
+                h,
+                kind == Avg,
+                ctx.metric,
+                &mut notes.warnings,
+                &mut notes.infos,
+            )
+            .map_or(Point::Absent, |x| Point::Hist(Arc::new(x)))
         }
         Avg => {
             if f.is_empty() {
@@ -1144,7 +1313,7 @@ pub(crate) fn avg(values: impl Iterator<Item = f64>) -> f64 {
 /// `rate`, `increase` and `delta`: the change over the window, extrapolated towards its edges.
 fn extrapolated_rate(
     f: &[(i64, f64)],
-    ctx: &WindowCtx,
+    ctx: &WindowCtx<'_>,
     is_counter: bool,
     is_rate: bool,
 ) -> Option<f64> {
