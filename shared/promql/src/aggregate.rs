@@ -106,9 +106,9 @@ pub(crate) fn eval(
                 ));
             }
         };
-        if label.is_empty() || std::str::from_utf8(label.as_bytes()).is_err() {
+        if let Err(quoted) = ev.valid_label_name(&label) {
             return Err(QueryError::Execution(format!(
-                "invalid label name {label:?}"
+                "invalid label name {quoted}"
             )));
         }
         let input = ev.eval_vector(&a.expr, r)?;

@@ -140,42 +140,48 @@ impl Engine {
         .await
     }
 
-    /// An instant query of an already parsed expression (`query` is its text, for annotation
-    /// positions).
+    /// An instant query of an already parsed (possibly rewritten) expression: `query` is its
+    /// text (annotation positions refer to it), `written` the text the user wrote (its string
+    /// literals are checked with Go's escape rules).
     pub async fn instant_expr(
         &self,
         source: &dyn SeriesSource,
         query: &str,
+        written: &str,
         expr: &Expr,
         t: i64,
     ) -> Result<QueryResult, QueryError> {
-        self.run(
-            source,
-            query,
-            expr,
-            Range {
-                start: t,
-                end: t,
-                step: 1,
-            },
-            true,
-        )
-        .await
+        let range = Range {
+            start: t,
+            end: t,
+            step: 1,
+        };
+        self.run_with(source, query, written, expr, range, true)
+            .await
     }
 
-    /// A range query of an already parsed expression.
+    /// A range query of an already parsed expression (see [`Engine::instant_expr`]).
+    #[allow(clippy::too_many_arguments)]
     pub async fn range_expr(
         &self,
         source: &dyn SeriesSource,
         query: &str,
+        written: &str,
         expr: &Expr,
         start: i64,
         end: i64,
         step: i64,
     ) -> Result<QueryResult, QueryError> {
         check_range_query(expr, step)?;
-        self.run(source, query, expr, Range { start, end, step }, false)
-            .await
+        self.run_with(
+            source,
+            query,
+            written,
+            expr,
+            Range { start, end, step },
+            false,
+        )
+        .await
     }
 
     /// A range query over `[start, end]` every `step` (ms).
@@ -197,6 +203,19 @@ impl Engine {
         &self,
         source: &dyn SeriesSource,
         query: &str,
+        expr: &Expr,
+        range: Range,
+        instant: bool,
+    ) -> Result<QueryResult, QueryError> {
+        self.run_with(source, query, query, expr, range, instant)
+            .await
+    }
+
+    async fn run_with(
+        &self,
+        source: &dyn SeriesSource,
+        query: &str,
+        written: &str,
         expr: &Expr,
         range: Range,
         instant: bool,
@@ -234,7 +253,7 @@ impl Engine {
             data.insert(key, Arc::new(series));
         }
         let mut ev = Evaluator::new(&self.opts, &data, range, deadline);
-        ev.set_query_text(query);
+        ev.set_query_text(query, written);
         let value = ev.eval(expr, range)?;
         let value = ev.finish(value, range, instant)?;
         stats.peak_samples = ev.peak_samples().max(stats.samples_loaded);

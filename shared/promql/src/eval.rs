@@ -88,6 +88,8 @@ pub(crate) struct Evaluator<'a> {
     /// Step of the top-level query (ms).
     pub(crate) query_step: i64,
     pub(crate) query_text: String,
+    /// String literals that are invalid UTF-8 under Go's rules (parser value → Go quoting).
+    pub(crate) invalid_literals: HashMap<String, String>,
     deadline: Instant,
     warnings: Vec<String>,
     infos: Vec<String>,
@@ -109,6 +111,7 @@ impl<'a> Evaluator<'a> {
             query_end: top.end,
             query_step: top.step,
             query_text: String::new(),
+            invalid_literals: HashMap::new(),
             deadline,
             warnings: Vec::new(),
             infos: Vec::new(),
@@ -117,8 +120,9 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    pub(crate) fn set_query_text(&mut self, q: &str) {
+    pub(crate) fn set_query_text(&mut self, q: &str, written: &str) {
         self.query_text = q.to_string();
+        self.invalid_literals = crate::golit::invalid_utf8_literals(written);
     }
 
     pub(crate) fn peak_samples(&self) -> usize {
@@ -176,6 +180,17 @@ impl<'a> Evaluator<'a> {
             return Err(QueryError::TooManySamples("query execution"));
         }
         Ok(())
+    }
+
+    /// Checks a label name given as a string literal: valid unless empty or invalid UTF-8.
+    pub(crate) fn valid_label_name(&self, name: &str) -> Result<(), String> {
+        if name.is_empty() {
+            return Err(format!("{name:?}"));
+        }
+        match self.invalid_literals.get(name) {
+            Some(quoted) => Err(quoted.clone()),
+            None => Ok(()),
+        }
     }
 
     /// Evaluates `expr` over the steps of `r`.

@@ -123,6 +123,7 @@ pub(crate) fn eval_call(
             Ok(Value::Vector(ev.merge_if_immediate(series)?))
         }
         "histogram_quantile" => histogram_quantile(ev, &args, r),
+        "histogram_quantiles" => histogram_quantiles(ev, &args, r),
         "histogram_fraction" => histogram_fraction(ev, &args, r),
         "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev"
         | "histogram_stdvar" => {
@@ -347,7 +348,7 @@ fn label_replace(ev: &mut Evaluator<'_>, args: &[&Expr], r: Range) -> Result<Val
             "invalid regular expression in label_replace(): {pattern}"
         ))
     })?;
-    if dst.is_empty() {
+    if ev.valid_label_name(&dst).is_err() {
         return Err(QueryError::Execution(format!(
             "invalid destination label name in label_replace(): {dst}"
         )));
@@ -373,14 +374,14 @@ fn label_join(ev: &mut Evaluator<'_>, args: &[&Expr], r: Range) -> Result<Value,
     let mut srcs = Vec::new();
     for a in &args[3..] {
         let src = string_arg(a)?;
-        if src.is_empty() {
+        if ev.valid_label_name(&src).is_err() {
             return Err(QueryError::Execution(format!(
                 "invalid source label name in label_join(): {src}"
             )));
         }
         srcs.push(src);
     }
-    if dst.is_empty() {
+    if ev.valid_label_name(&dst).is_err() {
         return Err(QueryError::Execution(format!(
             "invalid destination label name in label_join(): {dst}"
         )));
@@ -644,9 +645,18 @@ fn histogram_quantile(
     r: Range,
 ) -> Result<Value, QueryError> {
     let q = ev.eval_scalar(args[0], r)?;
-    let series = ev.eval_vector(args[1], r)?;
-    let anchor = args[1].to_string();
-    let q_anchor = args[0].to_string();
+    histogram_quantile_with(ev, &q, args[1], &args[0].to_string(), r)
+}
+
+fn histogram_quantile_with(
+    ev: &mut Evaluator<'_>,
+    q: &[f64],
+    input: &Expr,
+    q_anchor: &str,
+    r: Range,
+) -> Result<Value, QueryError> {
+    let series = ev.eval_vector(input, r)?;
+    let anchor = input.to_string();
     let mut out: HashMap<Labels, StepSeries> = HashMap::new();
     let mut order: Vec<Labels> = Vec::new();
     for i in 0..r.steps() {
@@ -656,7 +666,7 @@ fn histogram_quantile(
                     "quantile value should be between 0 and 1, got {}",
                     go_float(q[i])
                 ),
-                &q_anchor,
+                q_anchor,
             );
         }
         let groups = collect_buckets(ev, &series, i, &anchor);
@@ -725,6 +735,51 @@ fn histogram_quantile(
         ev.mark_drop_name(s);
     }
     Ok(Value::Vector(ev.merge_if_immediate(series)?))
+}
+
+/// `histogram_quantiles(v, "label", q1, q2, ...)`: one `histogram_quantile` per φ, each result
+/// labelled with its φ in OpenMetrics float notation.
+fn histogram_quantiles(
+    ev: &mut Evaluator<'_>,
+    args: &[&Expr],
+    r: Range,
+) -> Result<Value, QueryError> {
+    let label = string_arg(args[1])?;
+    let mut out = Vec::new();
+    for q_expr in &args[2..] {
+        let q = ev.eval_scalar(q_expr, r)?;
+        let phi = open_metrics_float(q.first().copied().unwrap_or(f64::NAN));
+        let Value::Vector(series) =
+            histogram_quantile_with(ev, &q, args[0], &q_expr.to_string(), r)?
+        else {
+            continue;
+        };
+        for mut s in series {
+            s.labels = labels_ext::set(&s.labels, &label, &phi);
+            out.push(s);
+        }
+    }
+    Ok(Value::Vector(ev.merge_if_immediate(out)?))
+}
+
+/// `labels.FormatOpenMetricsFloat`: shortest form, with `.0` on integral values.
+fn open_metrics_float(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
+    }
+    let s = format!("{f}");
+    if s.contains('.') || s.contains('e') {
+        s
+    } else {
+        format!("{s}.0")
+    }
 }
 
 fn histogram_fraction(
@@ -965,16 +1020,19 @@ fn eval_range_function(
             *slot = p;
         }
         if mixed
-            && !matches!(
+            && matches!(
                 kind,
-                RangeKind::Count
-                    | RangeKind::Present
-                    | RangeKind::Last
-                    | RangeKind::First
-                    | RangeKind::TsOfFirst
-                    | RangeKind::TsOfLast
-                    | RangeKind::Changes
-                    | RangeKind::Resets
+                RangeKind::Min
+                    | RangeKind::Max
+                    | RangeKind::TsOfMin
+                    | RangeKind::TsOfMax
+                    | RangeKind::Quantile
+                    | RangeKind::Stddev
+                    | RangeKind::Stdvar
+                    | RangeKind::Mad
+                    | RangeKind::Deriv
+                    | RangeKind::PredictLinear
+                    | RangeKind::Smoothing
             )
         {
             ev.info(

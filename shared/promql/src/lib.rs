@@ -14,6 +14,7 @@ mod binary;
 mod engine;
 mod eval;
 mod functions;
+mod golit;
 mod hist_functions;
 pub mod histogram;
 mod quantile;

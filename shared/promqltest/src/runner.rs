@@ -213,7 +213,7 @@ fn run_case(engine: &Engine, storage: &MemorySource, case: &EvalCase) -> Result<
             for (text, parsed, t) in runs {
                 let res = match &parsed {
                     None => block_on(engine.instant(storage, &text, t)),
-                    Some(e) => block_on(engine.instant_expr(storage, &text, e, t)),
+                    Some(e) => block_on(engine.instant_expr(storage, &text, &case.expr, e, t)),
                 };
                 let actual = res.as_ref().map(to_actual).map_err(|e| e.to_string());
                 judge(case, actual.clone()).map_err(|e| {
@@ -232,6 +232,7 @@ fn run_case(engine: &Engine, storage: &MemorySource, case: &EvalCase) -> Result<
                         Some(e) => block_on(engine.range_expr(
                             storage,
                             &text,
+                            &case.expr,
                             e,
                             t - 60_000,
                             t + 60_000,
