@@ -174,6 +174,15 @@ async fn result_types_in_prometheus_shapes_get_and_post_at_both_prefixes() {
     assert!(body.get("warnings").is_none(), "{body}");
 }
 
+/// Path, parameters, expected status, `errorType`, and a part of the message.
+type ErrorCase<'a> = (
+    &'a str,
+    Vec<(&'a str, String)>,
+    StatusCode,
+    &'a str,
+    &'a str,
+);
+
 #[tokio::test]
 async fn errors_have_prometheus_types_and_statuses() {
     let server = Server::start().await;
@@ -181,7 +190,7 @@ async fn errors_have_prometheus_types_and_statuses() {
     let t0 = (now_ms() / 60_000 - 30) * 60_000;
     load(&url, t0).await;
     let at = secs(t0 + 10 * 60_000);
-    let cases: Vec<(&str, Vec<(&str, String)>, StatusCode, &str, &str)> = vec![
+    let cases: Vec<ErrorCase<'_>> = vec![
         (
             "/api/v1/query",
             vec![("query", "sum(".into())],

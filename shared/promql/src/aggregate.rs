@@ -310,11 +310,9 @@ fn reduce(
                         acc.values.push(f);
                     }
                     Op::Group => acc.value = 1.0,
-                    Op::Min | Op::Max => {
-                        if h.is_some() {
-                            acc.seen = false;
-                            ignored_hist = true;
-                        }
+                    Op::Min | Op::Max if h.is_some() => {
+                        acc.seen = false;
+                        ignored_hist = true;
                     }
                     _ => {}
                 }
@@ -427,16 +425,9 @@ fn reduce(
                 Op::Max | Op::Min | Op::Stddev | Op::Stdvar | Op::Quantile if h.is_some() => {
                     ignored_hist = true;
                 }
-                Op::Max => {
-                    if acc.value < f || acc.value.is_nan() {
-                        acc.value = f;
-                    }
-                }
-                Op::Min => {
-                    if acc.value > f || acc.value.is_nan() {
-                        acc.value = f;
-                    }
-                }
+                Op::Max if acc.value < f || acc.value.is_nan() => acc.value = f,
+                Op::Min if acc.value > f || acc.value.is_nan() => acc.value = f,
+                Op::Max | Op::Min => {}
                 Op::Count => acc.count += 1.0,
                 Op::Stddev | Op::Stdvar => {
                     acc.count += 1.0;

@@ -272,6 +272,7 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, b: &BinaryExpr, r: Range) -> Result<V
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn vector_scalar(
     ev: &mut Evaluator<'_>,
     op: Op,

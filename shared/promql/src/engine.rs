@@ -449,7 +449,7 @@ pub(crate) fn shape_result(
                         .into_iter()
                         .filter_map(|s| {
                             let point = s.points.into_iter().next()?;
-                            point.is_present().then(|| InstantSample {
+                            point.is_present().then_some(InstantSample {
                                 labels: s.labels,
                                 t: r.start,
                                 point,

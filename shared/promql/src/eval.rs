@@ -34,6 +34,11 @@ impl Range {
     }
 }
 
+/// The float samples of a window.
+pub(crate) type FloatWindow<'a> = &'a [(i64, f64)];
+/// The histogram samples of a window.
+pub(crate) type HistWindow<'a> = &'a [(i64, Arc<crate::FloatHistogram>)];
+
 /// A series prepared for range functions: staleness markers removed.
 #[derive(Clone, Debug)]
 pub(crate) struct WindowSeries {
@@ -45,11 +50,7 @@ pub(crate) struct WindowSeries {
 
 impl WindowSeries {
     /// The samples in `(start, end]`.
-    pub(crate) fn window(
-        &self,
-        start: i64,
-        end: i64,
-    ) -> (&[(i64, f64)], &[(i64, Arc<crate::FloatHistogram>)]) {
+    pub(crate) fn window(&self, start: i64, end: i64) -> (FloatWindow<'_>, HistWindow<'_>) {
         let f_lo = self.floats.partition_point(|p| p.0 <= start);
         let f_hi = self.floats.partition_point(|p| p.0 <= end);
         let h_lo = self.hists.partition_point(|p| p.0 <= start);

@@ -659,12 +659,12 @@ fn histogram_quantile_with(
     let anchor = input.to_string();
     let mut out: HashMap<Labels, StepSeries> = HashMap::new();
     let mut order: Vec<Labels> = Vec::new();
-    for i in 0..r.steps() {
-        if q[i].is_nan() || q[i] < 0.0 || q[i] > 1.0 {
+    for (i, &qi) in q.iter().enumerate().take(r.steps()) {
+        if qi.is_nan() || !(0.0..=1.0).contains(&qi) {
             ev.warn(
                 format!(
                     "quantile value should be between 0 and 1, got {}",
-                    go_float(q[i])
+                    go_float(qi)
                 ),
                 q_anchor,
             );
@@ -1431,7 +1431,7 @@ fn instant_value(f: &[(i64, f64)], is_rate: bool) -> Option<f64> {
         return None;
     }
     let mut result = v1;
-    if !is_rate || !(v1 < v0) {
+    if !is_rate || v1.partial_cmp(&v0) != Some(std::cmp::Ordering::Less) {
         result = v1 - v0;
     }
     if is_rate {

@@ -190,7 +190,7 @@ pub(crate) fn instant_value_any(
     match (p0, p1) {
         (Point::Float(v0), Point::Float(v1)) => {
             let mut r = *v1;
-            if !is_rate || !(v1 < v0) {
+            if !is_rate || v1.partial_cmp(v0) != Some(std::cmp::Ordering::Less) {
                 r = v1 - v0;
             }
             if is_rate {

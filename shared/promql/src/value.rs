@@ -157,7 +157,7 @@ pub(crate) mod labels_ext {
         Labels::from_sorted(
             labels
                 .iter()
-                .filter(|l| names.iter().any(|n| *n == l.name))
+                .filter(|l| names.contains(&l.name))
                 .cloned()
                 .collect(),
         )
@@ -168,7 +168,7 @@ pub(crate) mod labels_ext {
         Labels::from_sorted(
             labels
                 .iter()
-                .filter(|l| !names.iter().any(|n| *n == l.name))
+                .filter(|l| !names.contains(&l.name))
                 .cloned()
                 .collect(),
         )
@@ -179,7 +179,7 @@ pub(crate) mod labels_ext {
     pub(crate) fn signature(labels: &Labels, names: &[String], include: bool) -> Vec<u8> {
         let mut out = Vec::new();
         for l in labels.iter() {
-            let listed = names.iter().any(|n| *n == l.name);
+            let listed = names.contains(&l.name);
             let take = if include {
                 listed
             } else {

@@ -299,21 +299,9 @@ fn with_at_modifiers(expr: &Expr, t: i64) -> Option<Expr> {
     }
     fn set(e: &mut Expr, at: &AtModifier) {
         match e {
-            Expr::VectorSelector(vs) => {
-                if vs.at.is_none() {
-                    vs.at = Some(at.clone());
-                }
-            }
-            Expr::MatrixSelector(ms) => {
-                if ms.vs.at.is_none() {
-                    ms.vs.at = Some(at.clone());
-                }
-            }
-            Expr::Subquery(s) => {
-                if s.at.is_none() {
-                    s.at = Some(at.clone());
-                }
-            }
+            Expr::VectorSelector(vs) if vs.at.is_none() => vs.at = Some(at.clone()),
+            Expr::MatrixSelector(ms) if ms.vs.at.is_none() => ms.vs.at = Some(at.clone()),
+            Expr::Subquery(s) if s.at.is_none() => s.at = Some(at.clone()),
             Expr::Call(c) => c.args.args.iter_mut().for_each(|a| set(a, at)),
             Expr::Aggregate(a) => {
                 set(&mut a.expr, at);

@@ -61,6 +61,9 @@ const QUERIES: &[(&str, &str)] = &[
     ("absent", "absent(node_nonexistent_metric)"),
 ];
 
+/// One benchmark request: id, URL, parameters.
+type Case<'a> = (String, String, Vec<(&'a str, String)>);
+
 struct Outcome {
     millis: f64,
     series: usize,
@@ -163,7 +166,7 @@ async fn run_async(args: QueryArgs) -> anyhow::Result<()> {
     let end = args.last_ms / 60_000 * 60_000;
     let day_start = (args.first_ms + 59_999) / 60_000 * 60_000;
     let hour_start = (end - 3_600_000).max(day_start);
-    let mut cases: Vec<(String, String, Vec<(&str, String)>)> = Vec::new();
+    let mut cases: Vec<Case<'_>> = Vec::new();
     for (id, q) in QUERIES {
         for (kind, start) in [("day", day_start), ("hour", hour_start)] {
             cases.push((
