@@ -15,13 +15,18 @@ use std::process::Command;
 use std::time::Duration;
 
 const STEP_MS: i64 = 15_000;
+
+/// Samples of one series.
+type Samples = Vec<(i64, f64)>;
+/// A query run: description, API path, parameters.
+type Run<'a> = (String, &'a str, Vec<(&'a str, &'a str)>);
 const SAMPLES: i64 = 45 * 4; // 45 minutes at 15 s
 
 /// Deterministic series of the test data: counters with a reset, gauges, classic histograms,
 /// a series that goes stale and comes back.
 fn dataset(t0: i64) -> Vec<Vec<architect_protocols::prompb::TimeSeries>> {
     let mut rng = Rng::new(42);
-    let mut all: Vec<(Vec<(String, String)>, Vec<(i64, f64)>)> = Vec::new();
+    let mut all: Vec<(Vec<(String, String)>, Samples)> = Vec::new();
     let ts = |i: i64| t0 + i * STEP_MS + 1234;
     for job in ["api", "web"] {
         for instance in ["a", "b", "c"] {
@@ -378,7 +383,7 @@ async fn queries_match_prometheus() {
     let mut failures = Vec::new();
     let mut compared = 0;
     for q in QUERIES {
-        let mut runs: Vec<(String, &str, Vec<(&str, &str)>)> = vec![(
+        let mut runs: Vec<Run<'_>> = vec![(
             format!("range {q}"),
             "/api/v1/query_range",
             vec![
