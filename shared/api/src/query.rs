@@ -477,36 +477,6 @@ fn write_value(out: &mut String, v: &QueryValue) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_and_values_print_as_prometheus() {
-        let mut s = String::new();
-        write_ts(&mut s, 1_435_781_451_781);
-        assert_eq!(s, "1435781451.781");
-        s.clear();
-        write_ts(&mut s, 1_050);
-        assert_eq!(s, "1.050");
-        s.clear();
-        write_ts(&mut s, 60_000);
-        assert_eq!(s, "60");
-        assert_eq!(format_float(f64::INFINITY), "+Inf");
-        assert_eq!(format_float(1e-7), "0.0000001");
-        assert_eq!(format_float(2.5), "2.5");
-    }
-
-    #[test]
-    fn durations_parse_both_forms() {
-        assert_eq!(parse_duration("15"), Ok(Duration::from_secs(15)));
-        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert!(parse_duration("5 minutes").is_err());
-        assert!(parse_duration("").is_err());
-    }
-}
-
 /// `GET|POST /api/v1/query_exemplars`: exemplars of the series the query's selectors match.
 pub(crate) async fn query_exemplars(
     State(state): State<Arc<ApiState>>,
@@ -637,4 +607,34 @@ pub(crate) async fn metadata(
         );
     }
     Ok(axum::Json(serde_json::json!({"status": "success", "data": data})).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_and_values_print_as_prometheus() {
+        let mut s = String::new();
+        write_ts(&mut s, 1_435_781_451_781);
+        assert_eq!(s, "1435781451.781");
+        s.clear();
+        write_ts(&mut s, 1_050);
+        assert_eq!(s, "1.050");
+        s.clear();
+        write_ts(&mut s, 60_000);
+        assert_eq!(s, "60");
+        assert_eq!(format_float(f64::INFINITY), "+Inf");
+        assert_eq!(format_float(1e-7), "0.0000001");
+        assert_eq!(format_float(2.5), "2.5");
+    }
+
+    #[test]
+    fn durations_parse_both_forms() {
+        assert_eq!(parse_duration("15"), Ok(Duration::from_secs(15)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("5 minutes").is_err());
+        assert!(parse_duration("").is_err());
+    }
 }
