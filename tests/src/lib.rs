@@ -790,6 +790,31 @@ pub async fn label_values(url: &str, tenant: Option<&str>, name: &str) -> Vec<St
         .unwrap_or_else(|e| panic!("label values data shape ({e}): {json}"))
 }
 
+/// Waits until `url` answers 200, failing with the child's log if it exits or times out.
+pub async fn wait_http_ok(what: &str, url: &str, guard: &mut ChildGuard, timeout: Duration) {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = guard.try_wait() {
+            panic!(
+                "{what} exited during start-up ({status}); log:\n{}",
+                guard.log_tail(4000)
+            );
+        }
+        if let Ok(r) = client.get(url).send().await
+            && r.status() == StatusCode::OK
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} not ready at {url} in {timeout:?}; log:\n{}",
+            guard.log_tail(4000)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -822,30 +847,5 @@ mod tests {
         assert!(s.chars().all(|c| c.is_ascii_alphanumeric()));
         let r = a.range(500, 2000);
         assert!((500..2000).contains(&r));
-    }
-}
-
-/// Waits until `url` answers 200, failing with the child's log if it exits or times out.
-pub async fn wait_http_ok(what: &str, url: &str, guard: &mut ChildGuard, timeout: Duration) {
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(status) = guard.try_wait() {
-            panic!(
-                "{what} exited during start-up ({status}); log:\n{}",
-                guard.log_tail(4000)
-            );
-        }
-        if let Ok(r) = client.get(url).send().await
-            && r.status() == StatusCode::OK
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what} not ready at {url} in {timeout:?}; log:\n{}",
-            guard.log_tail(4000)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

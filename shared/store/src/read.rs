@@ -281,28 +281,6 @@ pub fn merge_samples(older: Vec<Sample>, newer: Vec<Sample>) -> Vec<Sample> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn s(t: i64, v: f64) -> Sample {
-        Sample { t, v }
-    }
-
-    #[test]
-    fn merge_dedups_by_timestamp_and_first_write_wins() {
-        let m = merge_samples(
-            vec![s(1, 1.0), s(3, 3.0), s(5, 5.0)],
-            vec![s(2, 2.0), s(3, 9.0), s(6, 6.0)],
-        );
-        assert_eq!(
-            m.iter().map(|x| x.t).collect::<Vec<_>>(),
-            vec![1, 2, 3, 5, 6]
-        );
-        assert_eq!(m[2].v, 3.0, "the first write wins");
-    }
-}
-
 /// Reads a whole optional part; empty when the block has none.
 async fn read_part(
     store: &Arc<dyn ObjectStore>,
@@ -424,4 +402,26 @@ pub(crate) async fn read_exemplars(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(t: i64, v: f64) -> Sample {
+        Sample { t, v }
+    }
+
+    #[test]
+    fn merge_dedups_by_timestamp_and_first_write_wins() {
+        let m = merge_samples(
+            vec![s(1, 1.0), s(3, 3.0), s(5, 5.0)],
+            vec![s(2, 2.0), s(3, 9.0), s(6, 6.0)],
+        );
+        assert_eq!(
+            m.iter().map(|x| x.t).collect::<Vec<_>>(),
+            vec![1, 2, 3, 5, 6]
+        );
+        assert_eq!(m[2].v, 3.0, "the first write wins");
+    }
 }
