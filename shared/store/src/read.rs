@@ -13,7 +13,9 @@ use futures::TryStreamExt;
 use object_store::ObjectStore;
 use object_store::path::Path;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ArrowPredicateFn, RowFilter};
+use parquet::arrow::arrow_reader::{ArrowPredicateFn, ArrowReaderOptions, RowFilter, RowSelection};
+use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData};
+use parquet::file::page_index::column_index::ColumnIndexMetaData;
 // ParquetObjectReader is deprecated upstream in favour of a hand-written AsyncFileReader; it
 // still does exactly what we need (ranged GETs over object_store). Replace it when it goes.
 #[allow(deprecated)]
@@ -51,11 +53,84 @@ async fn builder(
     key: &str,
     size: Option<u64>,
 ) -> Result<ParquetRecordBatchStreamBuilder<ParquetObjectReader>> {
+    builder_with(store, key, size, false).await
+}
+
+/// A reader of one part; with `page_index` the column and offset indexes are read too, so that
+/// pages can be skipped by their statistics.
+#[allow(deprecated)]
+async fn builder_with(
+    store: &Arc<dyn ObjectStore>,
+    key: &str,
+    size: Option<u64>,
+    page_index: bool,
+) -> Result<ParquetRecordBatchStreamBuilder<ParquetObjectReader>> {
     let mut reader = ParquetObjectReader::new(Arc::clone(store), Path::from(key));
     if let Some(size) = size {
         reader = reader.with_file_size(size);
     }
-    Ok(ParquetRecordBatchStreamBuilder::new(reader).await?)
+    let policy = if page_index {
+        PageIndexPolicy::Optional
+    } else {
+        PageIndexPolicy::Skip
+    };
+    let options = ArrowReaderOptions::new().with_page_index_policy(policy);
+    Ok(ParquetRecordBatchStreamBuilder::new_with_options(reader, options).await?)
+}
+
+/// Row ranges of a row group whose pages of column `col` may hold wanted values, by the
+/// page statistics of the column index; the whole row group when there is no index.
+fn page_ranges(
+    meta: &ParquetMetaData,
+    rg: usize,
+    col: usize,
+    rows: usize,
+    keep: impl Fn(i64, i64) -> bool,
+) -> Vec<std::ops::Range<usize>> {
+    let pi = meta.page_index_for_row_group(rg);
+    let (Some(ci), Some(oi)) = (pi.column_index(col), pi.offset_index(col)) else {
+        return vec![0..rows];
+    };
+    let locs = oi.page_locations();
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    for (p, loc) in locs.iter().enumerate() {
+        let start = loc.first_row_index as usize;
+        let end = locs.get(p + 1).map_or(rows, |l| l.first_row_index as usize);
+        let bounds = match ci {
+            ColumnIndexMetaData::INT32(idx) => idx
+                .min_value(p)
+                .zip(idx.max_value(p))
+                .map(|(a, b)| (i64::from(*a as u32), i64::from(*b as u32))),
+            ColumnIndexMetaData::INT64(idx) => idx.min_value(p).zip(idx.max_value(p)).map(|(a, b)| (*a, *b)),
+            _ => None,
+        };
+        if bounds.is_none_or(|(lo, hi)| keep(lo, hi)) {
+            match out.last_mut() {
+                Some(last) if last.end == start => last.end = end,
+                _ => out.push(start..end),
+            }
+        }
+    }
+    out
+}
+
+/// Intersection of two sorted, disjoint range lists.
+fn intersect(a: &[std::ops::Range<usize>], b: &[std::ops::Range<usize>]) -> Vec<std::ops::Range<usize>> {
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < a.len() && j < b.len() {
+        let lo = a[i].start.max(b[j].start);
+        let hi = a[i].end.min(b[j].end);
+        if lo < hi {
+            out.push(lo..hi);
+        }
+        if a[i].end < b[j].end {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
 }
 
 /// Reads a block's series part.
@@ -161,7 +236,7 @@ pub(crate) async fn read_samples(
         return Ok(out);
     };
     let key = block.key(Part::Samples);
-    let b = builder(store, &key, block.part_size(Part::Samples)).await?;
+    let b = builder_with(store, &key, block.part_size(Part::Samples), true).await?;
     let meta = Arc::clone(b.metadata());
     let row_groups: Vec<usize> = (0..meta.num_row_groups())
         .filter(|&i| {
@@ -191,6 +266,27 @@ pub(crate) async fn read_samples(
     );
     let filter_mask =
         ProjectionMask::leaves(schema, [samples_col::SERIES_REF, samples_col::TIMESTAMP]);
+    // Skip pages whose series refs or times cannot match (the page index has their bounds).
+    let mut ranges = Vec::new();
+    let mut base = 0usize;
+    for &rg in &row_groups {
+        let rows = meta.row_group(rg).num_rows() as usize;
+        let by_ref = page_ranges(&meta, rg, samples_col::SERIES_REF, rows, |lo, hi| {
+            let first = selected.partition_point(|r| i64::from(*r) < lo);
+            selected.get(first).is_some_and(|r| i64::from(*r) <= hi)
+        });
+        let by_time = page_ranges(&meta, rg, samples_col::TIMESTAMP, rows, |lo, hi| {
+            hi >= start && lo <= end
+        });
+        for r in intersect(&by_ref, &by_time) {
+            ranges.push(base + r.start..base + r.end);
+        }
+        base += rows;
+    }
+    if ranges.is_empty() {
+        return Ok(out);
+    }
+    let selection = RowSelection::from_consecutive_ranges(ranges.into_iter(), base);
     let wanted: Arc<[u32]> = selected.into();
     let predicate = ArrowPredicateFn::new(filter_mask, move |batch: RecordBatch| {
         let refs = batch.column(0).as_primitive::<UInt32Type>();
@@ -202,6 +298,7 @@ pub(crate) async fn read_samples(
     });
     let mut stream = b
         .with_row_groups(row_groups)
+        .with_row_selection(selection)
         .with_projection(projection)
         .with_row_filter(RowFilter::new(vec![Box::new(predicate)]))
         .build()?;
