@@ -297,8 +297,11 @@ fn respond(result: &QueryResult, stats: bool, started: Instant) -> Response {
         let secs = started.elapsed().as_secs_f64();
         let _ = write!(
             out,
-            r#","stats":{{"timings":{{"evalTotalTime":{secs},"resultSortTime":0,"queryPreparationTime":0,"innerEvalTime":{secs},"execQueueTime":0,"execTotalTime":{secs}}},"samples":{{"totalQueryableSamples":{},"peakSamples":{}}}}}"#,
-            result.stats.samples_loaded, result.stats.peak_samples
+            r#","stats":{{"timings":{{"evalTotalTime":{secs},"resultSortTime":0,"queryPreparationTime":{},"innerEvalTime":{},"execQueueTime":0,"execTotalTime":{secs}}},"samples":{{"totalQueryableSamples":{},"peakSamples":{}}}}}"#,
+            result.stats.fetch_seconds,
+            result.stats.eval_seconds,
+            result.stats.samples_loaded,
+            result.stats.peak_samples
         );
     }
     out.push('}');

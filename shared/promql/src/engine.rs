@@ -80,6 +80,10 @@ pub struct QueryStats {
     pub peak_samples: usize,
     /// Series read from the source.
     pub series_loaded: usize,
+    /// Seconds spent fetching from the source.
+    pub fetch_seconds: f64,
+    /// Seconds spent evaluating.
+    pub eval_seconds: f64,
 }
 
 /// A query's value with its annotations.
@@ -220,7 +224,8 @@ impl Engine {
         range: Range,
         instant: bool,
     ) -> Result<QueryResult, QueryError> {
-        let deadline = Instant::now() + self.opts.timeout;
+        let started = Instant::now();
+        let deadline = started + self.opts.timeout;
         // Plan: every selector with the time range it reads.
         let mut plan: HashMap<usize, Planned<'_>> = HashMap::new();
         let planner = Planner {
@@ -252,11 +257,14 @@ impl Engine {
             }
             data.insert(key, Arc::new(series));
         }
+        stats.fetch_seconds = started.elapsed().as_secs_f64();
+        let eval_started = Instant::now();
         let mut ev = Evaluator::new(&self.opts, &data, range, deadline);
         ev.set_query_text(query, written);
         let value = ev.eval(expr, range)?;
         let value = ev.finish(value, range, instant)?;
         stats.peak_samples = ev.peak_samples().max(stats.samples_loaded);
+        stats.eval_seconds = eval_started.elapsed().as_secs_f64();
         let (warnings, infos) = ev.take_annotations();
         Ok(QueryResult {
             value,

@@ -6,6 +6,7 @@ use crate::value::{Point, QueryValue, RangeSeries, RawSeries, StepSeries, Value,
 use crate::{aggregate, binary, functions};
 use architect_model::{Labels, is_stale_nan};
 use promql_parser::parser::{Expr, VectorSelector};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
@@ -39,16 +40,17 @@ pub(crate) type FloatWindow<'a> = &'a [(i64, f64)];
 /// The histogram samples of a window.
 pub(crate) type HistWindow<'a> = &'a [(i64, Arc<crate::FloatHistogram>)];
 
-/// A series prepared for range functions: staleness markers removed.
+/// A series prepared for range functions: staleness markers removed. Borrows the fetched
+/// samples when they hold no staleness marker (the common case), so nothing is copied.
 #[derive(Clone, Debug)]
-pub(crate) struct WindowSeries {
+pub(crate) struct WindowSeries<'a> {
     pub(crate) labels: Labels,
     pub(crate) drop_name: bool,
-    pub(crate) floats: Vec<(i64, f64)>,
-    pub(crate) hists: Vec<(i64, Arc<crate::FloatHistogram>)>,
+    pub(crate) floats: Cow<'a, [(i64, f64)]>,
+    pub(crate) hists: Cow<'a, [(i64, Arc<crate::FloatHistogram>)]>,
 }
 
-impl WindowSeries {
+impl WindowSeries<'_> {
     /// The samples in `(start, end]`.
     pub(crate) fn window(&self, start: i64, end: i64) -> (FloatWindow<'_>, HistWindow<'_>) {
         let f_lo = self.floats.partition_point(|p| p.0 <= start);
@@ -60,11 +62,59 @@ impl WindowSeries {
             &self.hists[h_lo..h_hi.max(h_lo)],
         )
     }
+
+    /// Windows of consecutive steps with moving cursors: amortised O(1) per step when windows
+    /// only move forward (no `@`), falling back to binary search otherwise.
+    pub(crate) fn cursor(&self) -> WindowCursor<'_> {
+        WindowCursor {
+            floats: &self.floats,
+            hists: &self.hists,
+            f: (0, 0),
+            h: (0, 0),
+            last: None,
+        }
+    }
+}
+
+/// See [`WindowSeries::cursor`].
+pub(crate) struct WindowCursor<'s> {
+    floats: &'s [(i64, f64)],
+    hists: &'s [(i64, Arc<crate::FloatHistogram>)],
+    f: (usize, usize),
+    h: (usize, usize),
+    last: Option<(i64, i64)>,
+}
+
+impl<'s> WindowCursor<'s> {
+    /// The samples in `(start, end]`.
+    pub(crate) fn window(&mut self, start: i64, end: i64) -> (FloatWindow<'s>, HistWindow<'s>) {
+        let forward = self.last.is_none_or(|(ls, le)| start >= ls && end >= le);
+        if !forward {
+            self.f = (0, 0);
+            self.h = (0, 0);
+        }
+        self.last = Some((start, end));
+        fn advance<T>(v: &[(i64, T)], pos: &mut (usize, usize), start: i64, end: i64) {
+            while pos.0 < v.len() && v[pos.0].0 <= start {
+                pos.0 += 1;
+            }
+            pos.1 = pos.1.max(pos.0);
+            while pos.1 < v.len() && v[pos.1].0 <= end {
+                pos.1 += 1;
+            }
+        }
+        advance(self.floats, &mut self.f, start, end);
+        advance(self.hists, &mut self.h, start, end);
+        (
+            &self.floats[self.f.0..self.f.1],
+            &self.hists[self.h.0..self.h.1],
+        )
+    }
 }
 
 /// A range-vector argument: series plus how its windows are placed.
-pub(crate) struct MatrixArg {
-    pub(crate) series: Vec<WindowSeries>,
+pub(crate) struct MatrixArg<'a> {
+    pub(crate) series: Vec<WindowSeries<'a>>,
     pub(crate) range_ms: i64,
     pub(crate) offset_ms: i64,
     pub(crate) at: Option<i64>,
@@ -72,7 +122,7 @@ pub(crate) struct MatrixArg {
     pub(crate) text: String,
 }
 
-impl MatrixArg {
+impl MatrixArg<'_> {
     /// `(start, end]` of the window at step time `t`.
     pub(crate) fn bounds(&self, t: i64) -> (i64, i64) {
         let end = self.at.unwrap_or(t) - self.offset_ms;
@@ -319,9 +369,22 @@ impl<'a> Evaluator<'a> {
         for raw in data.iter() {
             let mut points = vec![Point::Absent; n];
             let mut any = false;
+            // Step times only grow, so the sample positions move forward with them.
+            let (mut fi, mut hi) = (0usize, 0usize);
             for (i, slot) in points.iter_mut().enumerate() {
                 let t = at.unwrap_or_else(|| r.at(i)) - offset;
-                if let Some(p) = lookup(raw, t, lookback, timestamps) {
+                if at.is_some() {
+                    fi = raw.floats.partition_point(|p| p.0 <= t);
+                    hi = raw.hists.partition_point(|p| p.0 <= t);
+                } else {
+                    while fi < raw.floats.len() && raw.floats[fi].0 <= t {
+                        fi += 1;
+                    }
+                    while hi < raw.hists.len() && raw.hists[hi].0 <= t {
+                        hi += 1;
+                    }
+                }
+                if let Some(p) = lookup(raw, fi, hi, t, lookback, timestamps) {
                     *slot = p;
                     any = true;
                 }
@@ -337,6 +400,15 @@ impl<'a> Evaluator<'a> {
         Ok(out)
     }
 
+    /// The fetched series of a selector, borrowed for the whole evaluation.
+    fn selector_slice(&self, vs: &VectorSelector) -> Result<&'a [RawSeries], QueryError> {
+        let key = vs as *const _ as usize;
+        let data: &'a HashMap<usize, Arc<Vec<RawSeries>>> = self.data;
+        data.get(&key)
+            .map(|v| v.as_slice())
+            .ok_or_else(|| QueryError::Execution("selector was not planned".into()))
+    }
+
     fn selector_data(&self, vs: &VectorSelector) -> Result<Arc<Vec<RawSeries>>, QueryError> {
         let key = vs as *const _ as usize;
         self.data
@@ -346,28 +418,42 @@ impl<'a> Evaluator<'a> {
     }
 
     /// A range-vector argument (matrix selector or subquery), unwrapping parentheses.
-    pub(crate) fn matrix_arg(&mut self, expr: &Expr, r: Range) -> Result<MatrixArg, QueryError> {
+    pub(crate) fn matrix_arg(
+        &mut self,
+        expr: &Expr,
+        r: Range,
+    ) -> Result<MatrixArg<'a>, QueryError> {
         match expr {
             Expr::Paren(p) => self.matrix_arg(&p.expr, r),
             Expr::MatrixSelector(ms) => {
-                let data = self.selector_data(&ms.vs)?;
+                let data: &'a [RawSeries] = self.selector_slice(&ms.vs)?;
                 let series = data
                     .iter()
                     .map(|raw| WindowSeries {
                         labels: raw.labels.clone(),
                         drop_name: false,
-                        floats: raw
-                            .floats
-                            .iter()
-                            .filter(|p| !is_stale_nan(p.1))
-                            .copied()
-                            .collect(),
-                        hists: raw
-                            .hists
-                            .iter()
-                            .filter(|p| !is_stale_nan(p.1.sum))
-                            .cloned()
-                            .collect(),
+                        floats: if raw.floats.iter().any(|p| is_stale_nan(p.1)) {
+                            Cow::Owned(
+                                raw.floats
+                                    .iter()
+                                    .filter(|p| !is_stale_nan(p.1))
+                                    .copied()
+                                    .collect(),
+                            )
+                        } else {
+                            Cow::Borrowed(raw.floats.as_slice())
+                        },
+                        hists: if raw.hists.iter().any(|p| is_stale_nan(p.1.sum)) {
+                            Cow::Owned(
+                                raw.hists
+                                    .iter()
+                                    .filter(|p| !is_stale_nan(p.1.sum))
+                                    .cloned()
+                                    .collect(),
+                            )
+                        } else {
+                            Cow::Borrowed(raw.hists.as_slice())
+                        },
                     })
                     .collect();
                 Ok(MatrixArg {
@@ -408,8 +494,8 @@ impl<'a> Evaluator<'a> {
                         WindowSeries {
                             labels: s.labels,
                             drop_name: s.drop_name,
-                            floats,
-                            hists,
+                            floats: Cow::Owned(floats),
+                            hists: Cow::Owned(hists),
                         }
                     })
                     .collect();
@@ -457,10 +543,15 @@ impl<'a> Evaluator<'a> {
 }
 
 /// The sample an instant selector sees at reference time `t`: the latest in `(t - lookback, t]`,
-/// unless that is a staleness marker.
-fn lookup(raw: &RawSeries, t: i64, lookback: i64, timestamps: bool) -> Option<Point> {
-    let fi = raw.floats.partition_point(|p| p.0 <= t);
-    let hi = raw.hists.partition_point(|p| p.0 <= t);
+/// unless that is a staleness marker. `fi`/`hi` count the samples at or before `t`.
+fn lookup(
+    raw: &RawSeries,
+    fi: usize,
+    hi: usize,
+    t: i64,
+    lookback: i64,
+    timestamps: bool,
+) -> Option<Point> {
     let f = (fi > 0).then(|| raw.floats[fi - 1]);
     let h = (hi > 0).then(|| &raw.hists[hi - 1]);
     let use_hist = match (f, h) {

@@ -995,10 +995,11 @@ fn eval_range_function(
         let mut points = vec![Point::Absent; n];
         let mut any_float = false;
         let mut mixed = false;
+        let mut cursor = s.cursor();
         for (i, slot) in points.iter_mut().enumerate() {
             let t = r.at(i);
             let (ws, we) = arg.bounds(t);
-            let (floats, hists) = s.window(ws, we);
+            let (floats, hists) = cursor.window(ws, we);
             if floats.is_empty() && hists.is_empty() {
                 continue;
             }
@@ -1080,7 +1081,7 @@ fn eval_range_function(
     Ok(Value::Vector(ev.merge_if_immediate(out)?))
 }
 
-fn absent_over_time(arg: &MatrixArg, expr: &Expr, r: Range) -> Value {
+fn absent_over_time(arg: &MatrixArg<'_>, expr: &Expr, r: Range) -> Value {
     let points: Vec<Point> = (0..r.steps())
         .map(|i| {
             let (ws, we) = arg.bounds(r.at(i));

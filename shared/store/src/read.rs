@@ -101,7 +101,10 @@ fn page_ranges(
                 .min_value(p)
                 .zip(idx.max_value(p))
                 .map(|(a, b)| (i64::from(*a as u32), i64::from(*b as u32))),
-            ColumnIndexMetaData::INT64(idx) => idx.min_value(p).zip(idx.max_value(p)).map(|(a, b)| (*a, *b)),
+            ColumnIndexMetaData::INT64(idx) => idx
+                .min_value(p)
+                .zip(idx.max_value(p))
+                .map(|(a, b)| (*a, *b)),
             _ => None,
         };
         if bounds.is_none_or(|(lo, hi)| keep(lo, hi)) {
@@ -115,7 +118,10 @@ fn page_ranges(
 }
 
 /// Intersection of two sorted, disjoint range lists.
-fn intersect(a: &[std::ops::Range<usize>], b: &[std::ops::Range<usize>]) -> Vec<std::ops::Range<usize>> {
+fn intersect(
+    a: &[std::ops::Range<usize>],
+    b: &[std::ops::Range<usize>],
+) -> Vec<std::ops::Range<usize>> {
     let (mut i, mut j) = (0, 0);
     let mut out = Vec::new();
     while i < a.len() && j < b.len() {
@@ -291,9 +297,20 @@ pub(crate) async fn read_samples(
     let predicate = ArrowPredicateFn::new(filter_mask, move |batch: RecordBatch| {
         let refs = batch.column(0).as_primitive::<UInt32Type>();
         let ts = batch.column(1).as_primitive::<Int64Type>();
+        // Rows are sorted by series ref: walk the wanted refs alongside.
+        let mut w = 0usize;
+        let mut prev = 0u32;
         Ok(BooleanArray::from_iter((0..batch.num_rows()).map(|i| {
+            let r = refs.value(i);
+            if r < prev {
+                w = 0;
+            }
+            prev = r;
+            while w < wanted.len() && wanted[w] < r {
+                w += 1;
+            }
             let t = ts.value(i);
-            Some(t >= start && t <= end && wanted.binary_search(&refs.value(i)).is_ok())
+            Some(t >= start && t <= end && wanted.get(w) == Some(&r))
         })))
     });
     let mut stream = b
@@ -355,6 +372,17 @@ pub fn merge_samples(older: Vec<Sample>, newer: Vec<Sample>) -> Vec<Sample> {
     }
     if newer.is_empty() {
         return older;
+    }
+    // Blocks usually follow each other in time: append instead of merging.
+    if older.last().map(|s| s.t) < newer.first().map(|s| s.t) {
+        let mut older = older;
+        older.extend(newer);
+        return older;
+    }
+    if newer.last().map(|s| s.t) < older.first().map(|s| s.t) {
+        let mut newer = newer;
+        newer.extend(older);
+        return newer;
     }
     let mut out = Vec::with_capacity(older.len() + newer.len());
     let (mut a, mut b) = (older.into_iter().peekable(), newer.into_iter().peekable());
