@@ -89,7 +89,7 @@ fn page_ranges(
 ) -> Vec<std::ops::Range<usize>> {
     let pi = meta.page_index_for_row_group(rg);
     let (Some(ci), Some(oi)) = (pi.column_index(col), pi.offset_index(col)) else {
-        return vec![0..rows];
+        return std::iter::once(0..rows).collect();
     };
     let locs = oi.page_locations();
     let mut out: Vec<std::ops::Range<usize>> = Vec::new();
