@@ -9,6 +9,7 @@ use architect_index::{AttrValue, Condition, Index, Item, SkRange, WriteOp, query
 use architect_model::matcher::{matches_all, metric_name_of};
 use architect_model::time::Day;
 use architect_model::{Labels, Matcher, SeriesId, TenantId};
+use futures::StreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use parquet::file::properties::WriterProperties;
@@ -273,7 +274,8 @@ impl MetricsStore {
         start: i64,
         end: i64,
     ) -> Result<Vec<SeriesSamples>> {
-        let mut out: HashMap<Labels, SeriesSamples> = HashMap::new();
+        // Which series of each block match (series tables are cached).
+        let mut plans = Vec::new();
         for block in self.blocks(tenant, start, end).await? {
             if metric_name_of(matchers).is_some_and(|m| !block.may_contain_metric(m))
                 || block.samples == 0
@@ -288,11 +290,33 @@ impl MetricsStore {
                 .filter(|(_, (_, labels))| matches_all(matchers, labels))
                 .map(|(i, _)| i as u32)
                 .collect();
-            if selected.is_empty() {
-                continue;
+            if !selected.is_empty() {
+                plans.push((block, table, selected));
             }
-            let samples = read::read_samples(&self.objects, &block, &selected, start, end).await?;
-            for (r, samples) in selected.iter().zip(samples) {
+        }
+        // Decode blocks in parallel (Parquet decoding is CPU-bound), merge in block order so
+        // that the first write still wins.
+        let parallel = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(8);
+        let reads = plans.into_iter().map(|(block, table, selected)| {
+            let objects = Arc::clone(&self.objects);
+            async move {
+                tokio::spawn(async move {
+                    let samples = read::read_samples(&objects, &block, &selected, start, end).await;
+                    (table, selected, samples)
+                })
+                .await
+            }
+        });
+        let results: Vec<_> = futures::stream::iter(reads)
+            .buffered(parallel)
+            .collect()
+            .await;
+        let mut out: HashMap<Labels, SeriesSamples> = HashMap::new();
+        for r in results {
+            let (table, selected, samples) = r.map_err(|e| StoreError::Task(e.to_string()))?;
+            for (r, samples) in selected.iter().zip(samples?) {
                 if samples.is_empty() {
                     continue;
                 }
