@@ -237,10 +237,10 @@ pub(crate) async fn format_query(
     let p = parse_request(&state, &method, query, &headers, &body)?;
     let q = get(&p.params, "query")
         .ok_or_else(|| bad("invalid parameter \"query\": query is empty"))?;
-    let expr = architect_promql::Engine::parse(q).map_err(query_error)?;
+    let parsed = architect_promql::Engine::parse(q).map_err(query_error)?;
     Ok(axum::Json(serde_json::json!({
         "status": "success",
-        "data": expr.prettify(),
+        "data": parsed.expr.prettify(),
     }))
     .into_response())
 }
@@ -504,7 +504,7 @@ pub(crate) async fn query_exemplars(
             "invalid parameter \"end\": end timestamp must not be before start time",
         ));
     }
-    let expr = architect_promql::Engine::parse(q).map_err(query_error)?;
+    let expr = architect_promql::Engine::parse(q).map_err(query_error)?.expr;
     let mut found: std::collections::BTreeMap<
         architect_model::Labels,
         Vec<architect_model::Exemplar>,

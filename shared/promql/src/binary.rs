@@ -29,6 +29,8 @@ enum Op {
     And,
     Or,
     Unless,
+    TrimUpper,
+    TrimLower,
 }
 
 impl Op {
@@ -83,7 +85,7 @@ fn elem(op: Op, l: f64, r: f64) -> (f64, bool) {
         Op::Lt => (l, l < r),
         Op::Ge => (l, l >= r),
         Op::Le => (l, l <= r),
-        Op::And | Op::Or | Op::Unless => (l, true),
+        Op::And | Op::Or | Op::Unless | Op::TrimUpper | Op::TrimLower => (l, true),
     }
 }
 
@@ -131,7 +133,25 @@ fn elem_any(
     r: &Point,
     notes: &mut BinNotes,
 ) -> Option<(Point, bool)> {
+    let trim = matches!(op, Op::TrimUpper | Op::TrimLower);
     match (l, r) {
+        (Point::Hist(h), Point::Float(b)) if trim => {
+            let mut x = (**h).clone();
+            x.trim_buckets(*b, op == Op::TrimUpper);
+            Some((Point::Hist(Arc::new(x)), true))
+        }
+        (Point::Float(_), Point::Float(_)) if trim => {
+            notes.infos.push(incompatible("float", name, "float"));
+            None
+        }
+        (Point::Float(_), Point::Hist(_)) | (Point::Hist(_), Point::Hist(_)) if trim => {
+            let (lt, rt) = match l {
+                Point::Float(_) => ("float", "histogram"),
+                _ => ("histogram", "histogram"),
+            };
+            notes.infos.push(incompatible(lt, name, rt));
+            None
+        }
         (Point::Float(a), Point::Float(b)) => {
             let (v, keep) = elem(op, *a, *b);
             Some((Point::Float(v), keep))
@@ -238,9 +258,16 @@ pub(crate) fn prom_labels_string(labels: &Labels) -> String {
 }
 
 pub(crate) fn eval(ev: &mut Evaluator<'_>, b: &BinaryExpr, r: Range) -> Result<Value, QueryError> {
-    let op_name = b.op.to_string();
-    let op = Op::parse(&op_name)
-        .ok_or_else(|| QueryError::Execution(format!("unsupported operator {op_name}")))?;
+    let (op_name, op) = match ev.trims.get(&(b as *const _ as usize)) {
+        Some(true) => ("</".to_string(), Op::TrimUpper),
+        Some(false) => (">/".to_string(), Op::TrimLower),
+        None => {
+            let name = b.op.to_string();
+            let op = Op::parse(&name)
+                .ok_or_else(|| QueryError::Execution(format!("unsupported operator {name}")))?;
+            (name, op)
+        }
+    };
     let return_bool = b.modifier.as_ref().is_some_and(|m| m.return_bool);
     let anchor = b.lhs.to_string();
     let lhs = ev.eval(&b.lhs, r)?;

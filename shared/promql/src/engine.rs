@@ -4,6 +4,7 @@
 use crate::eval::{Evaluator, Range};
 use crate::selector::{at_ms, duration_ms, offset_ms, selector_matchers};
 use crate::source::SeriesSource;
+use crate::trim::ParsedQuery;
 use crate::value::{InstantSample, Point, QueryValue, RangeSeries, RawSeries, Value};
 use architect_model::Labels;
 use promql_parser::parser::value::ValueType;
@@ -116,9 +117,9 @@ impl Engine {
         &self.opts
     }
 
-    /// Parses `query`, mapping parse errors to `bad_data`.
-    pub fn parse(query: &str) -> Result<Expr, QueryError> {
-        parser::parse(query)
+    /// Parses `query` (trim operators included), mapping parse errors to `bad_data`.
+    pub fn parse(query: &str) -> Result<ParsedQuery, QueryError> {
+        ParsedQuery::parse(query)
             .map_err(|e| QueryError::BadData(format!("invalid parameter \"query\": {e}")))
     }
 
@@ -129,11 +130,11 @@ impl Engine {
         query: &str,
         t: i64,
     ) -> Result<QueryResult, QueryError> {
-        let expr = Self::parse(query)?;
+        let parsed = Self::parse(query)?;
         self.run(
             source,
             query,
-            &expr,
+            &parsed,
             Range {
                 start: t,
                 end: t,
@@ -152,7 +153,7 @@ impl Engine {
         source: &dyn SeriesSource,
         query: &str,
         written: &str,
-        expr: &Expr,
+        expr: &ParsedQuery,
         t: i64,
     ) -> Result<QueryResult, QueryError> {
         let range = Range {
@@ -171,12 +172,12 @@ impl Engine {
         source: &dyn SeriesSource,
         query: &str,
         written: &str,
-        expr: &Expr,
+        expr: &ParsedQuery,
         start: i64,
         end: i64,
         step: i64,
     ) -> Result<QueryResult, QueryError> {
-        check_range_query(expr, step)?;
+        check_range_query(&expr.expr, step)?;
         self.run_with(
             source,
             query,
@@ -197,9 +198,9 @@ impl Engine {
         end: i64,
         step: i64,
     ) -> Result<QueryResult, QueryError> {
-        let expr = Self::parse(query)?;
-        check_range_query(&expr, step)?;
-        self.run(source, query, &expr, Range { start, end, step }, false)
+        let parsed = Self::parse(query)?;
+        check_range_query(&parsed.expr, step)?;
+        self.run(source, query, &parsed, Range { start, end, step }, false)
             .await
     }
 
@@ -207,7 +208,7 @@ impl Engine {
         &self,
         source: &dyn SeriesSource,
         query: &str,
-        expr: &Expr,
+        expr: &ParsedQuery,
         range: Range,
         instant: bool,
     ) -> Result<QueryResult, QueryError> {
@@ -220,10 +221,11 @@ impl Engine {
         source: &dyn SeriesSource,
         query: &str,
         written: &str,
-        expr: &Expr,
+        parsed: &ParsedQuery,
         range: Range,
         instant: bool,
     ) -> Result<QueryResult, QueryError> {
+        let expr = &parsed.expr;
         let started = Instant::now();
         let deadline = started + self.opts.timeout;
         // Plan: every selector with the time range it reads.
@@ -261,6 +263,7 @@ impl Engine {
         let eval_started = Instant::now();
         let mut ev = Evaluator::new(&self.opts, &data, range, deadline);
         ev.set_query_text(query, written);
+        ev.trims = parsed.trim_nodes();
         let value = ev.eval(expr, range)?;
         let value = ev.finish(value, range, instant)?;
         stats.peak_samples = ev.peak_samples().max(stats.samples_loaded);

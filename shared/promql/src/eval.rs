@@ -141,6 +141,8 @@ pub(crate) struct Evaluator<'a> {
     pub(crate) query_text: String,
     /// String literals that are invalid UTF-8 under Go's rules (parser value → Go quoting).
     pub(crate) invalid_literals: HashMap<String, String>,
+    /// Binary nodes that are the trim operators `</` (true) and `>/` (false), by address.
+    pub(crate) trims: HashMap<usize, bool>,
     deadline: Instant,
     warnings: Vec<String>,
     infos: Vec<String>,
@@ -163,6 +165,7 @@ impl<'a> Evaluator<'a> {
             query_step: top.step,
             query_text: String::new(),
             invalid_literals: HashMap::new(),
+            trims: HashMap::new(),
             deadline,
             warnings: Vec::new(),
             infos: Vec::new(),

@@ -20,10 +20,12 @@ pub mod histogram;
 mod quantile;
 mod selector;
 pub mod source;
+mod trim;
 mod value;
 
 pub use engine::{Engine, EngineOptions, QueryError, QueryResult, QueryStats};
 pub use histogram::{CounterResetHint, FloatHistogram};
 pub use selector::{expr_selectors, selector_matchers};
 pub use source::{MemorySource, SeriesSource, SourceError};
+pub use trim::ParsedQuery;
 pub use value::{InstantSample, Point, QueryValue, RangeSeries, RawSeries, StepSeries};

@@ -8,8 +8,8 @@ use crate::{
     ScriptError, TestHistogram, check, check_range_mode, parse_script,
 };
 use architect_promql::{
-    CounterResetHint, Engine, EngineOptions, FloatHistogram, MemorySource, Point, QueryResult,
-    QueryValue,
+    CounterResetHint, Engine, EngineOptions, FloatHistogram, MemorySource, ParsedQuery, Point,
+    QueryResult, QueryValue,
 };
 use promql_parser::parser::{AtModifier, Expr};
 use std::sync::Arc;
@@ -197,17 +197,21 @@ fn run_case(engine: &Engine, storage: &MemorySource, case: &EvalCase) -> Result<
         EvalKind::Instant { at_ms } => {
             let expr = Engine::parse(&case.expr).map_err(|e| e.to_string());
             // The query as written, then with `@` on every selector at other evaluation times.
-            let mut runs: Vec<(String, Option<Expr>, i64)> = vec![(case.expr.clone(), None, at_ms)];
-            if let Ok(expr) = &expr
-                && let Some(with_at) = with_at_modifiers(expr, at_ms)
+            let mut runs: Vec<(String, Option<ParsedQuery>, i64)> =
+                vec![(case.expr.clone(), None, at_ms)];
+            if let Ok(parsed) = &expr
+                && let Some(with_at) = with_at_modifiers(&parsed.expr, at_ms)
             {
+                let text = with_at.to_string();
+                let mut with_at_query = parsed.clone();
+                with_at_query.expr = with_at;
                 let times: Vec<i64> = if at_ms == 0 {
                     vec![-1000, 0, 1000]
                 } else {
                     vec![-10 * at_ms, 0, at_ms / 5, at_ms, 10 * at_ms]
                 };
                 for t in times {
-                    runs.push((with_at.to_string(), Some(with_at.clone()), t));
+                    runs.push((text.clone(), Some(with_at_query.clone()), t));
                 }
             }
             for (text, parsed, t) in runs {
