@@ -448,3 +448,120 @@ async fn metadata_and_exemplars_read_back_before_and_after_flush() {
         }
     }
 }
+
+#[tokio::test]
+async fn native_histograms_are_returned_by_selectors_and_functions() {
+    use architect_protocols::prompb::{self, histogram};
+    let server = Server::start().await;
+    let url = server.url();
+    let t0 = (now_ms() / 60_000 - 30) * 60_000;
+    // Schema 0, zero bucket 1, positive buckets [0.5,1]:2 (1,2]:3 — integer deltas [2, 1].
+    let hist = |t: i64, k: u64| prompb::Histogram {
+        count: Some(histogram::Count::CountInt(6 * k)),
+        sum: 10.0 * k as f64,
+        schema: 0,
+        zero_threshold: 0.001,
+        zero_count: Some(histogram::ZeroCount::ZeroCountInt(k)),
+        positive_spans: vec![prompb::BucketSpan {
+            offset: 0,
+            length: 2,
+        }],
+        positive_deltas: vec![2 * k as i64, k as i64],
+        timestamp: t,
+        ..Default::default()
+    };
+    let mut s = series(&[("__name__", "nh_seconds"), ("job", "api")], &[]);
+    s.histograms = (0..20)
+        .map(|i| hist(t0 + i * 15_000, i as u64 + 1))
+        .collect();
+    let (status, body, _) = push_v1(&url, None, &write_request(vec![s])).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let at = secs(t0 + 19 * 15_000);
+    for phase in ["head", "after flush"] {
+        let (status, body) = get_json(
+            &url,
+            "/api/v1/query",
+            None,
+            &[("query", "nh_seconds"), ("time", &at)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{phase}: {body}");
+        let h = &body["data"]["result"][0]["histogram"];
+        assert_eq!(h[1]["count"], "120", "{phase}: {body}");
+        assert_eq!(h[1]["sum"], "200", "{phase}: {body}");
+        assert_eq!(
+            h[1]["buckets"],
+            json!([
+                [3, "-0.001", "0.001", "20"],
+                [0, "0.5", "1", "40"],
+                [0, "1", "2", "60"]
+            ]),
+            "{phase}: {body}"
+        );
+        let (_, body) = get_json(
+            &url,
+            "/api/v1/query",
+            None,
+            &[
+                ("query", "histogram_count(rate(nh_seconds[1m]))"),
+                ("time", &at),
+            ],
+        )
+        .await;
+        let v: f64 = body["data"]["result"][0]["value"][1]
+            .as_str()
+            .unwrap_or("")
+            .parse()
+            .unwrap_or(f64::NAN);
+        assert!(
+            (v - 0.4).abs() < 1e-9,
+            "{phase}: rate of count 6 per 15 s: {body}"
+        );
+        if phase == "head" {
+            server.flush().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn promtool_queries_it() {
+    let Some(promtool) = require_binary("promtool") else {
+        return;
+    };
+    let server = Server::start().await;
+    let url = server.url();
+    let t0 = (now_ms() / 60_000 - 30) * 60_000;
+    load(&url, t0).await;
+    let out = std::process::Command::new(&promtool)
+        .args([
+            "query",
+            "instant",
+            "--time",
+            &secs(t0 + 10 * 60_000),
+            &url,
+            "sum by (job) (api_requests_total)",
+        ])
+        .output()
+        .expect("run promtool");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout.contains("{job=\"api\"} => 91"), "{stdout}");
+    let out = std::process::Command::new(&promtool)
+        .args([
+            "query",
+            "range",
+            "--start",
+            &secs(t0 + 5 * 60_000),
+            "--end",
+            &secs(t0 + 10 * 60_000),
+            "--step",
+            "1m",
+            &url,
+            "rate(api_requests_total[2m])",
+        ])
+        .output()
+        .expect("run promtool");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(stdout.matches(" @[").count(), 12, "{stdout}");
+}

@@ -234,6 +234,33 @@ impl Head {
         out
     }
 
+    /// Native histograms of matching series in `[start, end]`.
+    pub(crate) fn select_histograms(
+        &self,
+        tenant: &str,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Vec<(Labels, Vec<Histogram>)> {
+        let Some(th) = self.tenants.read().get(tenant).cloned() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for shard in &th.shards {
+            for s in shard.lock().values() {
+                if s.histograms.is_empty() || !matches_all(matchers, &s.labels) {
+                    continue;
+                }
+                let lo = s.histograms.partition_point(|h| h.t < start);
+                let hi = s.histograms.partition_point(|h| h.t <= end);
+                if lo < hi {
+                    out.push((s.labels.clone(), s.histograms[lo..hi].to_vec()));
+                }
+            }
+        }
+        out
+    }
+
     /// The tenant's metric metadata held in this head.
     pub(crate) fn metadata(&self, tenant: &str) -> Vec<MetricMetadata> {
         let Some(th) = self.tenants.read().get(tenant).cloned() else {

@@ -378,6 +378,28 @@ impl Ingester {
         out.into_values().collect()
     }
 
+    /// Native histograms of matching series in `[start, end]` held in memory.
+    pub fn select_histograms(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Vec<(Labels, Vec<architect_model::Histogram>)> {
+        let mut out: HashMap<Labels, Vec<architect_model::Histogram>> = HashMap::new();
+        for head in self.heads() {
+            for (l, hs) in head.select_histograms(tenant.as_str(), matchers, start, end) {
+                let entry = out.entry(l).or_default();
+                for h in hs {
+                    if let Err(i) = entry.binary_search_by_key(&h.t, |x| x.t) {
+                        entry.insert(i, h);
+                    }
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
     /// Metric metadata of the tenant held in memory (newest head wins per metric family).
     pub fn metadata(&self, tenant: &TenantId) -> Vec<architect_model::MetricMetadata> {
         let mut out: HashMap<String, architect_model::MetricMetadata> = HashMap::new();

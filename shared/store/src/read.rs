@@ -529,6 +529,130 @@ pub(crate) async fn read_exemplars(
     Ok(out)
 }
 
+/// Reads a block's native histograms of `selected` series refs (sorted) in `[start, end]`, one
+/// list per selected ref in the order of `selected`.
+pub(crate) async fn read_histograms(
+    store: &Arc<dyn ObjectStore>,
+    block: &BlockMeta,
+    selected: &[u32],
+    start: i64,
+    end: i64,
+) -> Result<Vec<Vec<architect_model::Histogram>>> {
+    use architect_model::{BucketSpan, HistogramCount};
+    let mut out = vec![Vec::new(); selected.len()];
+    let key = block.key(Part::Histograms);
+    for b in read_part(store, block, Part::Histograms).await? {
+        let c = |i: usize| b.column(i);
+        let u32s = |i: usize, what: &str| {
+            c(i).as_primitive_opt::<UInt32Type>()
+                .ok_or_else(|| corrupt(&key, what))
+        };
+        let i64s = |i: usize, what: &str| {
+            c(i).as_primitive_opt::<Int64Type>()
+                .ok_or_else(|| corrupt(&key, what))
+        };
+        let f64s = |i: usize, what: &str| {
+            c(i).as_primitive_opt::<Float64Type>()
+                .ok_or_else(|| corrupt(&key, what))
+        };
+        let u64s = |i: usize, what: &str| {
+            c(i).as_primitive_opt::<arrow_array::types::UInt64Type>()
+                .ok_or_else(|| corrupt(&key, what))
+        };
+        let i32s = |i: usize, what: &str| {
+            c(i).as_primitive_opt::<Int32Type>()
+                .ok_or_else(|| corrupt(&key, what))
+        };
+        let lists =
+            |i: usize, what: &str| c(i).as_list_opt::<i32>().ok_or_else(|| corrupt(&key, what));
+        let refs = u32s(0, "series_ref")?;
+        let ts = i64s(1, "timestamp")?;
+        let (count_int, count_float) = (u64s(2, "count_int")?, f64s(3, "count_float")?);
+        let (sum, schema, zt) = (
+            f64s(4, "sum")?,
+            i32s(5, "schema")?,
+            f64s(6, "zero_threshold")?,
+        );
+        let (zero_int, zero_float) = (u64s(7, "zero_count_int")?, f64s(8, "zero_count_float")?);
+        let list_cols: Vec<_> = (9..=16)
+            .map(|i| lists(i, "bucket list"))
+            .collect::<Result<_>>()?;
+        let reset = i32s(17, "reset_hint")?;
+        let custom = lists(18, "custom_values")?;
+        let count_of =
+            |ints: &arrow_array::UInt64Array, floats: &arrow_array::Float64Array, row| {
+                if ints.is_valid(row) {
+                    HistogramCount::Int(ints.value(row))
+                } else {
+                    HistogramCount::Float(floats.value(row))
+                }
+            };
+        for row in 0..b.num_rows() {
+            let t = ts.value(row);
+            if t < start || t > end {
+                continue;
+            }
+            let Ok(slot) = selected.binary_search(&refs.value(row)) else {
+                continue;
+            };
+            let spans = |off: usize, len: usize| -> Vec<BucketSpan> {
+                let o = list_cols[off].value(row);
+                let l = list_cols[len].value(row);
+                match (
+                    o.as_primitive_opt::<Int32Type>(),
+                    l.as_primitive_opt::<UInt32Type>(),
+                ) {
+                    (Some(o), Some(l)) => (0..o.len().min(l.len()))
+                        .map(|i| BucketSpan {
+                            offset: o.value(i),
+                            length: l.value(i),
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                }
+            };
+            let deltas = |i: usize| -> Vec<i64> {
+                list_cols[i]
+                    .value(row)
+                    .as_primitive_opt::<Int64Type>()
+                    .map(|a| a.values().to_vec())
+                    .unwrap_or_default()
+            };
+            let floats = |i: usize| -> Vec<f64> {
+                list_cols[i]
+                    .value(row)
+                    .as_primitive_opt::<Float64Type>()
+                    .map(|a| a.values().to_vec())
+                    .unwrap_or_default()
+            };
+            out[slot].push(architect_model::Histogram {
+                t,
+                count: count_of(count_int, count_float, row),
+                sum: sum.value(row),
+                schema: schema.value(row),
+                zero_threshold: zt.value(row),
+                zero_count: count_of(zero_int, zero_float, row),
+                negative_spans: spans(0, 1),
+                negative_deltas: deltas(2),
+                negative_counts: floats(3),
+                positive_spans: spans(4, 5),
+                positive_deltas: deltas(6),
+                positive_counts: floats(7),
+                reset_hint: reset.value(row),
+                custom_values: custom
+                    .value(row)
+                    .as_primitive_opt::<Float64Type>()
+                    .map(|a| a.values().to_vec())
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    for v in &mut out {
+        v.sort_by_key(|h| h.t);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -220,6 +220,50 @@ impl MetricsStore {
         Ok(out.into_iter().map(|(l, id)| (id, l)).collect())
     }
 
+    /// Native histograms of the series matching all `matchers` in `[start, end]`, merged across
+    /// blocks with one histogram per timestamp (the first write wins), by series labels.
+    pub async fn select_histograms(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(Labels, Vec<architect_model::Histogram>)>> {
+        let mut out: HashMap<Labels, Vec<architect_model::Histogram>> = HashMap::new();
+        for block in self.blocks(tenant, start, end).await? {
+            if block.histograms == 0
+                || metric_name_of(matchers).is_some_and(|m| !block.may_contain_metric(m))
+            {
+                continue;
+            }
+            let table = self.series_table(&block).await?;
+            let selected: Vec<u32> = table
+                .series
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, labels))| matches_all(matchers, labels))
+                .map(|(i, _)| i as u32)
+                .collect();
+            if selected.is_empty() {
+                continue;
+            }
+            let hists = read::read_histograms(&self.objects, &block, &selected, start, end).await?;
+            for (r, hs) in selected.iter().zip(hists) {
+                if hs.is_empty() {
+                    continue;
+                }
+                let labels = &table.series[*r as usize].1;
+                let entry = out.entry(labels.clone()).or_default();
+                for h in hs {
+                    if let Err(i) = entry.binary_search_by_key(&h.t, |x| x.t) {
+                        entry.insert(i, h);
+                    }
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
     /// Metric metadata of the tenant's blocks in `[start, end]` (later blocks win per family).
     pub async fn metadata(
         &self,
