@@ -263,7 +263,9 @@ impl<'a> Evaluator<'a> {
                             match p {
                                 Point::Float(f) => *f = -*f,
                                 Point::Hist(h) => {
-                                    *p = Point::Hist(Arc::new(crate::histogram::scale(h, -1.0)))
+                                    let mut x = (**h).clone();
+                                    x.mul(-1.0);
+                                    *p = Point::Hist(Arc::new(x))
                                 }
                                 Point::Absent => {}
                             }
@@ -490,7 +492,19 @@ impl<'a> Evaluator<'a> {
                         for (i, p) in s.points.into_iter().enumerate() {
                             match p {
                                 Point::Float(f) => floats.push((inner.at(i), f)),
-                                Point::Hist(h) => hists.push((inner.at(i), h)),
+                                Point::Hist(h) => {
+                                    // A subquery's histograms carry no reset knowledge.
+                                    let h = match h.counter_reset_hint {
+                                        crate::CounterResetHint::CounterReset
+                                        | crate::CounterResetHint::NotCounterReset => {
+                                            let mut x = (*h).clone();
+                                            x.counter_reset_hint = crate::CounterResetHint::Unknown;
+                                            Arc::new(x)
+                                        }
+                                        _ => h,
+                                    };
+                                    hists.push((inner.at(i), h))
+                                }
                                 Point::Absent => {}
                             }
                         }

@@ -75,11 +75,36 @@ pub fn run_script(text: &str) -> Result<FileReport, ScriptError> {
 
 fn add_series(storage: &mut MemorySource, s: &LoadSeries) {
     let labels = to_model_labels(&s.labels);
+    // Prometheus's TSDB sets counter-reset hints as it appends histograms to a chunk: after the
+    // first histogram of a chunk, each one not marked gauge is "not a reset". A detected reset
+    // starts a new chunk whose first histogram reads back as "unknown" (upstream issue 15346).
+    // Queries see those hints, and the corpus expects them.
+    let mut prev: Option<FloatHistogram> = None;
     for (t, v) in &s.points {
         match v {
-            PointValue::Float(f) => storage.add_float(&labels, *t, *f),
+            PointValue::Float(f) => {
+                storage.add_float(&labels, *t, *f);
+                prev = None;
+            }
             PointValue::Histogram(h) => {
-                storage.add_histogram(&labels, *t, Arc::new(to_engine_hist(h)))
+                let mut h = to_engine_hist(h);
+                if architect_model::is_stale_nan(h.sum) {
+                    storage.add_histogram(&labels, *t, Arc::new(h));
+                    prev = None;
+                    continue;
+                }
+                if let Some(p) = &prev
+                    && h.counter_reset_hint == CounterResetHint::Unknown
+                    && p.counter_reset_hint != CounterResetHint::Gauge
+                {
+                    h.counter_reset_hint = if h.detect_reset(p) {
+                        CounterResetHint::Unknown
+                    } else {
+                        CounterResetHint::NotCounterReset
+                    };
+                }
+                prev = Some(h.clone());
+                storage.add_histogram(&labels, *t, Arc::new(h));
             }
         }
     }

@@ -583,11 +583,12 @@ impl FloatHistogram {
         use CounterResetHint::*;
         match (self.counter_reset_hint, other.counter_reset_hint) {
             (a, b) if a == b => false,
-            (Gauge, _) | (Unknown, _) => false,
+            (Gauge, _) => false,
             (_, Gauge) => {
                 self.counter_reset_hint = Gauge;
                 false
             }
+            (Unknown, _) => false,
             (_, Unknown) => {
                 self.counter_reset_hint = Unknown;
                 false
