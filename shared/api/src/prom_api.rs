@@ -224,12 +224,25 @@ pub(crate) async fn labels(
 ) -> Result<Response, ApiError> {
     let tenant = tenant::resolve(&state, &headers, ErrorFormat::PrometheusJson)?;
     let c = common(&params(&method, query, &headers, &body)?)?;
-    let series = matching_series(&state, &tenant, &c.matcher_sets, c.start, c.end).await?;
-    let names: BTreeSet<&str> = series
-        .iter()
-        .flat_map(|l| l.iter().map(|x| x.name.as_str()))
-        .collect();
-    let mut names: Vec<&str> = names.into_iter().collect();
+    let names: BTreeSet<String> = if c.matcher_sets.is_empty() {
+        // No selector: the blocks' cached postings and the head, without listing series.
+        let mut names = state
+            .store
+            .label_names(&tenant, c.start, c.end)
+            .await
+            .map_err(|e| ApiError::prometheus(ErrorCode::Unavailable, e.to_string()))?;
+        for (_, l) in state.ingester.series(&tenant, &[], c.start, c.end) {
+            names.extend(l.iter().map(|x| x.name.clone()));
+        }
+        names
+    } else {
+        let series = matching_series(&state, &tenant, &c.matcher_sets, c.start, c.end).await?;
+        series
+            .iter()
+            .flat_map(|l| l.iter().map(|x| x.name.clone()))
+            .collect()
+    };
+    let mut names: Vec<String> = names.into_iter().collect();
     let mut warnings = Vec::new();
     truncate(&mut names, c.limit, &mut warnings, "labels");
     Ok(success(json!(names), warnings))
@@ -247,9 +260,26 @@ pub(crate) async fn label_values(
     let name =
         unescape_label_name(&name).ok_or_else(|| bad(format!("invalid label name: {name:?}")))?;
     let c = common(&params(&Method::GET, query, &headers, &[])?)?;
-    let series = matching_series(&state, &tenant, &c.matcher_sets, c.start, c.end).await?;
-    let values: BTreeSet<&str> = series.iter().filter_map(|l| l.get(&name)).collect();
-    let mut values: Vec<&str> = values.into_iter().collect();
+    let values: BTreeSet<String> = if c.matcher_sets.is_empty() {
+        let mut values = state
+            .store
+            .label_values(&tenant, &name, c.start, c.end)
+            .await
+            .map_err(|e| ApiError::prometheus(ErrorCode::Unavailable, e.to_string()))?;
+        for (_, l) in state.ingester.series(&tenant, &[], c.start, c.end) {
+            if let Some(v) = l.get(&name) {
+                values.insert(v.to_string());
+            }
+        }
+        values
+    } else {
+        let series = matching_series(&state, &tenant, &c.matcher_sets, c.start, c.end).await?;
+        series
+            .iter()
+            .filter_map(|l| l.get(&name).map(str::to_string))
+            .collect()
+    };
+    let mut values: Vec<String> = values.into_iter().collect();
     let mut warnings = Vec::new();
     truncate(&mut values, c.limit, &mut warnings, "values");
     Ok(success(json!(values), warnings))

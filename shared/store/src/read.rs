@@ -38,6 +38,33 @@ pub struct SeriesSamples {
 #[derive(Debug, Default)]
 pub(crate) struct SeriesTable {
     pub(crate) series: Vec<(SeriesId, Labels)>,
+    /// Label names and their values over all series, built on first use (label APIs).
+    postings: std::sync::OnceLock<LabelPostings>,
+}
+
+/// Label name → values of a block's series.
+pub(crate) type LabelPostings =
+    std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
+
+impl SeriesTable {
+    /// The block's label names and values.
+    pub(crate) fn postings(&self) -> &LabelPostings {
+        self.postings.get_or_init(|| {
+            let mut out = LabelPostings::new();
+            for (_, labels) in &self.series {
+                for l in labels.iter() {
+                    if let Some(values) = out.get_mut(&l.name) {
+                        if !values.contains(&l.value) {
+                            values.insert(l.value.clone());
+                        }
+                    } else {
+                        out.insert(l.name.clone(), std::iter::once(l.value.clone()).collect());
+                    }
+                }
+            }
+            out
+        })
+    }
 }
 
 fn corrupt(key: &str, reason: &str) -> StoreError {
@@ -152,6 +179,7 @@ pub(crate) async fn read_series_table(
         .await?;
     let mut table = SeriesTable {
         series: Vec::with_capacity(block.series as usize),
+        ..SeriesTable::default()
     };
     let mut current: Option<(u32, SeriesId, Vec<Label>)> = None;
     for b in &batches {

@@ -197,6 +197,40 @@ impl MetricsStore {
         Ok(table)
     }
 
+    /// Label names of the tenant's blocks in `[start, end]` (no matchers: from each block's
+    /// cached postings, without scanning series).
+    pub async fn label_names(
+        &self,
+        tenant: &TenantId,
+        start: i64,
+        end: i64,
+    ) -> Result<std::collections::BTreeSet<String>> {
+        let mut out = std::collections::BTreeSet::new();
+        for block in self.blocks(tenant, start, end).await? {
+            let table = self.series_table(&block).await?;
+            out.extend(table.postings().keys().cloned());
+        }
+        Ok(out)
+    }
+
+    /// Values of label `name` in the tenant's blocks in `[start, end]` (no matchers).
+    pub async fn label_values(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        start: i64,
+        end: i64,
+    ) -> Result<std::collections::BTreeSet<String>> {
+        let mut out = std::collections::BTreeSet::new();
+        for block in self.blocks(tenant, start, end).await? {
+            let table = self.series_table(&block).await?;
+            if let Some(values) = table.postings().get(name) {
+                out.extend(values.iter().cloned());
+            }
+        }
+        Ok(out)
+    }
+
     /// Series (ids and labels) matching all `matchers` with data in `[start, end]`.
     pub async fn series(
         &self,
