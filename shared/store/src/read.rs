@@ -341,12 +341,18 @@ pub(crate) async fn read_samples(
             Some(t >= start && t <= end && wanted.get(w) == Some(&r))
         })))
     });
-    let mut stream = b
+    // A row filter pays off when the wanted series are sparse among the refs of the pages
+    // read; for a dense run of refs (one metric's series) filtering while copying is cheaper.
+    let span = (hi - lo) as usize + 1;
+    let sparse = selected.len() * 4 < span;
+    let mut builder = b
         .with_row_groups(row_groups)
         .with_row_selection(selection)
-        .with_projection(projection)
-        .with_row_filter(RowFilter::new(vec![Box::new(predicate)]))
-        .build()?;
+        .with_projection(projection);
+    if sparse {
+        builder = builder.with_row_filter(RowFilter::new(vec![Box::new(predicate)]));
+    }
+    let mut stream = builder.build()?;
     while let Some(batch) = stream.try_next().await? {
         let refs = batch
             .column(0)
@@ -372,9 +378,18 @@ pub(crate) async fn read_samples(
         for i in 0..batch.num_rows() {
             let r = refs.value(i);
             if selected.get(slot) != Some(&r) {
-                slot = selected
-                    .binary_search(&r)
-                    .map_err(|_| corrupt(&key, "unexpected series ref"))?;
+                match selected.binary_search(&r) {
+                    Ok(s) => slot = s,
+                    // Without the row filter, rows of other series pass through: skip them.
+                    Err(_) if !sparse => continue,
+                    Err(_) => return Err(corrupt(&key, "unexpected series ref")),
+                }
+            }
+            if !sparse {
+                let t = ts.value(i);
+                if t < start || t > end {
+                    continue;
+                }
             }
             let v = if ints.is_valid(i) {
                 decimal::decode(
