@@ -264,6 +264,7 @@ impl Engine {
         let mut ev = Evaluator::new(&self.opts, &data, range, deadline);
         ev.set_query_text(query, written);
         ev.trims = parsed.trim_nodes();
+        ev.stats_selectors = crate::hist_functions::stats_selectors(expr, &ev.trims);
         let value = ev.eval(expr, range)?;
         let value = ev.finish(value, range, instant)?;
         stats.peak_samples = ev.peak_samples().max(stats.samples_loaded);

@@ -143,6 +143,8 @@ pub(crate) struct Evaluator<'a> {
     pub(crate) invalid_literals: HashMap<String, String>,
     /// Binary nodes that are the trim operators `</` (true) and `>/` (false), by address.
     pub(crate) trims: HashMap<usize, bool>,
+    /// Selectors read through upstream's histogram-stats view (see `hist_functions`).
+    pub(crate) stats_selectors: HashSet<usize>,
     deadline: Instant,
     warnings: Vec<String>,
     infos: Vec<String>,
@@ -166,6 +168,7 @@ impl<'a> Evaluator<'a> {
             query_text: String::new(),
             invalid_literals: HashMap::new(),
             trims: HashMap::new(),
+            stats_selectors: HashSet::new(),
             deadline,
             warnings: Vec::new(),
             infos: Vec::new(),
@@ -365,7 +368,7 @@ impl<'a> Evaluator<'a> {
         r: Range,
         timestamps: bool,
     ) -> Result<Vec<StepSeries>, QueryError> {
-        let data = self.selector_data(vs)?;
+        let data = self.stats_adjusted(vs, self.selector_data(vs)?);
         let offset = offset_ms(&vs.offset);
         let at = at_ms(&vs.at, self.query_start, self.query_end);
         let lookback = self.opts.lookback_ms;
@@ -405,6 +408,28 @@ impl<'a> Evaluator<'a> {
         Ok(out)
     }
 
+    /// The selector's series, through the histogram-stats view where upstream uses it.
+    fn stats_adjusted(
+        &self,
+        vs: &VectorSelector,
+        data: Arc<Vec<RawSeries>>,
+    ) -> Arc<Vec<RawSeries>> {
+        if !self.stats_selectors.contains(&(vs as *const _ as usize))
+            || data.iter().all(|s| s.hists.is_empty())
+        {
+            return data;
+        }
+        Arc::new(
+            data.iter()
+                .map(|s| RawSeries {
+                    labels: s.labels.clone(),
+                    floats: s.floats.clone(),
+                    hists: crate::hist_functions::stats_view(&s.hists),
+                })
+                .collect(),
+        )
+    }
+
     /// The fetched series of a selector, borrowed for the whole evaluation.
     fn selector_slice(&self, vs: &VectorSelector) -> Result<&'a [RawSeries], QueryError> {
         let key = vs as *const _ as usize;
@@ -431,6 +456,9 @@ impl<'a> Evaluator<'a> {
         match expr {
             Expr::Paren(p) => self.matrix_arg(&p.expr, r),
             Expr::MatrixSelector(ms) => {
+                let stats = self
+                    .stats_selectors
+                    .contains(&(&ms.vs as *const _ as usize));
                 let data: &'a [RawSeries] = self.selector_slice(&ms.vs)?;
                 let series = data
                     .iter()
@@ -448,7 +476,14 @@ impl<'a> Evaluator<'a> {
                         } else {
                             Cow::Borrowed(raw.floats.as_slice())
                         },
-                        hists: if raw.hists.iter().any(|p| is_stale_nan(p.1.sum)) {
+                        hists: if stats && !raw.hists.is_empty() {
+                            Cow::Owned(
+                                crate::hist_functions::stats_view(&raw.hists)
+                                    .into_iter()
+                                    .filter(|p| !is_stale_nan(p.1.sum))
+                                    .collect(),
+                            )
+                        } else if raw.hists.iter().any(|p| is_stale_nan(p.1.sum)) {
                             Cow::Owned(
                                 raw.hists
                                     .iter()

@@ -392,3 +392,104 @@ pub(crate) fn sum_or_avg_over_time(
     };
     Some(out)
 }
+
+/// Selectors whose histograms only feed `histogram_count`/`_sum`/`_avg` (and no subquery,
+/// `histogram_quantile(s)`/`_fraction` or trim operator on the way): upstream decodes them with
+/// its HistogramStatsIterator, which drops the buckets and detects counter resets on the fly.
+pub(crate) fn stats_selectors(
+    expr: &promql_parser::parser::Expr,
+    trims: &std::collections::HashMap<usize, bool>,
+) -> std::collections::HashSet<usize> {
+    use promql_parser::parser::Expr;
+    fn walk(
+        e: &Expr,
+        skip: Option<bool>,
+        trims: &std::collections::HashMap<usize, bool>,
+        out: &mut std::collections::HashSet<usize>,
+    ) {
+        // `skip`: None = undecided, Some(true) = skip buckets, Some(false) = decided: keep.
+        match e {
+            Expr::VectorSelector(vs) => {
+                if skip == Some(true) {
+                    out.insert(vs as *const _ as usize);
+                }
+            }
+            Expr::MatrixSelector(ms) => {
+                if skip == Some(true) {
+                    out.insert(&ms.vs as *const _ as usize);
+                }
+            }
+            Expr::Subquery(s) => walk(&s.expr, Some(false), trims, out),
+            Expr::Call(c) => {
+                let next = match (skip, c.func.name) {
+                    (Some(false), _) => Some(false),
+                    (_, "histogram_count" | "histogram_sum" | "histogram_avg") => Some(true),
+                    (_, "histogram_quantile" | "histogram_quantiles" | "histogram_fraction") => {
+                        Some(false)
+                    }
+                    (s, _) => s,
+                };
+                for a in &c.args.args {
+                    walk(a, next, trims, out);
+                }
+            }
+            Expr::Binary(b) => {
+                let next = if trims.contains_key(&(b as *const _ as usize)) {
+                    Some(false)
+                } else {
+                    skip
+                };
+                walk(&b.lhs, next, trims, out);
+                walk(&b.rhs, next, trims, out);
+            }
+            Expr::Aggregate(a) => {
+                walk(&a.expr, skip, trims, out);
+                if let Some(p) = &a.param {
+                    walk(p, skip, trims, out);
+                }
+            }
+            Expr::Paren(p) => walk(&p.expr, skip, trims, out),
+            Expr::Unary(u) => walk(&u.expr, skip, trims, out),
+            Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
+        }
+    }
+    let mut out = std::collections::HashSet::new();
+    walk(expr, None, trims, &mut out);
+    out
+}
+
+/// A series' histograms as upstream's HistogramStatsIterator yields them: count, sum and
+/// schema only, with unknown counter-reset hints resolved against the previous histogram.
+pub(crate) fn stats_view(hists: &[(i64, Arc<FloatHistogram>)]) -> Vec<(i64, Arc<FloatHistogram>)> {
+    let mut out = Vec::with_capacity(hists.len());
+    let mut prev: Option<&FloatHistogram> = None;
+    for (t, h) in hists {
+        if architect_model::is_stale_nan(h.sum) {
+            out.push((*t, Arc::clone(h)));
+            prev = None;
+            continue;
+        }
+        let hint = match (h.counter_reset_hint, prev) {
+            (CounterResetHint::Unknown, Some(p)) => {
+                if h.detect_reset(p) {
+                    CounterResetHint::CounterReset
+                } else {
+                    CounterResetHint::NotCounterReset
+                }
+            }
+            (hint, _) => hint,
+        };
+        out.push((
+            *t,
+            Arc::new(FloatHistogram {
+                schema: h.schema,
+                count: h.count,
+                sum: h.sum,
+                counter_reset_hint: hint,
+                ..FloatHistogram::default()
+            }),
+        ));
+        prev = Some(h);
+    }
+    out
+}

@@ -227,7 +227,7 @@ fn run_case(engine: &Engine, storage: &MemorySource, case: &EvalCase) -> Result<
             if let Ok(parsed) = &expr
                 && let Some(with_at) = with_at_modifiers(&parsed.expr, at_ms)
             {
-                let text = with_at.to_string();
+                let text = go_expr_string(&with_at.to_string());
                 let mut with_at_query = parsed.clone();
                 with_at_query.expr = with_at;
                 let times: Vec<i64> = if at_ms == 0 {
@@ -276,6 +276,31 @@ fn run_case(engine: &Engine, storage: &MemorySource, case: &EvalCase) -> Result<
             Ok(())
         }
     }
+}
+
+/// promql-parser prints +Inf as `Inf`; Go prints `+Inf`. Annotation positions in the `@`
+/// re-runs refer to Go's printing of the rewritten query, so print it the same way.
+fn go_expr_string(displayed: &str) -> String {
+    let mut out = String::with_capacity(displayed.len() + 4);
+    let bytes = displayed.as_bytes();
+    let mut i = 0;
+    while i < displayed.len() {
+        let rest = &displayed[i..];
+        let prev = if i == 0 { b' ' } else { bytes[i - 1] };
+        let next = bytes.get(i + 3).copied().unwrap_or(b' ');
+        if rest.starts_with("Inf")
+            && !(prev.is_ascii_alphanumeric() || prev == b'_' || prev == b'+' || prev == b'-')
+            && !(next.is_ascii_alphanumeric() || next == b'_')
+        {
+            out.push_str("+Inf");
+            i += 3;
+            continue;
+        }
+        let ch = rest.chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8().max(1);
+    }
+    out
 }
 
 /// The case with its evaluation time moved to `t` (the `@` re-runs check the same expectation).
