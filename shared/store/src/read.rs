@@ -13,7 +13,9 @@ use futures::TryStreamExt;
 use object_store::ObjectStore;
 use object_store::path::Path;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ArrowPredicateFn, ArrowReaderOptions, RowFilter, RowSelection};
+use parquet::arrow::arrow_reader::{
+    ArrowPredicateFn, ArrowReaderMetadata, ArrowReaderOptions, RowFilter, RowSelection,
+};
 use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData};
 use parquet::file::page_index::column_index::ColumnIndexMetaData;
 // ParquetObjectReader is deprecated upstream in favour of a hand-written AsyncFileReader; it
@@ -103,6 +105,58 @@ async fn builder_with(
     };
     let options = ArrowReaderOptions::new().with_page_index_policy(policy);
     Ok(ParquetRecordBatchStreamBuilder::new_with_options(reader, options).await?)
+}
+
+/// Footers and page indexes of sample parts, kept so that queries do not re-read and re-parse
+/// them for every block (objects are immutable, so an entry never goes stale).
+#[derive(Debug, Default)]
+pub(crate) struct MetaCache(
+    std::sync::Mutex<std::collections::HashMap<String, ArrowReaderMetadata>>,
+);
+
+/// Entries kept before the cache starts over.
+const META_CACHE_ENTRIES: usize = 4096;
+
+impl MetaCache {
+    fn get(&self, key: &str) -> Option<ArrowReaderMetadata> {
+        self.0.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: &str, meta: ArrowReaderMetadata) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() >= META_CACHE_ENTRIES {
+                m.clear();
+            }
+            m.insert(key.to_string(), meta);
+        }
+    }
+}
+
+/// A samples-part reader with the page index, its metadata from `cache` when known.
+#[allow(deprecated)]
+async fn cached_builder(
+    store: &Arc<dyn ObjectStore>,
+    key: &str,
+    size: Option<u64>,
+    cache: &MetaCache,
+) -> Result<ParquetRecordBatchStreamBuilder<ParquetObjectReader>> {
+    let mut reader = ParquetObjectReader::new(Arc::clone(store), Path::from(key));
+    if let Some(size) = size {
+        reader = reader.with_file_size(size);
+    }
+    let meta = match cache.get(key) {
+        Some(m) => m,
+        None => {
+            let options =
+                ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
+            let m = ArrowReaderMetadata::load_async(&mut reader, options).await?;
+            cache.put(key, m.clone());
+            m
+        }
+    };
+    Ok(ParquetRecordBatchStreamBuilder::new_with_metadata(
+        reader, meta,
+    ))
 }
 
 /// Row ranges of a row group whose pages of column `col` may hold wanted values, by the
@@ -264,13 +318,14 @@ pub(crate) async fn read_samples(
     selected: &[u32],
     start: i64,
     end: i64,
+    cache: &MetaCache,
 ) -> Result<Vec<Vec<Sample>>> {
     let mut out = vec![Vec::new(); selected.len()];
     let (Some(&lo), Some(&hi)) = (selected.first(), selected.last()) else {
         return Ok(out);
     };
     let key = block.key(Part::Samples);
-    let b = builder_with(store, &key, block.part_size(Part::Samples), true).await?;
+    let b = cached_builder(store, &key, block.part_size(Part::Samples), cache).await?;
     let meta = Arc::clone(b.metadata());
     let row_groups: Vec<usize> = (0..meta.num_row_groups())
         .filter(|&i| {

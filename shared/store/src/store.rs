@@ -49,6 +49,7 @@ pub struct MetricsStore {
     index: Arc<dyn Index>,
     props: WriterProperties,
     series_cache: Mutex<HashMap<String, Arc<SeriesTable>>>,
+    meta_cache: Arc<read::MetaCache>,
 }
 
 impl MetricsStore {
@@ -59,6 +60,7 @@ impl MetricsStore {
             index,
             props: block::properties(config.zstd_level, config.max_row_group_rows),
             series_cache: Mutex::new(HashMap::new()),
+            meta_cache: Arc::new(read::MetaCache::default()),
         }
     }
 
@@ -379,9 +381,11 @@ impl MetricsStore {
             .min(8);
         let reads = plans.into_iter().map(|(block, table, selected)| {
             let objects = Arc::clone(&self.objects);
+            let cache = Arc::clone(&self.meta_cache);
             async move {
                 tokio::spawn(async move {
-                    let samples = read::read_samples(&objects, &block, &selected, start, end).await;
+                    let samples =
+                        read::read_samples(&objects, &block, &selected, start, end, &cache).await;
                     (table, selected, samples)
                 })
                 .await
