@@ -507,7 +507,8 @@ impl<'a> Evaluator<'a> {
             Expr::Subquery(sq) => {
                 let inner = subquery_range(self.opts, r, sq, self.query_start, self.query_end);
                 let series = match self.eval(&sq.expr, inner)? {
-                    Value::Vector(v) => self.cleanup_names(v, inner)?,
+                    // Delayed name flags travel with the series, as upstream's do.
+                    Value::Vector(v) => v,
                     Value::Scalar(v) => vec![StepSeries {
                         labels: Labels::default(),
                         drop_name: false,
@@ -564,11 +565,6 @@ impl<'a> Evaluator<'a> {
                 crate::engine::type_name(expr.value_type())
             ))),
         }
-    }
-
-    /// Subquery results keep delayed name flags as they are (upstream carries them through).
-    fn cleanup_names(&self, v: Vec<StepSeries>, _r: Range) -> Result<Vec<StepSeries>, QueryError> {
-        Ok(v)
     }
 
     /// Final name removal and shaping of the result.
