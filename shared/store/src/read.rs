@@ -8,14 +8,12 @@ use crate::{Result, StoreError, decimal};
 use architect_model::{Label, Labels, Sample, SeriesId};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type, UInt32Type};
-use arrow_array::{Array, BooleanArray, RecordBatch};
+use arrow_array::{Array, RecordBatch};
 use futures::TryStreamExt;
 use object_store::ObjectStore;
 use object_store::path::Path;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{
-    ArrowPredicateFn, ArrowReaderMetadata, ArrowReaderOptions, RowFilter, RowSelection,
-};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, RowSelection};
 use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData};
 use parquet::file::page_index::column_index::ColumnIndexMetaData;
 // ParquetObjectReader is deprecated upstream in favour of a hand-written AsyncFileReader; it
@@ -107,29 +105,83 @@ async fn builder_with(
     Ok(ParquetRecordBatchStreamBuilder::new_with_options(reader, options).await?)
 }
 
-/// Footers and page indexes of sample parts, kept so that queries do not re-read and re-parse
-/// them for every block (objects are immutable, so an entry never goes stale).
+/// Footers, page indexes and series row runs of sample parts, kept so that queries do not
+/// re-read and re-parse them for every block (objects are immutable: entries never go stale).
 #[derive(Debug, Default)]
-pub(crate) struct MetaCache(
-    std::sync::Mutex<std::collections::HashMap<String, ArrowReaderMetadata>>,
-);
+pub(crate) struct MetaCache {
+    meta: std::sync::Mutex<std::collections::HashMap<String, ArrowReaderMetadata>>,
+    runs: std::sync::Mutex<std::collections::HashMap<String, RefRuns>>,
+}
+
+/// Rows `[first, end)` of each series ref in a samples part (rows are sorted by ref); `first`
+/// is `u64::MAX` for a ref without rows.
+pub(crate) type RefRuns = Arc<Vec<(u64, u64)>>;
 
 /// Entries kept before the cache starts over.
 const META_CACHE_ENTRIES: usize = 4096;
 
 impl MetaCache {
     fn get(&self, key: &str) -> Option<ArrowReaderMetadata> {
-        self.0.lock().ok()?.get(key).cloned()
+        self.meta.lock().ok()?.get(key).cloned()
     }
 
     fn put(&self, key: &str, meta: ArrowReaderMetadata) {
-        if let Ok(mut m) = self.0.lock() {
+        if let Ok(mut m) = self.meta.lock() {
             if m.len() >= META_CACHE_ENTRIES {
                 m.clear();
             }
             m.insert(key.to_string(), meta);
         }
     }
+
+    fn get_runs(&self, key: &str) -> Option<RefRuns> {
+        self.runs.lock().ok()?.get(key).cloned()
+    }
+
+    fn put_runs(&self, key: &str, runs: RefRuns) {
+        if let Ok(mut m) = self.runs.lock() {
+            if m.len() >= META_CACHE_ENTRIES {
+                m.clear();
+            }
+            m.insert(key.to_string(), runs);
+        }
+    }
+}
+
+/// Where each series' rows are in a samples part: read once (the series-ref column only, which
+/// delta encoding makes cheap) and cached, so that sparse selections read exactly their rows.
+async fn ref_runs(
+    store: &Arc<dyn ObjectStore>,
+    block: &BlockMeta,
+    key: &str,
+    cache: &MetaCache,
+) -> Result<RefRuns> {
+    if let Some(r) = cache.get_runs(key) {
+        return Ok(r);
+    }
+    let b = cached_builder(store, key, block.part_size(Part::Samples), cache).await?;
+    let mask = ProjectionMask::leaves(b.parquet_schema(), [samples_col::SERIES_REF]);
+    let mut stream = b.with_projection(mask).build()?;
+    let mut runs = vec![(u64::MAX, 0u64); block.series as usize];
+    let mut row = 0u64;
+    while let Some(batch) = stream.try_next().await? {
+        let refs = batch
+            .column(0)
+            .as_primitive_opt::<UInt32Type>()
+            .ok_or_else(|| corrupt(key, "series_ref"))?;
+        for i in 0..batch.num_rows() {
+            if let Some(run) = runs.get_mut(refs.value(i) as usize) {
+                if run.0 == u64::MAX {
+                    run.0 = row;
+                }
+                run.1 = row + 1;
+            }
+            row += 1;
+        }
+    }
+    let runs = Arc::new(runs);
+    cache.put_runs(key, Arc::clone(&runs));
+    Ok(runs)
 }
 
 /// A samples-part reader with the page index, its metadata from `cache` when known.
@@ -353,8 +405,6 @@ pub(crate) async fn read_samples(
             samples_col::VALUE_FLOAT,
         ],
     );
-    let filter_mask =
-        ProjectionMask::leaves(schema, [samples_col::SERIES_REF, samples_col::TIMESTAMP]);
     // Skip pages whose series refs or times cannot match (the page index has their bounds).
     let mut ranges = Vec::new();
     let mut base = 0usize;
@@ -372,42 +422,48 @@ pub(crate) async fn read_samples(
         }
         base += rows;
     }
+    // When the wanted series are sparse among the refs of those pages, narrow the selection to
+    // exactly their rows (from the cached row runs of each ref).
+    let span = (hi - lo) as usize + 1;
+    if selected.len() * 4 < span {
+        let runs = ref_runs(store, block, &key, cache).await?;
+        let mut rg_first = Vec::with_capacity(meta.num_row_groups());
+        let mut acc = 0u64;
+        for i in 0..meta.num_row_groups() {
+            rg_first.push(acc);
+            acc += meta.row_group(i).num_rows() as u64;
+        }
+        let mut exact = Vec::with_capacity(selected.len());
+        for &r in selected {
+            let Some(&(first, end_row)) = runs.get(r as usize) else {
+                continue;
+            };
+            if first == u64::MAX {
+                continue;
+            }
+            let mut base = 0u64;
+            for &rg in &row_groups {
+                let rows = meta.row_group(rg).num_rows() as u64;
+                let (s, e) = (rg_first[rg], rg_first[rg] + rows);
+                let (a, b) = (first.max(s), end_row.min(e));
+                if a < b {
+                    exact.push((base + a - s) as usize..(base + b - s) as usize);
+                }
+                base += rows;
+            }
+        }
+        exact.sort_by_key(|r| r.start);
+        ranges = intersect(&ranges, &exact);
+    }
     if ranges.is_empty() {
         return Ok(out);
     }
     let selection = RowSelection::from_consecutive_ranges(ranges.into_iter(), base);
-    let wanted: Arc<[u32]> = selected.into();
-    let predicate = ArrowPredicateFn::new(filter_mask, move |batch: RecordBatch| {
-        let refs = batch.column(0).as_primitive::<UInt32Type>();
-        let ts = batch.column(1).as_primitive::<Int64Type>();
-        // Rows are sorted by series ref: walk the wanted refs alongside.
-        let mut w = 0usize;
-        let mut prev = 0u32;
-        Ok(BooleanArray::from_iter((0..batch.num_rows()).map(|i| {
-            let r = refs.value(i);
-            if r < prev {
-                w = 0;
-            }
-            prev = r;
-            while w < wanted.len() && wanted[w] < r {
-                w += 1;
-            }
-            let t = ts.value(i);
-            Some(t >= start && t <= end && wanted.get(w) == Some(&r))
-        })))
-    });
-    // A row filter pays off when the wanted series are sparse among the refs of the pages
-    // read; for a dense run of refs (one metric's series) filtering while copying is cheaper.
-    let span = (hi - lo) as usize + 1;
-    let sparse = selected.len() * 4 < span;
-    let mut builder = b
+    let mut stream = b
         .with_row_groups(row_groups)
         .with_row_selection(selection)
-        .with_projection(projection);
-    if sparse {
-        builder = builder.with_row_filter(RowFilter::new(vec![Box::new(predicate)]));
-    }
-    let mut stream = builder.build()?;
+        .with_projection(projection)
+        .build()?;
     while let Some(batch) = stream.try_next().await? {
         let refs = batch
             .column(0)
@@ -435,16 +491,13 @@ pub(crate) async fn read_samples(
             if selected.get(slot) != Some(&r) {
                 match selected.binary_search(&r) {
                     Ok(s) => slot = s,
-                    // Without the row filter, rows of other series pass through: skip them.
-                    Err(_) if !sparse => continue,
-                    Err(_) => return Err(corrupt(&key, "unexpected series ref")),
+                    // Pages hold other series' rows too: skip them.
+                    Err(_) => continue,
                 }
             }
-            if !sparse {
-                let t = ts.value(i);
-                if t < start || t > end {
-                    continue;
-                }
+            let t = ts.value(i);
+            if t < start || t > end {
+                continue;
             }
             let v = if ints.is_valid(i) {
                 decimal::decode(

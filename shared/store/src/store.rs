@@ -515,4 +515,81 @@ mod tests {
         );
         Ok(())
     }
+
+    #[tokio::test]
+    async fn sparse_and_dense_selections_read_exactly_their_samples() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Task(e.to_string()))?;
+        let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
+        // Small row groups and many series, so that pages and row groups split series.
+        let config = StoreConfig {
+            max_row_group_rows: 5_000,
+            ..StoreConfig::default()
+        };
+        let store = MetricsStore::new(Arc::new(InMemory::new()), index, &config);
+        let tenant = TenantId::new("t1").map_err(|e| StoreError::Task(e.to_string()))?;
+        let day = Day::of_ms(1_700_000_000_000);
+        let t0 = day.start_ms();
+        let value = |s: usize, k: usize| (s * 1000 + k) as f64;
+        let data = BlockData {
+            series: (0..400)
+                .map(|s| {
+                    let inst = format!("{s:03}");
+                    series(
+                        "t1",
+                        &[("__name__", "m"), ("inst", &inst)],
+                        (0..100)
+                            .map(|k| Sample {
+                                t: t0 + k as i64 * 15_000,
+                                v: value(s, k),
+                            })
+                            .collect(),
+                    )
+                })
+                .collect(),
+            metadata: vec![],
+        };
+        store.write_block(&tenant, day, 0, data).await?;
+        let check = |got: Vec<SeriesSamples>, want: &[usize], from: usize, to: usize| {
+            let mut got = got;
+            got.sort_by(|a, b| a.labels.cmp(&b.labels));
+            assert_eq!(got.len(), want.len());
+            for (g, &s) in got.iter().zip(want) {
+                assert_eq!(g.labels.get("inst"), Some(format!("{s:03}").as_str()));
+                let values: Vec<f64> = g.samples.iter().map(|x| x.v).collect();
+                let expected: Vec<f64> = (from..=to).map(|k| value(s, k)).collect();
+                assert_eq!(values, expected);
+            }
+        };
+        for _ in 0..2 {
+            // Sparse: every 37th series (read through the cached row runs the second time).
+            let sparse = Matcher::new(
+                architect_model::MatchOp::RegexMatch,
+                "inst",
+                "0[0-9]0|3[0-9]7",
+            )
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+            let want: Vec<usize> = (0..400)
+                .filter(|s| {
+                    let i = format!("{s:03}");
+                    (i.starts_with('0') && i.ends_with('0'))
+                        || (i.starts_with('3') && i.ends_with('7'))
+                })
+                .collect();
+            let got = store
+                .select(&tenant, &[sparse], t0 + 10 * 15_000, t0 + 20 * 15_000)
+                .await?;
+            check(got, &want, 10, 20);
+            // Dense: all of them.
+            let got = store
+                .select(
+                    &tenant,
+                    &[Matcher::equal("__name__", "m")],
+                    t0,
+                    t0 + 99 * 15_000,
+                )
+                .await?;
+            check(got, &(0..400).collect::<Vec<_>>(), 0, 99);
+        }
+        Ok(())
+    }
 }
