@@ -144,6 +144,19 @@ fn get<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
+/// The required `query` parameter.
+fn query_param(params: &[(String, String)]) -> Result<&str, ApiError> {
+    get(params, "query").ok_or_else(|| bad("invalid parameter \"query\": query is empty"))
+}
+
+/// A time parameter, `default` when absent.
+fn time_param(params: &[(String, String)], name: &str, default: i64) -> Result<i64, ApiError> {
+    match get(params, name) {
+        Some(t) => parse_time(t).map_err(|e| bad(format!("invalid parameter \"{name}\": {e}"))),
+        None => Ok(default),
+    }
+}
+
 /// Parses a Prometheus duration parameter: float seconds or `1h30m`-style.
 pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     if let Ok(secs) = s.parse::<f64>() {
@@ -220,12 +233,8 @@ pub(crate) async fn instant_query(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let p = parse_request(&state, &method, query, &headers, &body)?;
-    let q = get(&p.params, "query")
-        .ok_or_else(|| bad("invalid parameter \"query\": query is empty"))?;
-    let t = match get(&p.params, "time") {
-        Some(t) => parse_time(t).map_err(|e| bad(format!("invalid parameter \"time\": {e}")))?,
-        None => state.clock.now_ms(),
-    };
+    let q = query_param(&p.params)?;
+    let t = time_param(&p.params, "time", state.clock.now_ms())?;
     let engine = state.engine_with_timeout(timeout_of(&state, &p.params)?);
     let source = TenantSource {
         state: &state,
@@ -245,8 +254,7 @@ pub(crate) async fn range_query(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let p = parse_request(&state, &method, query, &headers, &body)?;
-    let q = get(&p.params, "query")
-        .ok_or_else(|| bad("invalid parameter \"query\": query is empty"))?;
+    let q = query_param(&p.params)?;
     let start = parse_time(get(&p.params, "start").unwrap_or(""))
         .map_err(|e| bad(format!("invalid parameter \"start\": {e}")))?;
     let end = parse_time(get(&p.params, "end").unwrap_or(""))
@@ -304,8 +312,7 @@ pub(crate) async fn format_query(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let p = parse_request(&state, &method, query, &headers, &body)?;
-    let q = get(&p.params, "query")
-        .ok_or_else(|| bad("invalid parameter \"query\": query is empty"))?;
+    let q = query_param(&p.params)?;
     let parsed = architect_promql::Engine::parse(q).map_err(query_error)?;
     Ok(axum::Json(serde_json::json!({
         "status": "success",
@@ -558,16 +565,9 @@ pub(crate) async fn query_exemplars(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let p = parse_request(&state, &method, query, &headers, &body)?;
-    let q = get(&p.params, "query")
-        .ok_or_else(|| bad("invalid parameter \"query\": query is empty"))?;
-    let start = match get(&p.params, "start") {
-        Some(s) => parse_time(s).map_err(|e| bad(format!("invalid parameter \"start\": {e}")))?,
-        None => crate::time::MIN_TIME_MS,
-    };
-    let end = match get(&p.params, "end") {
-        Some(s) => parse_time(s).map_err(|e| bad(format!("invalid parameter \"end\": {e}")))?,
-        None => crate::time::MAX_TIME_MS,
-    };
+    let q = query_param(&p.params)?;
+    let start = time_param(&p.params, "start", crate::time::MIN_TIME_MS)?;
+    let end = time_param(&p.params, "end", crate::time::MAX_TIME_MS)?;
     if end < start {
         return Err(bad(
             "invalid parameter \"end\": end timestamp must not be before start time",

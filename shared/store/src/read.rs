@@ -47,6 +47,16 @@ pub(crate) type LabelPostings =
     std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
 
 impl SeriesTable {
+    /// Refs (ascending) of the series matching all `matchers`.
+    pub(crate) fn matching_refs(&self, matchers: &[architect_model::Matcher]) -> Vec<u32> {
+        self.series
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, labels))| architect_model::matcher::matches_all(matchers, labels))
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+
     /// The block's label names and values.
     pub(crate) fn postings(&self) -> &LabelPostings {
         self.postings.get_or_init(|| {

@@ -273,13 +273,7 @@ impl MetricsStore {
                 continue;
             }
             let table = self.series_table(&block).await?;
-            let selected: Vec<u32> = table
-                .series
-                .iter()
-                .enumerate()
-                .filter(|(_, (_, labels))| matches_all(matchers, labels))
-                .map(|(i, _)| i as u32)
-                .collect();
+            let selected = table.matching_refs(matchers);
             if selected.is_empty() {
                 continue;
             }
@@ -363,13 +357,7 @@ impl MetricsStore {
                 continue;
             }
             let table = self.series_table(&block).await?;
-            let selected: Vec<u32> = table
-                .series
-                .iter()
-                .enumerate()
-                .filter(|(_, (_, labels))| matches_all(matchers, labels))
-                .map(|(i, _)| i as u32)
-                .collect();
+            let selected = table.matching_refs(matchers);
             if !selected.is_empty() {
                 plans.push((block, table, selected));
             }
