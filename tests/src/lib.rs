@@ -723,18 +723,10 @@ pub async fn get_json(
     tenant: Option<&str>,
     params: &[(&str, &str)],
 ) -> (StatusCode, serde_json::Value) {
-    let mut rb = reqwest::Client::new()
+    let rb = reqwest::Client::new()
         .get(format!("{url}{path}"))
         .query(params);
-    if let Some(t) = tenant {
-        rb = rb.header("X-Scope-OrgID", t);
-    }
-    let r = rb.send().await.expect("GET request");
-    let status = r.status();
-    let text = r.text().await.unwrap_or_default();
-    let json = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("GET {path}: answer is not JSON ({e}): {text}"));
-    (status, json)
+    send_json(rb, tenant, "GET", path).await
 }
 
 /// POST a form to a Prometheus API path and parse the JSON answer.
@@ -744,17 +736,30 @@ pub async fn post_form_json(
     tenant: Option<&str>,
     params: &[(&str, &str)],
 ) -> (StatusCode, serde_json::Value) {
-    let mut rb = reqwest::Client::new()
+    let rb = reqwest::Client::new()
         .post(format!("{url}{path}"))
         .form(params);
+    send_json(rb, tenant, "POST", path).await
+}
+
+/// Sends a request with the tenant header and parses the JSON answer (panics if it is not JSON).
+async fn send_json(
+    mut rb: reqwest::RequestBuilder,
+    tenant: Option<&str>,
+    method: &str,
+    path: &str,
+) -> (StatusCode, serde_json::Value) {
     if let Some(t) = tenant {
         rb = rb.header("X-Scope-OrgID", t);
     }
-    let r = rb.send().await.expect("POST request");
+    let r = rb
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
     let status = r.status();
     let text = r.text().await.unwrap_or_default();
     let json = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("POST {path}: answer is not JSON ({e}): {text}"));
+        .unwrap_or_else(|e| panic!("{method} {path}: answer is not JSON ({e}): {text}"));
     (status, json)
 }
 

@@ -591,25 +591,48 @@ fn collect_buckets(
     out
 }
 
-/// Adds `v` at step `i` to the output series with `labels`.
-fn put_point(
-    out: &mut HashMap<Labels, StepSeries>,
-    order: &mut Vec<Labels>,
-    labels: &Labels,
-    drop: bool,
+/// Output series of a function whose result series appear step by step (histogram_quantile,
+/// histogram_fraction), kept in order of first appearance.
+struct StepOutput {
     steps: usize,
-    i: usize,
-    v: f64,
-) {
-    let s = out.entry(labels.clone()).or_insert_with(|| {
-        order.push(labels.clone());
-        StepSeries {
-            labels: labels.clone(),
-            drop_name: drop,
-            points: vec![Point::Absent; steps],
+    index: HashMap<Labels, usize>,
+    series: Vec<StepSeries>,
+}
+
+impl StepOutput {
+    fn new(steps: usize) -> Self {
+        Self {
+            steps,
+            index: HashMap::new(),
+            series: Vec::new(),
         }
-    });
-    s.points[i] = Point::Float(v);
+    }
+
+    /// Sets `v` at step `i` of the series with `labels`.
+    fn put(&mut self, labels: &Labels, drop: bool, i: usize, v: f64) {
+        let k = match self.index.get(labels) {
+            Some(&k) => k,
+            None => {
+                self.series.push(StepSeries {
+                    labels: labels.clone(),
+                    drop_name: drop,
+                    points: vec![Point::Absent; self.steps],
+                });
+                self.index.insert(labels.clone(), self.series.len() - 1);
+                self.series.len() - 1
+            }
+        };
+        self.series[k].points[i] = Point::Float(v);
+    }
+
+    /// The series, with `__name__` dropped (now or at the end of the query).
+    fn finish(self, ev: &mut Evaluator<'_>) -> Result<Value, QueryError> {
+        let mut series = self.series;
+        for s in &mut series {
+            ev.mark_drop_name(s);
+        }
+        Ok(Value::Vector(ev.merge_if_immediate(series)?))
+    }
 }
 
 fn nan_metric(ev: &Evaluator<'_>, labels: &Labels) -> String {
@@ -657,8 +680,7 @@ fn histogram_quantile_with(
 ) -> Result<Value, QueryError> {
     let series = ev.eval_vector(input, r)?;
     let anchor = input.to_string();
-    let mut out: HashMap<Labels, StepSeries> = HashMap::new();
-    let mut order: Vec<Labels> = Vec::new();
+    let mut out = StepOutput::new(r.steps());
     for (i, &qi) in q.iter().enumerate().take(r.steps()) {
         if qi.is_nan() || !(0.0..=1.0).contains(&qi) {
             ev.warn(
@@ -688,15 +710,7 @@ fn histogram_quantile_with(
                 );
                 ev.info(msg, &anchor);
             }
-            put_point(
-                &mut out,
-                &mut order,
-                &s.labels,
-                s.drop_name,
-                r.steps(),
-                i,
-                outcome.value,
-            );
+            out.put(&s.labels, s.drop_name, i, outcome.value);
         }
         for key in &groups.order {
             let Some((labels, drop, buckets)) = groups.groups.get(key) else {
@@ -719,22 +733,10 @@ fn histogram_quantile_with(
                 }
                 ev.info(msg, &anchor);
             }
-            let s = out.entry(labels.clone()).or_insert_with(|| {
-                order.push(labels.clone());
-                StepSeries {
-                    labels: labels.clone(),
-                    drop_name: *drop,
-                    points: vec![Point::Absent; r.steps()],
-                }
-            });
-            s.points[i] = Point::Float(res.value);
+            out.put(labels, *drop, i, res.value);
         }
     }
-    let mut series: Vec<StepSeries> = order.into_iter().filter_map(|l| out.remove(&l)).collect();
-    for s in &mut series {
-        ev.mark_drop_name(s);
-    }
-    Ok(Value::Vector(ev.merge_if_immediate(series)?))
+    out.finish(ev)
 }
 
 /// `histogram_quantiles(v, "label", q1, q2, ...)`: one `histogram_quantile` per φ, each result
@@ -791,8 +793,7 @@ fn histogram_fraction(
     let upper = ev.eval_scalar(args[1], r)?;
     let series = ev.eval_vector(args[2], r)?;
     let anchor = args[2].to_string();
-    let mut out: HashMap<Labels, StepSeries> = HashMap::new();
-    let mut order: Vec<Labels> = Vec::new();
+    let mut out = StepOutput::new(r.steps());
     for i in 0..r.steps() {
         let groups = collect_buckets(ev, &series, i, &anchor);
         for &idx in &groups.natives {
@@ -808,15 +809,7 @@ fn histogram_fraction(
                 );
                 ev.info(msg, &anchor);
             }
-            put_point(
-                &mut out,
-                &mut order,
-                &s.labels,
-                s.drop_name,
-                r.steps(),
-                i,
-                v,
-            );
+            out.put(&s.labels, s.drop_name, i, v);
         }
         for key in &groups.order {
             let Some((labels, drop, buckets)) = groups.groups.get(key) else {
@@ -827,22 +820,10 @@ fn histogram_fraction(
                 continue;
             }
             let v = bucket_fraction(lower[i], upper[i], &mut buckets);
-            let s = out.entry(labels.clone()).or_insert_with(|| {
-                order.push(labels.clone());
-                StepSeries {
-                    labels: labels.clone(),
-                    drop_name: *drop,
-                    points: vec![Point::Absent; r.steps()],
-                }
-            });
-            s.points[i] = Point::Float(v);
+            out.put(labels, *drop, i, v);
         }
     }
-    let mut series: Vec<StepSeries> = order.into_iter().filter_map(|l| out.remove(&l)).collect();
-    for s in &mut series {
-        ev.mark_drop_name(s);
-    }
-    Ok(Value::Vector(ev.merge_if_immediate(series)?))
+    out.finish(ev)
 }
 
 /// Go's `math.Min`: NaN if either is NaN; -0 below +0.
