@@ -15,7 +15,7 @@ pub(crate) async fn healthy() -> &'static str {
 
 /// `GET /-/ready`: 200 once the WAL is replayed.
 pub(crate) async fn ready(State(state): State<Arc<ApiState>>) -> Response {
-    if state.ingester.is_ready() {
+    if state.writer.is_ready().await {
         (StatusCode::OK, "Monitoring Architect is Ready.\n").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable\n").into_response()
@@ -40,7 +40,7 @@ pub(crate) async fn metrics(State(state): State<Arc<ApiState>>) -> Result<Respon
 /// `POST /api/v1/admin/flush`: cuts the head now; returns when the blocks are committed.
 pub(crate) async fn flush(State(state): State<Arc<ApiState>>) -> Result<Response, ApiError> {
     let stats = state
-        .ingester
+        .writer
         .flush()
         .await
         .map_err(|e| ApiError::text(ErrorCode::Unavailable, e.to_string()))?;

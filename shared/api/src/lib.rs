@@ -9,6 +9,7 @@
 
 pub mod error;
 mod health;
+mod internal;
 mod prom_api;
 mod query;
 mod remote;
@@ -35,8 +36,8 @@ pub fn replaying_router() -> Router {
         })
 }
 
-/// Every route, at the root and (for the Prometheus API) under `/prometheus` as Mimir lays it out.
-pub fn router(state: Arc<ApiState>) -> Router {
+/// The Prometheus query API, at the root and under `/prometheus` as Mimir lays it out.
+fn prometheus_api() -> Router<Arc<ApiState>> {
     let prom = Router::new()
         .route(
             "/api/v1/series",
@@ -68,15 +69,36 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/status/config", get(query::status_config))
         .route("/api/v1/status/flags", get(query::status_flags))
         .route("/api/v1/read", post(remote::read));
+    Router::new().merge(prom.clone()).nest("/prometheus", prom)
+}
+
+/// The write endpoints.
+fn write_api() -> Router<Arc<ApiState>> {
     Router::new()
         .route("/api/v1/push", post(remote::write))
         .route("/api/v1/write", post(remote::write))
+}
+
+/// Health, readiness, self-metrics and admin actions.
+fn operations() -> Router<Arc<ApiState>> {
+    Router::new()
         .route("/-/healthy", get(health::healthy))
         .route("/-/ready", get(health::ready))
         .route("/metrics", get(health::metrics))
         .route("/api/v1/admin/flush", post(health::flush))
-        .merge(prom.clone())
-        .nest("/prometheus", prom)
+}
+
+/// The ingester's internal routes.
+fn internal() -> Router<Arc<ApiState>> {
+    use architect_ingester::routes;
+    Router::new()
+        .route(routes::WRITE, post(internal::write))
+        .route(routes::SELECT, post(internal::select))
+        .route(routes::METADATA, get(internal::metadata))
+}
+
+fn finish(routes: Router<Arc<ApiState>>, state: Arc<ApiState>) -> Router {
+    routes
         .layer(axum::extract::DefaultBodyLimit::max(
             state.http.max_request_body_bytes,
         ))
@@ -85,4 +107,24 @@ pub fn router(state: Arc<ApiState>) -> Router {
             health::count_requests,
         ))
         .with_state(state)
+}
+
+/// Every route: `architect serve` and the ingester container (which also serves the internal
+/// routes the functions use to reach its head).
+pub fn router(state: Arc<ApiState>) -> Router {
+    let routes = write_api()
+        .merge(operations())
+        .merge(prometheus_api())
+        .merge(internal());
+    finish(routes, state)
+}
+
+/// What the ingest function serves: the write endpoints (and health).
+pub fn ingest_router(state: Arc<ApiState>) -> Router {
+    finish(write_api().merge(operations()), state)
+}
+
+/// What the query function serves: the Prometheus API (and health and admin).
+pub fn query_router(state: Arc<ApiState>) -> Router {
+    finish(prometheus_api().merge(operations()), state)
 }

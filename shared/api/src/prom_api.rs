@@ -5,13 +5,14 @@ use crate::error::{ApiError, ErrorCode, ErrorFormat};
 use crate::state::ApiState;
 use crate::tenant;
 use crate::time::{MAX_TIME_MS, MIN_TIME_MS, parse_time};
-use architect_model::{Labels, MatchOp, Matcher, SeriesId, TenantId};
+use architect_model::{Labels, MatchOp, Matcher, TenantId};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeSet, HashMap};
+use architect_ingester::HeadWant;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
 fn bad(message: impl Into<String>) -> ApiError {
@@ -146,6 +147,24 @@ fn success(data: Value, warnings: Vec<String>) -> Response {
 }
 
 /// Series of the tenant matching any of the sets, from blocks and head.
+/// Labels of the head's series matching `matchers` with data in `[start, end]`.
+async fn head_series(
+    state: &ApiState,
+    tenant: &TenantId,
+    matchers: &[Matcher],
+    start: i64,
+    end: i64,
+) -> Result<Vec<Labels>, ApiError> {
+    Ok(state
+        .head
+        .select(tenant, matchers, start, end, HeadWant::LABELS)
+        .await
+        .map_err(|e| ApiError::prometheus(ErrorCode::Unavailable, e.to_string()))?
+        .into_iter()
+        .map(|s| s.labels)
+        .collect())
+}
+
 async fn matching_series(
     state: &ApiState,
     tenant: &TenantId,
@@ -153,7 +172,7 @@ async fn matching_series(
     start: i64,
     end: i64,
 ) -> Result<Vec<Labels>, ApiError> {
-    let mut all: HashMap<Labels, SeriesId> = HashMap::new();
+    let mut all: HashSet<Labels> = HashSet::new();
     let everything = vec![Vec::new()];
     let sets = if sets.is_empty() { &everything } else { sets };
     for set in sets {
@@ -162,14 +181,10 @@ async fn matching_series(
             .series(tenant, set, start, end)
             .await
             .map_err(|e| ApiError::prometheus(ErrorCode::Unavailable, e.to_string()))?;
-        for (id, l) in stored
-            .into_iter()
-            .chain(state.ingester.series(tenant, set, start, end))
-        {
-            all.insert(l, id);
-        }
+        all.extend(stored.into_iter().map(|(_, l)| l));
+        all.extend(head_series(state, tenant, set, start, end).await?);
     }
-    let mut out: Vec<Labels> = all.into_keys().collect();
+    let mut out: Vec<Labels> = all.into_iter().collect();
     out.sort();
     Ok(out)
 }
@@ -231,7 +246,7 @@ pub(crate) async fn labels(
             .label_names(&tenant, c.start, c.end)
             .await
             .map_err(|e| ApiError::prometheus(ErrorCode::Unavailable, e.to_string()))?;
-        for (_, l) in state.ingester.series(&tenant, &[], c.start, c.end) {
+        for l in head_series(&state, &tenant, &[], c.start, c.end).await? {
             names.extend(l.iter().map(|x| x.name.clone()));
         }
         names
@@ -266,7 +281,7 @@ pub(crate) async fn label_values(
             .label_values(&tenant, &name, c.start, c.end)
             .await
             .map_err(|e| ApiError::prometheus(ErrorCode::Unavailable, e.to_string()))?;
-        for (_, l) in state.ingester.series(&tenant, &[], c.start, c.end) {
+        for l in head_series(&state, &tenant, &[], c.start, c.end).await? {
             if let Some(v) = l.get(&name) {
                 values.insert(v.to_string());
             }

@@ -11,6 +11,7 @@ use crate::remote;
 use crate::state::ApiState;
 use crate::tenant;
 use crate::time::parse_time;
+use architect_ingester::HeadWant;
 use architect_model::TenantId;
 use architect_promql::{
     FloatHistogram, Point, QueryError, QueryResult, QueryValue, RawSeries, SeriesSource,
@@ -66,8 +67,12 @@ impl SeriesSource for TenantSource<'_> {
             .map_err(|e| SourceError(e.to_string()))?;
         let head = self
             .state
-            .ingester
-            .select_histograms(&self.tenant, matchers, start, end);
+            .head
+            .select(&self.tenant, matchers, start, end, HeadWant::HISTOGRAMS)
+            .await
+            .map_err(|e| SourceError(e.to_string()))?
+            .into_iter()
+            .map(|s| (s.labels, s.histograms));
         for (labels, hs) in stored.into_iter().chain(head) {
             let raw = out.entry(labels.clone()).or_insert_with(|| RawSeries {
                 labels,
@@ -588,10 +593,14 @@ pub(crate) async fn query_exemplars(
                 .exemplars(&p.tenant, &set, start, end)
                 .await
                 .map_err(|e| ApiError::prometheus(ErrorCode::Internal, e.to_string()))?;
-            for (labels, ex) in stored
+            let head = state
+                .head
+                .select(&p.tenant, &set, start, end, HeadWant::EXEMPLARS)
+                .await
+                .map_err(|e| ApiError::prometheus(ErrorCode::Unavailable, e.to_string()))?
                 .into_iter()
-                .chain(state.ingester.exemplars(&p.tenant, &set, start, end))
-            {
+                .map(|s| (s.labels, s.exemplars));
+            for (labels, ex) in stored.into_iter().chain(head) {
                 found.entry(labels).or_default().extend(ex);
             }
         }
@@ -664,7 +673,12 @@ pub(crate) async fn metadata(
         .into_iter()
         .map(|m| (m.metric_family.clone(), m))
         .collect();
-    for m in state.ingester.metadata(&p.tenant) {
+    let head = state
+        .head
+        .metadata(&p.tenant)
+        .await
+        .map_err(|e| ApiError::prometheus(ErrorCode::Unavailable, e.to_string()))?;
+    for m in head {
         all.insert(m.metric_family.clone(), m);
     }
     let mut data = serde_json::Map::new();

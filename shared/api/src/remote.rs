@@ -3,9 +3,9 @@
 use crate::error::{ApiError, ErrorCode, ErrorFormat};
 use crate::state::ApiState;
 use crate::tenant;
-use architect_ingester::IngestError;
+use architect_ingester::{HeadWant, IngestError};
 use architect_model::validate::validate_request;
-use architect_model::{Labels, Matcher, TenantId};
+use architect_model::{Labels, Matcher, SeriesId, TenantId};
 use architect_protocols::remote_write::{self, WriteVersion};
 use architect_protocols::{ProtocolError, prompb, remote_read, snappy};
 use architect_store::{SeriesSamples, merge_samples};
@@ -83,18 +83,14 @@ pub(crate) async fn write(
     let mut request = decoded.request;
     let validation_error = validate_request(&mut request, state.clock.now_ms(), &state.limits);
     let outcome = state
-        .ingester
+        .writer
         .write(&tenant, request)
         .await
-        .map_err(|e| match e {
-            IngestError::Overloaded { .. } => {
-                ApiError::text(ErrorCode::TooManyRequests, e.to_string())
-            }
-            other => ApiError::text(ErrorCode::Unavailable, other.to_string()),
-        })?;
+        .map_err(write_error)?;
     let first_error = decoded
         .first_error
         .or(validation_error)
+        .map(|e| e.to_string())
         .or(outcome.first_error.clone());
     let mut response = match first_error {
         None => StatusCode::NO_CONTENT.into_response(),
@@ -115,6 +111,27 @@ pub(crate) async fn write(
     Ok(response)
 }
 
+/// A failed write as the peer answers it: 429 when the head is full, 503 otherwise.
+pub(crate) fn write_error(e: IngestError) -> ApiError {
+    match e {
+        IngestError::Overloaded { .. } | IngestError::RemoteOverloaded(_) => {
+            ApiError::text(ErrorCode::TooManyRequests, e.to_string())
+        }
+        other => ApiError::text(ErrorCode::Unavailable, other.to_string()),
+    }
+}
+
+/// A read of the blocks or of the head failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReadError {
+    /// The blocks.
+    #[error(transparent)]
+    Store(#[from] architect_store::StoreError),
+    /// The head.
+    #[error(transparent)]
+    Head(#[from] IngestError),
+}
+
 /// Float samples of matching series from the blocks and the head, merged.
 pub(crate) async fn select(
     state: &ApiState,
@@ -122,12 +139,20 @@ pub(crate) async fn select(
     matchers: &[Matcher],
     start: i64,
     end: i64,
-) -> Result<Vec<SeriesSamples>, architect_store::StoreError> {
+) -> Result<Vec<SeriesSamples>, ReadError> {
     let mut by_labels: HashMap<Labels, SeriesSamples> = HashMap::new();
     for s in state.store.select(tenant, matchers, start, end).await? {
         by_labels.insert(s.labels.clone(), s);
     }
-    for s in state.ingester.select(tenant, matchers, start, end) {
+    let head = state
+        .head
+        .select(tenant, matchers, start, end, HeadWant::FLOATS)
+        .await?;
+    for s in head.into_iter().map(|s| SeriesSamples {
+        id: SeriesId::of(tenant.as_str(), &s.labels),
+        labels: s.labels,
+        samples: s.samples,
+    }) {
         match by_labels.get_mut(&s.labels) {
             Some(e) => e.samples = merge_samples(std::mem::take(&mut e.samples), s.samples),
             None => {

@@ -1,6 +1,6 @@
 //! Shared state of the handlers.
 
-use architect_ingester::Ingester;
+use architect_ingester::{HeadReader, IngesterMetrics, WritePath};
 use architect_model::clock::Clock;
 use architect_model::{Limits, TenantId};
 use architect_promql::{Engine, EngineOptions};
@@ -79,8 +79,10 @@ impl QueryLimits {
 /// Everything handlers need.
 #[derive(Debug)]
 pub struct ApiState {
-    /// The ingester (head + WAL).
-    pub ingester: Arc<Ingester>,
+    /// Where writes go: the in-process ingester, the ingester container, or straight to blocks.
+    pub writer: Arc<dyn WritePath>,
+    /// Data not yet in blocks (the ingester's head, local or remote, or nothing).
+    pub head: Arc<dyn HeadReader>,
     /// Blocks on object storage.
     pub store: Arc<MetricsStore>,
     /// Write validation limits.
@@ -100,9 +102,13 @@ pub struct ApiState {
 }
 
 impl ApiState {
-    /// State with a registry holding the ingester's and the HTTP layer's metrics.
+    /// State with a registry holding the HTTP layer's metrics (and the ingester's, when
+    /// `ingester_metrics` is given).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
-        ingester: Arc<Ingester>,
+        writer: Arc<dyn WritePath>,
+        head: Arc<dyn HeadReader>,
+        ingester_metrics: Option<&IngesterMetrics>,
         store: Arc<MetricsStore>,
         limits: Limits,
         http: HttpLimits,
@@ -111,7 +117,9 @@ impl ApiState {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let mut registry = Registry::default();
-        ingester.metrics().register(&mut registry);
+        if let Some(metrics) = ingester_metrics {
+            metrics.register(&mut registry);
+        }
         let requests = Family::<Vec<(String, String)>, Counter>::default();
         registry.register(
             "architect_http_requests",
@@ -119,7 +127,8 @@ impl ApiState {
             requests.clone(),
         );
         Self {
-            ingester,
+            writer,
+            head,
             store,
             limits,
             http,

@@ -14,13 +14,17 @@
 //! acknowledged; at worst a block is written twice, which readers merge (one sample per timestamp).
 
 mod head;
+mod hot;
 mod metrics;
 mod wal;
 
+pub use hot::{
+    DirectWriter, HeadReader, HeadWant, RemoteIngester, RemoteOutcome, WritePath, encode_select,
+    encode_series, routes,
+};
 pub use metrics::IngesterMetrics;
 pub use wal::WalError;
 
-use architect_model::validate::ValidationError;
 use architect_model::{Labels, Matcher, SeriesId, TenantId, WriteRequest};
 use architect_store::{MetricsStore, SeriesSamples, StoreError, merge_samples};
 use head::Head;
@@ -82,6 +86,12 @@ pub enum IngestError {
     /// WAL replay failed at start.
     #[error(transparent)]
     Replay(#[from] WalError),
+    /// The ingester container could not be reached or failed (transient, 5xx).
+    #[error("{0}")]
+    Remote(String),
+    /// The ingester container is over its hard limit (429).
+    #[error("{0}")]
+    RemoteOverloaded(String),
 }
 
 /// What a write stored.
@@ -95,12 +105,12 @@ pub struct WriteOutcome {
     pub exemplars: usize,
     /// Identical samples that were already held (retries).
     pub duplicates: usize,
-    /// The first refused sample, if any (the request still stored the rest).
-    pub first_error: Option<ValidationError>,
+    /// Why the first refused sample was refused, if any (the request still stored the rest).
+    pub first_error: Option<String>,
 }
 
 /// What a flush wrote.
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct FlushStats {
     /// Blocks committed.
     pub blocks: usize,
@@ -260,7 +270,7 @@ impl Ingester {
             histograms: a.histogram_count(),
             exemplars: a.exemplar_count(),
             duplicates: appended.duplicates,
-            first_error: appended.first_error,
+            first_error: appended.first_error.map(|e| e.to_string()),
         };
         self.metrics.record_write(&outcome);
         self.metrics.head_samples.set(self.head.read().len() as i64);

@@ -23,6 +23,22 @@ pub fn matchers(ms: &[prompb::LabelMatcher]) -> Result<Vec<Matcher>, MatcherErro
         .collect()
 }
 
+/// Converts model matchers into wire matchers (the inverse of [`matchers`]).
+pub fn wire_matchers(ms: &[Matcher]) -> Vec<prompb::LabelMatcher> {
+    ms.iter()
+        .map(|m| prompb::LabelMatcher {
+            r#type: match m.op {
+                MatchOp::Equal => 0,
+                MatchOp::NotEqual => 1,
+                MatchOp::RegexMatch => 2,
+                MatchOp::RegexNoMatch => 3,
+            },
+            name: m.name.clone(),
+            value: m.value.clone(),
+        })
+        .collect()
+}
+
 /// True if the client accepts the samples response (an empty list means it does).
 pub fn accepts_samples(req: &prompb::ReadRequest) -> bool {
     req.accepted_response_types.is_empty()

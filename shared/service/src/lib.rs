@@ -2,13 +2,15 @@
 //! the ingester's WAL, builds the HTTP router, serves it until a shutdown signal, then flushes
 //! the head. `architect serve` and the ingester container both run exactly this.
 
+pub mod backends;
+
+pub use backends::{DynamoConfig, IndexConfig, ObjectsConfig, S3Config, StorageConfig};
+
 use architect_api::{ApiState, HttpLimits, QueryLimits};
-use architect_index::embedded::EmbeddedIndex;
 use architect_ingester::{Ingester, IngesterConfig};
 use architect_model::clock::{Clock, SystemClock};
 use architect_model::{Limits, TenantId};
 use architect_store::{MetricsStore, StoreConfig};
-use object_store::local::LocalFileSystem;
 use serde::{Deserialize, Serialize};
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
@@ -23,6 +25,8 @@ pub struct Config {
     pub listen: String,
     /// Root of all local state: `objects/` (object store), `index.redb`, `wal/`.
     pub data_dir: PathBuf,
+    /// Where Parquet files and the index live (default: under `data_dir`).
+    pub storage: StorageConfig,
     /// Tenant for requests without `X-Scope-OrgID`.
     pub default_tenant: String,
     /// Write validation limits (all tenants).
@@ -42,6 +46,7 @@ impl Default for Config {
         Self {
             listen: "127.0.0.1:9009".into(),
             data_dir: PathBuf::from("data"),
+            storage: StorageConfig::default(),
             default_tenant: "anonymous".into(),
             limits: Limits::default(),
             http: HttpLimits::default(),
@@ -94,14 +99,10 @@ pub async fn run(
     let default_tenant = TenantId::new(&config.default_tenant)
         .map_err(|e| ServiceError::Config(format!("default_tenant: {e}")))?;
     let data_dir = config.data_dir.clone();
-    std::fs::create_dir_all(data_dir.join("objects"))?;
-    let objects =
-        Arc::new(LocalFileSystem::new_with_prefix(data_dir.join("objects"))?.with_fsync(true));
-    let index_path = data_dir.join("index.redb");
-    let index = tokio::task::spawn_blocking(move || EmbeddedIndex::open(&index_path))
-        .await
-        .map_err(|e| ServiceError::Config(e.to_string()))??;
-    let store = Arc::new(MetricsStore::new(objects, Arc::new(index), &config.store));
+    std::fs::create_dir_all(&data_dir)?;
+    let objects = backends::open_objects(&config.storage.objects, &data_dir).await?;
+    let index = backends::open_index(&config.storage.index, &data_dir).await?;
+    let store = Arc::new(MetricsStore::new(objects, index, &config.store));
     let mut ingester_config = config.ingester.clone();
     if ingester_config.wal_dir.as_os_str().is_empty() {
         ingester_config.wal_dir = data_dir.join("wal");
@@ -129,7 +130,9 @@ pub async fn run(
     let ingester = opened?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let state = Arc::new(ApiState::new(
-        Arc::clone(&ingester),
+        Arc::clone(&ingester) as Arc<dyn architect_ingester::WritePath>,
+        Arc::clone(&ingester) as Arc<dyn architect_ingester::HeadReader>,
+        Some(ingester.metrics()),
         store,
         config.limits.clone(),
         config.http.clone(),

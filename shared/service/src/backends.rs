@@ -1,0 +1,222 @@
+//! Opens the object store and the index a [`StorageConfig`] names: a local directory and the
+//! embedded index file (embedded mode), or S3 and DynamoDB (AWS, or an emulator of them).
+//!
+//! Both AWS clients take their region and credentials from the AWS SDK's standard chain
+//! (environment, shared profile files, SSO, web identity, the ECS task role, the Lambda role, EC2
+//! instance metadata) via `aws-config`; S3 is read and written through the `object_store` crate,
+//! which the Parquet reader already speaks, with the SDK's credentials bridged into it. An
+//! endpoint override (`endpoint`, else the SDK's `AWS_ENDPOINT_URL`) points both at an emulator
+//! such as moto server, LocalStack or MinIO.
+
+use crate::ServiceError;
+use architect_index::Index;
+use architect_index::embedded::EmbeddedIndex;
+use architect_model::clock::{Clock, SystemClock};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
+use object_store::ObjectStore;
+use object_store::aws::{AmazonS3Builder, AwsCredential};
+use object_store::local::LocalFileSystem;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// Where data and the index live.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// The object store for Parquet files.
+    pub objects: ObjectsConfig,
+    /// The index.
+    pub index: IndexConfig,
+}
+
+/// The object store.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ObjectsConfig {
+    /// `DATA_DIR/objects` on the local disk (fsynced writes).
+    #[default]
+    Local,
+    /// An S3 bucket.
+    S3(S3Config),
+}
+
+/// An S3 bucket.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    /// Bucket name.
+    pub bucket: String,
+    /// Region; default: the SDK's chain (`AWS_REGION`, profile, instance metadata).
+    pub region: Option<String>,
+    /// Endpoint URL of an S3-compatible service; default: `AWS_ENDPOINT_URL_S3`, then
+    /// `AWS_ENDPOINT_URL`, then AWS.
+    pub endpoint: Option<String>,
+    /// Path-style requests (`endpoint/bucket/key`), which emulators and MinIO need.
+    pub path_style: bool,
+}
+
+/// The index.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum IndexConfig {
+    /// `DATA_DIR/index.redb`.
+    #[default]
+    Embedded,
+    /// A DynamoDB table (partition key `pk`, sort key `sk`, both strings; TTL on `ttl`).
+    Dynamodb(DynamoConfig),
+}
+
+/// A DynamoDB table.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DynamoConfig {
+    /// Table name.
+    pub table: String,
+    /// Region; default: the SDK's chain.
+    pub region: Option<String>,
+    /// Endpoint URL; default: `AWS_ENDPOINT_URL_DYNAMODB`, then `AWS_ENDPOINT_URL`, then AWS.
+    pub endpoint: Option<String>,
+}
+
+/// Opens the object store.
+pub async fn open_objects(
+    config: &ObjectsConfig,
+    data_dir: &Path,
+) -> Result<Arc<dyn ObjectStore>, ServiceError> {
+    match config {
+        ObjectsConfig::Local => {
+            let root = data_dir.join("objects");
+            std::fs::create_dir_all(&root)?;
+            Ok(Arc::new(
+                LocalFileSystem::new_with_prefix(root)?.with_fsync(true),
+            ))
+        }
+        ObjectsConfig::S3(s3) => open_s3(s3).await,
+    }
+}
+
+/// Opens the index.
+pub async fn open_index(
+    config: &IndexConfig,
+    data_dir: &Path,
+) -> Result<Arc<dyn Index>, ServiceError> {
+    match config {
+        IndexConfig::Embedded => {
+            std::fs::create_dir_all(data_dir)?;
+            let path = data_dir.join("index.redb");
+            let index = tokio::task::spawn_blocking(move || EmbeddedIndex::open(&path))
+                .await
+                .map_err(|e| ServiceError::Config(e.to_string()))??;
+            Ok(Arc::new(index))
+        }
+        IndexConfig::Dynamodb(dynamo) => {
+            if dynamo.table.is_empty() {
+                return Err(ServiceError::Config("storage.index.table is empty".into()));
+            }
+            let sdk = sdk_config(dynamo.region.as_deref()).await;
+            let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
+            if let Some(endpoint) = &dynamo.endpoint {
+                builder = builder.endpoint_url(endpoint);
+            }
+            let _client = aws_sdk_dynamodb::Client::from_conf(builder.build());
+            let _clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            Err(ServiceError::Config("DYNAMO-PENDING".into()))
+        }
+    }
+}
+
+/// The SDK's configuration from its standard chain, with `region` if given.
+async fn sdk_config(region: Option<&str>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region.to_string()));
+    }
+    loader.load().await
+}
+
+async fn open_s3(config: &S3Config) -> Result<Arc<dyn ObjectStore>, ServiceError> {
+    if config.bucket.is_empty() {
+        return Err(ServiceError::Config("storage.objects.bucket is empty".into()));
+    }
+    let sdk = sdk_config(config.region.as_deref()).await;
+    let region = sdk
+        .region()
+        .map_or_else(|| "us-east-1".to_string(), |r| r.to_string());
+    let credentials = sdk.credentials_provider().ok_or_else(|| {
+        ServiceError::Config("no AWS credentials provider could be configured".into())
+    })?;
+    let endpoint = config
+        .endpoint
+        .clone()
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+    let retry = object_store::RetryConfig {
+        backoff: object_store::BackoffConfig::default(),
+        max_retries: 5,
+        retry_timeout: Duration::from_secs(60),
+    };
+    let mut builder = AmazonS3Builder::new()
+        .with_bucket_name(&config.bucket)
+        .with_region(region)
+        .with_credentials(Arc::new(SdkCredentials::new(credentials)))
+        .with_virtual_hosted_style_request(!config.path_style)
+        .with_retry(retry);
+    if let Some(endpoint) = endpoint {
+        builder = builder
+            .with_allow_http(endpoint.starts_with("http://"))
+            .with_endpoint(endpoint);
+    }
+    Ok(Arc::new(builder.build()?))
+}
+
+/// The SDK's credential chain as an `object_store` credential provider, caching each
+/// credential until five minutes before it expires.
+#[derive(Debug)]
+struct SdkCredentials {
+    provider: aws_credential_types::provider::SharedCredentialsProvider,
+    cached: tokio::sync::Mutex<Option<(Arc<AwsCredential>, Option<SystemTime>)>>,
+}
+
+impl SdkCredentials {
+    fn new(provider: aws_credential_types::provider::SharedCredentialsProvider) -> Self {
+        Self {
+            provider,
+            cached: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl object_store::CredentialProvider for SdkCredentials {
+    type Credential = AwsCredential;
+
+    async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
+        const REFRESH_BEFORE: Duration = Duration::from_secs(300);
+        let mut cached = self.cached.lock().await;
+        if let Some((credential, expiry)) = cached.as_ref() {
+            let fresh =
+                expiry.is_none_or(|at| SystemTime::now() + REFRESH_BEFORE < at);
+            if fresh {
+                return Ok(Arc::clone(credential));
+            }
+        }
+        let fetched = self
+            .provider
+            .provide_credentials()
+            .await
+            .map_err(|e| object_store::Error::Generic {
+                store: "S3",
+                source: Box::new(e),
+            })?;
+        let credential = Arc::new(AwsCredential {
+            key_id: fetched.access_key_id().to_string(),
+            secret_key: fetched.secret_access_key().to_string(),
+            token: fetched.session_token().map(str::to_string),
+        });
+        *cached = Some((Arc::clone(&credential), fetched.expiry()));
+        Ok(credential)
+    }
+}
