@@ -41,8 +41,8 @@ install_rust_tools() {
 }
 
 # moto[server] (AWS emulator for the terraform test) and checkov (terraform linter), each in a
-# virtualenv of its own: checkov pins an old boto3 that would break moto in a shared one. The
-# entry points are linked into /usr/local/bin. terraform itself and its provider mirror are not
+# virtualenv of its own: checkov pins old boto3/botocore versions, which in a shared environment
+# replace the ones moto or the AWS CLI need. The entry points are linked into /usr/local/bin. terraform itself and its provider mirror are not
 # on a package registry: tests/tests/terraform.rs skips without them (and fails under CI=true).
 install_python_tools() {
   local tools="${ARCHITECT_TOOLS_DIR:-$HOME/.cache/monitoring-architect/tools}" pkg bin
