@@ -40,9 +40,30 @@ install_rust_tools() {
   cargo nextest --version >/dev/null 2>&1 || cargo install --locked cargo-nextest
 }
 
+# moto[server] (AWS emulator for the terraform test) and checkov (terraform linter), each in a
+# virtualenv of its own: checkov pins old boto3/botocore versions, which in a shared environment
+# replace the ones moto or the AWS CLI need. The entry points are linked into /usr/local/bin. terraform itself and its provider mirror are not
+# on a package registry: tests/tests/terraform.rs skips without them (and fails under CI=true).
+install_python_tools() {
+  local tools="${ARCHITECT_TOOLS_DIR:-$HOME/.cache/monitoring-architect/tools}" pkg bin
+  for pkg in 'moto[server]:moto_server' 'checkov:checkov'; do
+    bin="${pkg#*:}"
+    command -v "$bin" >/dev/null && continue
+    python3 -c 'import ensurepip, venv' 2>/dev/null || {
+      as_root apt-get update -qq
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    }
+    log "installing ${pkg%%:*} into $tools/$bin"
+    python3 -m venv "$tools/$bin"
+    "$tools/$bin/bin/pip" install -q "${pkg%%:*}"
+    as_root ln -sf "$tools/$bin/bin/$bin" "/usr/local/bin/$bin"
+  done
+}
+
 log "dependencies"
 install_debian_packages
 install_rust_tools
+install_python_tools
 
 log "cargo fmt --check"
 cargo fmt --all -- --check

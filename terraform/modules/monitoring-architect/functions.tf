@@ -1,0 +1,142 @@
+# The Lambda functions: one per zip in var.lambda_zips, each with its own role, its own log
+# group and a policy that allows only what that function does.
+
+locals {
+  dynamodb_read  = ["dynamodb:GetItem", "dynamodb:Query"]
+  dynamodb_write = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:TransactWriteItems", "dynamodb:ConditionCheckItem"]
+
+  # Function -> the statements of its policy (besides logging and the VPC network interfaces).
+  function_permissions = {
+    ingest = [
+      { actions = ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"], resources = [local.bucket_objects_arn] },
+      { actions = ["s3:ListBucket"], resources = [aws_s3_bucket.data.arn] },
+      { actions = concat(local.dynamodb_read, local.dynamodb_write), resources = [aws_dynamodb_table.index.arn] },
+    ]
+    query = [
+      { actions = ["s3:GetObject"], resources = [local.bucket_objects_arn] },
+      { actions = ["s3:ListBucket"], resources = [aws_s3_bucket.data.arn] },
+      { actions = local.dynamodb_read, resources = [aws_dynamodb_table.index.arn] },
+    ]
+    authorizer = [
+      { actions = ["dynamodb:GetItem"], resources = [aws_dynamodb_table.index.arn] },
+    ]
+    compact = [
+      { actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], resources = [local.bucket_objects_arn] },
+      { actions = ["s3:ListBucket"], resources = [aws_s3_bucket.data.arn] },
+      { actions = concat(local.dynamodb_read, local.dynamodb_write), resources = [aws_dynamodb_table.index.arn] },
+    ]
+  }
+}
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "function" {
+  for_each           = var.lambda_zips
+  name               = "${var.name}-${each.key}"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "function" {
+  #checkov:skip=CKV_AWS_111:the VPC network-interface actions cannot be scoped to a resource (AWS documents Resource "*" for them); every other statement names the bucket, table or log group
+  #checkov:skip=CKV_AWS_356:same: ec2:*NetworkInterface* for a VPC function only accept Resource "*"
+  for_each = var.lambda_zips
+
+  dynamic "statement" {
+    for_each = local.function_permissions[each.key]
+    content {
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+
+  # Logs to its own log group only (the group is created here, so no logs:CreateLogGroup).
+  statement {
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.function[each.key].arn}:*"]
+  }
+
+  # What Lambda needs to attach the function to the VPC (AWSLambdaVPCAccessExecutionRole without
+  # its logs:* on every group).
+  dynamic "statement" {
+    for_each = local.in_vpc[each.key] ? [1] : []
+    content {
+      actions = [
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+      ]
+      resources = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "function" {
+  for_each = var.lambda_zips
+  name     = "${var.name}-${each.key}"
+  role     = aws_iam_role.function[each.key].id
+  policy   = data.aws_iam_policy_document.function[each.key].json
+}
+
+resource "aws_cloudwatch_log_group" "function" {
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest with its own key; a customer-managed KMS key is a cost this data does not need
+  #checkov:skip=CKV_AWS_338:retention is var.log_retention_days (default 30): the project's own telemetry is the long-term record, not these logs
+  for_each          = var.lambda_zips
+  name              = "/aws/lambda/${var.name}-${each.key}"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "fn" {
+  #checkov:skip=CKV_AWS_50:no X-Ray: the functions export their own metrics, logs and traces into a tenant of their own
+  #checkov:skip=CKV_AWS_116:API functions are invoked synchronously (the caller retries) and a failed compaction run is redone by the next schedule, so a dead-letter queue would only collect noise
+  #checkov:skip=CKV_AWS_117:only the functions that talk to the ingester run in a VPC (when it is enabled); the rest need no network but AWS APIs
+  #checkov:skip=CKV_AWS_173:the environment holds names (bucket, table, URL), no secrets; Lambda encrypts it at rest with its own key
+  #checkov:skip=CKV_AWS_272:code signing needs AWS Signer profiles the zips of cargo lambda build do not have; the zip hash is pinned by source_code_hash
+  for_each = var.lambda_zips
+
+  function_name    = "${var.name}-${each.key}"
+  description      = "Monitoring Architect ${each.key}"
+  role             = aws_iam_role.function[each.key].arn
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = var.lambda_architectures
+  filename         = each.value
+  source_code_hash = filebase64sha256(each.value)
+
+  memory_size                    = lookup(var.lambda_memory_mb, each.key, 512)
+  timeout                        = lookup(var.lambda_timeout_seconds, each.key, 30)
+  reserved_concurrent_executions = lookup(var.lambda_reserved_concurrency, each.key, -1)
+
+  environment {
+    variables = merge(
+      local.function_env,
+      local.in_vpc[each.key] ? { ARCHITECT_INGESTER_URL = local.ingester_url } : {},
+    )
+  }
+
+  dynamic "vpc_config" {
+    for_each = local.in_vpc[each.key] ? [1] : []
+    content {
+      subnet_ids         = var.private_subnet_ids
+      security_group_ids = [aws_security_group.lambda[0].id]
+    }
+  }
+
+  tags = var.tags
+
+  # The log group must exist before the first invocation creates it with no retention, and a
+  # VPC function's role must be allowed to create network interfaces before Lambda tries.
+  depends_on = [aws_cloudwatch_log_group.function, aws_iam_role_policy.function]
+}
