@@ -5,13 +5,13 @@ use crate::error::{ApiError, ErrorCode, ErrorFormat};
 use crate::state::ApiState;
 use crate::tenant;
 use crate::time::{MAX_TIME_MS, MIN_TIME_MS, parse_time};
+use architect_ingester::HeadWant;
 use architect_model::{Labels, MatchOp, Matcher, TenantId};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use architect_ingester::HeadWant;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 

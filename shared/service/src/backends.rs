@@ -30,6 +30,24 @@ pub struct StorageConfig {
     pub objects: ObjectsConfig,
     /// The index.
     pub index: IndexConfig,
+    /// How the AWS clients (S3, DynamoDB) connect.
+    pub aws: AwsConfig,
+}
+
+/// Connection settings shared by the S3 and DynamoDB clients. Unset fields come from the AWS
+/// SDK's standard chain.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AwsConfig {
+    /// Region; default: `AWS_REGION`, the profile, instance metadata.
+    pub region: Option<String>,
+    /// Endpoint URL of an emulator or S3/DynamoDB-compatible service; default:
+    /// `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_DYNAMODB`, then `AWS_ENDPOINT_URL`, then AWS.
+    pub endpoint: Option<String>,
+    /// Static access key (with `secret_access_key`), for emulators; default: the SDK's chain.
+    pub access_key_id: Option<String>,
+    /// Static secret key.
+    pub secret_access_key: Option<String>,
 }
 
 /// The object store.
@@ -49,11 +67,6 @@ pub enum ObjectsConfig {
 pub struct S3Config {
     /// Bucket name.
     pub bucket: String,
-    /// Region; default: the SDK's chain (`AWS_REGION`, profile, instance metadata).
-    pub region: Option<String>,
-    /// Endpoint URL of an S3-compatible service; default: `AWS_ENDPOINT_URL_S3`, then
-    /// `AWS_ENDPOINT_URL`, then AWS.
-    pub endpoint: Option<String>,
     /// Path-style requests (`endpoint/bucket/key`), which emulators and MinIO need.
     pub path_style: bool,
 }
@@ -75,18 +88,14 @@ pub enum IndexConfig {
 pub struct DynamoConfig {
     /// Table name.
     pub table: String,
-    /// Region; default: the SDK's chain.
-    pub region: Option<String>,
-    /// Endpoint URL; default: `AWS_ENDPOINT_URL_DYNAMODB`, then `AWS_ENDPOINT_URL`, then AWS.
-    pub endpoint: Option<String>,
 }
 
 /// Opens the object store.
 pub async fn open_objects(
-    config: &ObjectsConfig,
+    config: &StorageConfig,
     data_dir: &Path,
 ) -> Result<Arc<dyn ObjectStore>, ServiceError> {
-    match config {
+    match &config.objects {
         ObjectsConfig::Local => {
             let root = data_dir.join("objects");
             std::fs::create_dir_all(&root)?;
@@ -94,16 +103,16 @@ pub async fn open_objects(
                 LocalFileSystem::new_with_prefix(root)?.with_fsync(true),
             ))
         }
-        ObjectsConfig::S3(s3) => open_s3(s3).await,
+        ObjectsConfig::S3(s3) => open_s3(s3, &config.aws).await,
     }
 }
 
 /// Opens the index.
 pub async fn open_index(
-    config: &IndexConfig,
+    config: &StorageConfig,
     data_dir: &Path,
 ) -> Result<Arc<dyn Index>, ServiceError> {
-    match config {
+    match &config.index {
         IndexConfig::Embedded => {
             std::fs::create_dir_all(data_dir)?;
             let path = data_dir.join("index.redb");
@@ -116,39 +125,54 @@ pub async fn open_index(
             if dynamo.table.is_empty() {
                 return Err(ServiceError::Config("storage.index.table is empty".into()));
             }
-            let sdk = sdk_config(dynamo.region.as_deref()).await;
-            let mut builder = aws_sdk_dynamodb::config::Builder::from(&sdk);
-            if let Some(endpoint) = &dynamo.endpoint {
-                builder = builder.endpoint_url(endpoint);
-            }
-            let _client = aws_sdk_dynamodb::Client::from_conf(builder.build());
-            let _clock: Arc<dyn Clock> = Arc::new(SystemClock);
-            Err(ServiceError::Config("DYNAMO-PENDING".into()))
+            let sdk = sdk_config(&config.aws).await;
+            let client = aws_sdk_dynamodb::Client::new(&sdk);
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            Ok(Arc::new(architect_index_dynamodb::DynamoIndex::new(
+                client,
+                dynamo.table.clone(),
+                clock,
+            )))
         }
     }
 }
 
-/// The SDK's configuration from its standard chain, with `region` if given.
-async fn sdk_config(region: Option<&str>) -> SdkConfig {
+/// The SDK's configuration from its standard chain, overridden by what `aws` sets.
+async fn sdk_config(aws: &AwsConfig) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(region) = region {
-        loader = loader.region(Region::new(region.to_string()));
+    if let Some(region) = &aws.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(endpoint) = &aws.endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    if let (Some(key), Some(secret)) = (&aws.access_key_id, &aws.secret_access_key) {
+        let static_credentials = aws_credential_types::Credentials::new(
+            key,
+            secret,
+            None,
+            None,
+            "architect configuration",
+        );
+        loader = loader.credentials_provider(static_credentials);
     }
     loader.load().await
 }
 
-async fn open_s3(config: &S3Config) -> Result<Arc<dyn ObjectStore>, ServiceError> {
+async fn open_s3(config: &S3Config, aws: &AwsConfig) -> Result<Arc<dyn ObjectStore>, ServiceError> {
     if config.bucket.is_empty() {
-        return Err(ServiceError::Config("storage.objects.bucket is empty".into()));
+        return Err(ServiceError::Config(
+            "storage.objects.bucket is empty".into(),
+        ));
     }
-    let sdk = sdk_config(config.region.as_deref()).await;
+    let sdk = sdk_config(aws).await;
     let region = sdk
         .region()
         .map_or_else(|| "us-east-1".to_string(), |r| r.to_string());
     let credentials = sdk.credentials_provider().ok_or_else(|| {
         ServiceError::Config("no AWS credentials provider could be configured".into())
     })?;
-    let endpoint = config
+    let endpoint = aws
         .endpoint
         .clone()
         .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
@@ -197,20 +221,17 @@ impl object_store::CredentialProvider for SdkCredentials {
         const REFRESH_BEFORE: Duration = Duration::from_secs(300);
         let mut cached = self.cached.lock().await;
         if let Some((credential, expiry)) = cached.as_ref() {
-            let fresh =
-                expiry.is_none_or(|at| SystemTime::now() + REFRESH_BEFORE < at);
+            let fresh = expiry.is_none_or(|at| SystemTime::now() + REFRESH_BEFORE < at);
             if fresh {
                 return Ok(Arc::clone(credential));
             }
         }
-        let fetched = self
-            .provider
-            .provide_credentials()
-            .await
-            .map_err(|e| object_store::Error::Generic {
+        let fetched = self.provider.provide_credentials().await.map_err(|e| {
+            object_store::Error::Generic {
                 store: "S3",
                 source: Box::new(e),
-            })?;
+            }
+        })?;
         let credential = Arc::new(AwsCredential {
             key_id: fetched.access_key_id().to_string(),
             secret_key: fetched.secret_access_key().to_string(),

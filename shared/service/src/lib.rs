@@ -4,7 +4,7 @@
 
 pub mod backends;
 
-pub use backends::{DynamoConfig, IndexConfig, ObjectsConfig, S3Config, StorageConfig};
+pub use backends::{AwsConfig, DynamoConfig, IndexConfig, ObjectsConfig, S3Config, StorageConfig};
 
 use architect_api::{ApiState, HttpLimits, QueryLimits};
 use architect_ingester::{Ingester, IngesterConfig};
@@ -100,8 +100,8 @@ pub async fn run(
         .map_err(|e| ServiceError::Config(format!("default_tenant: {e}")))?;
     let data_dir = config.data_dir.clone();
     std::fs::create_dir_all(&data_dir)?;
-    let objects = backends::open_objects(&config.storage.objects, &data_dir).await?;
-    let index = backends::open_index(&config.storage.index, &data_dir).await?;
+    let objects = backends::open_objects(&config.storage, &data_dir).await?;
+    let index = backends::open_index(&config.storage, &data_dir).await?;
     let store = Arc::new(MetricsStore::new(objects, index, &config.store));
     let mut ingester_config = config.ingester.clone();
     if ingester_config.wal_dir.as_os_str().is_empty() {
