@@ -5,6 +5,8 @@
 //! Every process a test starts is owned by a guard ([`Server`], [`ChildGuard`]) that kills it by
 //! PID when dropped, so a panicking test leaves nothing running.
 
+pub mod lambda;
+
 use architect_protocols::prompb::{
     self, LabelMatcher, Query, ReadRequest, ReadResponse, WriteRequest,
 };
@@ -91,37 +93,40 @@ pub fn workspace_root() -> PathBuf {
         .map_or_else(|| manifest.to_path_buf(), Path::to_path_buf)
 }
 
-/// Locates the `architect` binary: `ARCHITECT_BIN`, else `$CARGO_TARGET_DIR/debug/architect`,
-/// else next to the running test binary (`target/debug/deps/..`), else
-/// `<workspace>/target/debug/architect`. Builds nothing: run `cargo build -p architect` first.
+/// Locates the `architect` binary: `ARCHITECT_BIN`, else [`workspace_bin`].
 pub fn architect_bin() -> PathBuf {
-    let mut candidates: Vec<PathBuf> = Vec::new();
     if let Some(p) = std::env::var_os("ARCHITECT_BIN") {
         let p = PathBuf::from(p);
         assert!(p.is_file(), "ARCHITECT_BIN={} does not exist", p.display());
         return p;
     }
+    workspace_bin("architect")
+}
+
+/// Locates a dev-profile binary of the workspace: `$CARGO_TARGET_DIR/debug/NAME`, else next to
+/// the running test binary (`target/debug/deps/..`), else `<workspace>/target/debug/NAME`.
+/// Builds nothing: run `cargo build --workspace` first.
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let mut candidates: Vec<PathBuf> = Vec::new();
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        candidates.push(PathBuf::from(dir).join("debug").join("architect"));
+        candidates.push(PathBuf::from(dir).join("debug").join(name));
     }
     if let Some(dir) = option_env!("CARGO_TARGET_DIR") {
-        candidates.push(PathBuf::from(dir).join("debug").join("architect"));
+        candidates.push(PathBuf::from(dir).join("debug").join(name));
     }
     if let Ok(exe) = std::env::current_exe() {
         // <target>/debug/deps/<test-binary>
         if let Some(debug) = exe.parent().and_then(Path::parent) {
-            candidates.push(debug.join("architect"));
+            candidates.push(debug.join(name));
         }
     }
-    candidates.push(
-        workspace_root()
-            .join("target")
-            .join("debug")
-            .join("architect"),
-    );
-    candidates.into_iter().find(|p| p.is_file()).unwrap_or_else(|| {
-        panic!("the architect binary was not found (set ARCHITECT_BIN or run `cargo build -p architect` first)")
-    })
+    candidates.push(workspace_root().join("target").join("debug").join(name));
+    candidates
+        .into_iter()
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("the {name} binary was not found (run `cargo build --workspace` first)")
+        })
 }
 
 /// True when running in CI (`CI=true`), where a missing peer binary is a failure, not a skip.

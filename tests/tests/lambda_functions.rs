@@ -1,0 +1,283 @@
+//! The Lambda functions' real binaries (dev profile) run as Lambda runs them: against a Runtime
+//! API on loopback, with API Gateway HTTP API (payload 2.0) events, over S3 and DynamoDB on the
+//! emulator. A binary remote_write body is stored and read back through the query function; a
+//! bad one gets the same 4xx as `architect serve`; the authorizer admits only known tokens for
+//! their tenant; the tenant it vouches for scopes the query.
+
+use architect_integration_tests::lambda::{HttpAnswer, RuntimeApi, http_event};
+use architect_integration_tests::{ChildGuard, Server, series, workspace_bin, write_request};
+use architect_protocols::snappy;
+use architect_testkit::Emulator;
+use prost::Message;
+
+const CT_V1: &str = "application/x-protobuf";
+
+struct Function {
+    api: RuntimeApi,
+    _process: ChildGuard,
+}
+
+impl Function {
+    async fn start(name: &str, env: &[(&str, String)], dir: &std::path::Path) -> Self {
+        let mut api = RuntimeApi::start().await;
+        let log = dir.join(format!("{name}.log"));
+        let process = api.spawn(name, &workspace_bin(name), env, &log);
+        Self {
+            api,
+            _process: process,
+        }
+    }
+
+    async fn http(&self, event: serde_json::Value) -> HttpAnswer {
+        HttpAnswer::from_outcome(self.api.invoke(event).await)
+    }
+}
+
+fn push_event(
+    tenant: Option<&str>,
+    body: &[u8],
+    authorizer_tenant: Option<&str>,
+) -> serde_json::Value {
+    let mut headers = vec![
+        ("Content-Type", CT_V1),
+        ("Content-Encoding", "snappy"),
+        ("X-Prometheus-Remote-Write-Version", "0.1.0"),
+    ];
+    if let Some(t) = tenant {
+        headers.push(("X-Scope-OrgID", t));
+    }
+    http_event(
+        "POST",
+        "/api/v1/push",
+        "",
+        &headers,
+        body,
+        true,
+        authorizer_tenant,
+    )
+}
+
+fn query_event(
+    query: &str,
+    time_s: i64,
+    tenant: Option<&str>,
+    authorizer_tenant: Option<&str>,
+) -> serde_json::Value {
+    let raw = serde_urlencoded::to_string([("query", query), ("time", &time_s.to_string())])
+        .expect("query string");
+    let mut headers = vec![("Accept", "application/json")];
+    if let Some(t) = tenant {
+        headers.push(("X-Scope-OrgID", t));
+    }
+    http_event(
+        "GET",
+        "/api/v1/query",
+        &raw,
+        &headers,
+        b"",
+        false,
+        authorizer_tenant,
+    )
+}
+
+fn remote_write_body(name: &str, value: f64, t_ms: i64) -> Vec<u8> {
+    let req = write_request(vec![series(
+        &[("__name__", name), ("job", "lambda")],
+        &[(t_ms, value)],
+    )]);
+    snappy::compress(&req.encode_to_vec())
+}
+
+/// The values of an instant vector answer, by `job`.
+fn values(answer: &HttpAnswer) -> Vec<String> {
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let json = answer.json();
+    json["data"]["result"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|s| s["value"][1].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn functions_serve_api_gateway_events_over_s3_and_dynamodb() {
+    let Some(emulator) = Emulator::start_or_skip("lambda functions").await else {
+        return;
+    };
+    let bucket = emulator.create_bucket("lambda").await.expect("bucket");
+    let table = emulator.create_table("lambda").await.expect("table");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut env: Vec<(&str, String)> = emulator.env();
+    env.push(("ARCHITECT_BUCKET", bucket.clone()));
+    env.push(("ARCHITECT_TABLE", table.clone()));
+    env.push(("ARCHITECT_S3_PATH_STYLE", "true".into()));
+
+    let ingest = Function::start("ingest", &env, dir.path()).await;
+    let query = Function::start("query", &env, dir.path()).await;
+    let authorizer = Function::start("authorizer", &env, dir.path()).await;
+
+    // A binary remote_write body, base64 in the event, is stored: 204, no body.
+    let t_ms = architect_integration_tests::now_ms() - 60_000;
+    let t_s = t_ms / 1000 + 1;
+    let ok = ingest
+        .http(push_event(
+            None,
+            &remote_write_body("lambda_up", 1.0, t_ms),
+            None,
+        ))
+        .await;
+    assert_eq!(ok.status, 204, "{}", ok.text());
+    let a = ingest
+        .http(push_event(
+            Some("team-a"),
+            &remote_write_body("lambda_up", 7.0, t_ms),
+            None,
+        ))
+        .await;
+    assert_eq!(a.status, 204, "{}", a.text());
+    for (name, init) in [
+        ("ingest", ingest.api.init_time()),
+        ("query", query.api.init_time()),
+        ("authorizer", authorizer.api.init_time()),
+    ] {
+        // Informational only (dev profile): the benchmark measures release builds.
+        eprintln!("init time of {name} (dev profile): {init:?}");
+    }
+
+    // The query function reads it back from S3 + DynamoDB, per tenant.
+    let anonymous = query.http(query_event("lambda_up", t_s, None, None)).await;
+    assert_eq!(values(&anonymous), ["1"]);
+    let team_a = query
+        .http(query_event("lambda_up", t_s, Some("team-a"), None))
+        .await;
+    assert_eq!(values(&team_a), ["7"]);
+    // Without the header, the tenant the authorizer vouched for applies.
+    let vouched = query
+        .http(query_event("lambda_up", t_s, None, Some("team-a")))
+        .await;
+    assert_eq!(values(&vouched), ["7"]);
+    let other = query
+        .http(query_event("lambda_up", t_s, Some("team-b"), None))
+        .await;
+    assert_eq!(values(&other), Vec::<String>::new());
+
+    // A bad body gets exactly the answer `architect serve` gives.
+    let garbage = b"\xff\xff\xff\xff\xff this is not snappy".to_vec();
+    let bad = ingest.http(push_event(None, &garbage, None)).await;
+    let server = Server::start().await;
+    let served = reqwest::Client::new()
+        .post(format!("{}/api/v1/push", server.url()))
+        .header("Content-Type", CT_V1)
+        .header("Content-Encoding", "snappy")
+        .body(garbage)
+        .send()
+        .await
+        .expect("post to architect serve");
+    let served_status = served.status().as_u16();
+    let served_text = served.text().await.expect("body");
+    assert_eq!(bad.status, 400);
+    assert_eq!(
+        (bad.status, bad.text()),
+        (served_status, served_text),
+        "the function answers a bad body as architect serve does"
+    );
+
+    // The authorizer: a token item (hashed) for team-a.
+    let token = "s3cret-token";
+    emulator
+        .dynamodb()
+        .put_item()
+        .table_name(&table)
+        .item(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("token".into()),
+        )
+        .item(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(architect_lambda::authorizer::token_key(
+                token,
+            )),
+        )
+        .item(
+            "tenant",
+            aws_sdk_dynamodb::types::AttributeValue::S("team-a".into()),
+        )
+        .send()
+        .await
+        .expect("put token item");
+    let decide = |authorization: String, tenant: Option<&str>| {
+        let mut headers = serde_json::json!({ "authorization": authorization });
+        if let Some(t) = tenant {
+            headers["x-scope-orgid"] = t.into();
+        }
+        serde_json::json!({
+            "version": "2.0",
+            "type": "REQUEST",
+            "routeArn": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/$default/POST/api/v1/push",
+            "identitySource": [authorization],
+            "routeKey": "POST /api/v1/push",
+            "rawPath": "/api/v1/push",
+            "rawQueryString": "",
+            "headers": headers,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "abcdef1234",
+                "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
+                "domainPrefix": "abcdef1234",
+                "http": { "method": "POST", "path": "/api/v1/push", "protocol": "HTTP/1.1",
+                          "sourceIp": "192.0.2.1", "userAgent": "Prometheus/2.42.0" },
+                "requestId": "id", "routeKey": "POST /api/v1/push", "stage": "$default",
+                "time": "25/Nov/2026:02:30:00 +0000", "timeEpoch": 1_795_919_400_000_i64
+            }
+        })
+    };
+    let answer = |outcome| match outcome {
+        architect_integration_tests::lambda::Outcome::Response(v) => v,
+        architect_integration_tests::lambda::Outcome::Error(e) => panic!("authorizer failed: {e}"),
+    };
+    let allowed = answer(
+        authorizer
+            .api
+            .invoke(decide(format!("Bearer {token}"), None))
+            .await,
+    );
+    assert_eq!(allowed["isAuthorized"], true, "{allowed}");
+    assert_eq!(allowed["context"]["tenant"], "team-a", "{allowed}");
+    let wrong_tenant = answer(
+        authorizer
+            .api
+            .invoke(decide(format!("Bearer {token}"), Some("team-b")))
+            .await,
+    );
+    assert_eq!(wrong_tenant["isAuthorized"], false, "{wrong_tenant}");
+    let unknown = answer(
+        authorizer
+            .api
+            .invoke(decide("Bearer not-a-token".into(), None))
+            .await,
+    );
+    assert_eq!(unknown["isAuthorized"], false, "{unknown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_without_its_configuration_fails_its_init_clearly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut api = RuntimeApi::start().await;
+    let log = dir.path().join("ingest.log");
+    let mut process = api.spawn("ingest", &workspace_bin("ingest"), &[], &log);
+    let mut status = None;
+    for _ in 0..200 {
+        status = process.try_wait();
+        if status.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let status = status.expect("the function exits during init");
+    assert!(!status.success(), "{status:?}");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(text.contains("ARCHITECT_BUCKET is not set"), "log: {text}");
+}
