@@ -281,3 +281,107 @@ async fn a_function_without_its_configuration_fails_its_init_clearly() {
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(text.contains("ARCHITECT_BUCKET is not set"), "log: {text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn functions_forward_to_the_ingester_and_query_its_head() {
+    let Some(emulator) = Emulator::start_or_skip("lambda functions with an ingester").await else {
+        return;
+    };
+    let bucket = emulator.create_bucket("ingester").await.expect("bucket");
+    let table = emulator.create_table("ingester").await.expect("table");
+    // The ingester container's role: `architect serve` on the same bucket and table.
+    let ingester = Server::start_with_config(&format!(
+        "storage:\n  objects: {{ type: s3, bucket: {bucket}, path_style: true }}\n  index: {{ type: dynamodb, table: {table} }}\n  aws: {{ endpoint: \"{}\", region: us-east-1, access_key_id: testing, secret_access_key: testing }}\n",
+        emulator.endpoint()
+    ))
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut env: Vec<(&str, String)> = emulator.env();
+    env.push(("ARCHITECT_BUCKET", bucket.clone()));
+    env.push(("ARCHITECT_TABLE", table));
+    env.push(("ARCHITECT_S3_PATH_STYLE", "true".into()));
+    env.push(("ARCHITECT_INGESTER_URL", ingester.url()));
+    let ingest = Function::start("ingest", &env, dir.path()).await;
+    let query = Function::start("query", &env, dir.path()).await;
+
+    let t_ms = architect_integration_tests::now_ms() - 30_000;
+    let t_s = t_ms / 1000 + 1;
+    let ok = ingest
+        .http(push_event(
+            Some("team-a"),
+            &remote_write_body("hot_metric", 3.0, t_ms),
+            None,
+        ))
+        .await;
+    assert_eq!(ok.status, 204, "{}", ok.text());
+    // A retry is a no-op in the ingester's head, as with `architect serve`.
+    let again = ingest
+        .http(push_event(
+            Some("team-a"),
+            &remote_write_body("hot_metric", 3.0, t_ms),
+            None,
+        ))
+        .await;
+    assert_eq!(again.status, 204, "{}", again.text());
+    // A conflicting value for the same timestamp is refused by the head.
+    let conflict = ingest
+        .http(push_event(
+            Some("team-a"),
+            &remote_write_body("hot_metric", 4.0, t_ms),
+            None,
+        ))
+        .await;
+    assert_eq!(conflict.status, 400, "{}", conflict.text());
+
+    // Not flushed yet: the query function sees it through the ingester's head.
+    let hot = query
+        .http(query_event("hot_metric", t_s, Some("team-a"), None))
+        .await;
+    assert_eq!(values(&hot), ["3"]);
+    let labels = query
+        .http(http_event(
+            "GET",
+            "/prometheus/api/v1/label/__name__/values",
+            "",
+            &[("X-Scope-OrgID", "team-a")],
+            b"",
+            false,
+            None,
+        ))
+        .await;
+    assert_eq!(labels.status, 200, "{}", labels.text());
+    assert_eq!(labels.json()["data"], serde_json::json!(["hot_metric"]));
+
+    // The admin flush through the query function cuts the ingester's head into S3.
+    let flushed = query
+        .http(http_event(
+            "POST",
+            "/api/v1/admin/flush",
+            "",
+            &[],
+            b"",
+            false,
+            None,
+        ))
+        .await;
+    assert_eq!(flushed.status, 200, "{}", flushed.text());
+    assert_eq!(flushed.json()["samples"], 1, "{}", flushed.text());
+    let cold = query
+        .http(query_event("hot_metric", t_s, Some("team-a"), None))
+        .await;
+    assert_eq!(values(&cold), ["3"]);
+    let objects = emulator
+        .s3()
+        .list_objects_v2()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("list objects");
+    assert!(
+        objects
+            .contents()
+            .iter()
+            .any(|o| o.key().is_some_and(|k| k.starts_with("team-a/metrics/"))),
+        "the flush wrote team-a's block to S3"
+    );
+}
