@@ -23,7 +23,7 @@
 //! the same way and page through sort-key ranges in raw UTF-8 byte order.
 //!
 //! Two implementations exist: [`embedded::EmbeddedIndex`] (one redb file, for local and
-//! single-node deployments) and a DynamoDB one elsewhere. Both must pass [`conformance`], the
+//! single-node deployments) and `architect_index_dynamodb::DynamoIndex` (one DynamoDB table). Both must pass [`conformance`], the
 //! shared test suite that pins down the semantics.
 
 pub mod conformance;
