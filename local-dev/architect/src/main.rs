@@ -60,10 +60,34 @@ enum Command {
         #[arg(long, short)]
         verbose: bool,
     },
+    /// API tokens for the AWS deployment's authorizer, stored hashed in the configured index.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Benchmarks against a running service or any remote_write receiver.
     Bench {
         #[command(subcommand)]
         command: bench::BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token for a tenant and print it (it cannot be shown again).
+    Create {
+        /// Tenant the token is for; `*` for every tenant.
+        #[arg(long)]
+        tenant: String,
+        /// Expire after this many days.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+        /// YAML configuration naming the index (e.g. a DynamoDB table); default: embedded.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data directory (embedded index).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
     },
 }
 
@@ -108,6 +132,38 @@ fn main() -> anyhow::Result<()> {
                 cfg,
                 architect_service::shutdown_signal(),
             ))?;
+        }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    tenant,
+                    expires_in_days,
+                    config,
+                    data_dir,
+                },
+        } => {
+            let mut cfg = match &config {
+                Some(path) => Config::from_file(path)?,
+                None => Config::default(),
+            };
+            if let Some(d) = data_dir {
+                cfg.data_dir = d;
+            }
+            let expires_at = expires_in_days
+                .map(|days| chrono::Utc::now().timestamp() + i64::from(days) * 86_400);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("tokio runtime")?;
+            let token = runtime.block_on(async {
+                let index =
+                    architect_service::backends::open_index(&cfg.storage, &cfg.data_dir).await?;
+                anyhow::Ok(
+                    architect_lambda::authorizer::create_token(index.as_ref(), &tenant, expires_at)
+                        .await?,
+                )
+            })?;
+            println!("{token}");
         }
         Command::Bench { command } => bench::run(command)?,
         Command::Promqltest { paths, verbose } => promqltest::run(paths, verbose)?,

@@ -9,7 +9,7 @@
 //! or names the token's own (any, for `*`). The answer is API Gateway's simple response; its
 //! context carries the tenant, which the HTTP functions use when `X-Scope-OrgID` is absent.
 
-use architect_index::Index;
+use architect_index::{Condition, Index, Item};
 use base64::Engine as _;
 use lambda_http::aws_lambda_events::apigw::{
     ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request,
@@ -49,6 +49,42 @@ pub fn token_of(authorization: &str) -> Option<String> {
     None
 }
 
+/// Creates a token for `tenant` (or [`ALL_TENANTS`]), expiring at `expires_at` (epoch seconds)
+/// if given, stores its hash, and returns the token: 32 random bytes, hex. Only the hash is
+/// kept, so the token cannot be shown again.
+pub async fn create_token(
+    index: &dyn Index,
+    tenant: &str,
+    expires_at: Option<i64>,
+) -> Result<String, TokenError> {
+    if tenant != ALL_TENANTS {
+        architect_model::TenantId::new(tenant).map_err(|e| TokenError::Tenant(e.to_string()))?;
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| TokenError::Random(e.to_string()))?;
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let mut item = Item::new(TOKEN_PK, token_key(&token)).with_s(TENANT_ATTR, tenant);
+    if let Some(at) = expires_at {
+        item = item.with_ttl(at);
+    }
+    index.put(item, Condition::NotExists).await?;
+    Ok(token)
+}
+
+/// Why a token could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The tenant ID is invalid.
+    #[error("invalid tenant: {0}")]
+    Tenant(String),
+    /// No randomness.
+    #[error("random source: {0}")]
+    Random(String),
+    /// The index refused the write.
+    #[error(transparent)]
+    Index(#[from] architect_index::IndexError),
+}
+
 /// Decides one request.
 pub async fn authorize(
     index: &dyn Index,
@@ -84,7 +120,6 @@ pub async fn authorize(
 mod tests {
     use super::*;
     use architect_index::embedded::EmbeddedIndex;
-    use architect_index::{Condition, Item};
     use architect_model::clock::{Clock, ManualClock};
     use std::sync::Arc;
 
@@ -181,6 +216,12 @@ mod tests {
                 .is_authorized
         );
         assert!(!decide(&[]).await.is_authorized);
+
+        let created = create_token(&index, "team-c", None).await?;
+        assert_eq!(created.len(), 64);
+        let ok = decide(&[("authorization", &format!("Bearer {created}"))]).await;
+        assert_eq!(ok.context["tenant"], "team-c");
+        assert!(create_token(&index, "bad|tenant", None).await.is_err());
         Ok(())
     }
 }
