@@ -170,10 +170,20 @@ impl Ingester {
         let (next_seq, records) = tokio::task::spawn_blocking(move || {
             let mut records = 0usize;
             let next = wal::replay(&dir, |r| {
-                if r.kind != wal::KIND_WRITE {
-                    return;
-                }
-                match WalWrite::decode(r.payload.as_slice()) {
+                let payload = match r.kind {
+                    wal::KIND_WRITE => r.payload,
+                    wal::KIND_WRITE_SNAPPY => {
+                        match architect_protocols::snappy::decompress(&r.payload, usize::MAX) {
+                            Ok(raw) => raw,
+                            Err(e) => {
+                                tracing::error!(error = %e, "wal: undecompressable record skipped");
+                                return;
+                            }
+                        }
+                    }
+                    _ => return,
+                };
+                match WalWrite::decode(payload.as_slice()) {
                     Ok(w) => {
                         let body = w.write.unwrap_or_default().encode_to_vec();
                         if let Ok(decoded) = architect_protocols::remote_write::decode_v1(&body) {
@@ -255,7 +265,8 @@ impl Ingester {
                         tenant: tenant.as_str().to_string(),
                         write: Some(architect_protocols::remote_write::to_v1(&appended.accepted)),
                     };
-                    Some(self.wal.append(wal::KIND_WRITE, &record.encode_to_vec()))
+                    let payload = architect_protocols::snappy::compress(&record.encode_to_vec());
+                    Some(self.wal.append(wal::KIND_WRITE_SNAPPY, &payload))
                 };
             (appended, done)
         };
@@ -480,6 +491,35 @@ mod tests {
             }],
             metadata: vec![],
         }
+    }
+
+    #[tokio::test]
+    async fn records_of_the_uncompressed_kind_still_replay() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
+        let store = Arc::new(MetricsStore::new(
+            Arc::new(InMemory::new()),
+            index,
+            &StoreConfig::default(),
+        ));
+        let wal_dir = dir.path().join("wal");
+        let record = WalWrite {
+            tenant: "t".into(),
+            write: Some(architect_protocols::remote_write::to_v1(&request(1_000, 3))),
+        };
+        let old = wal::Wal::start(wal_dir.clone(), 1, 1 << 20)?;
+        old.append(wal::KIND_WRITE, &record.encode_to_vec())
+            .await
+            .map_err(|_| "writer stopped")??;
+        drop(old);
+        let config = IngesterConfig {
+            wal_dir,
+            ..Default::default()
+        };
+        let ing = Ingester::open(config, store).await?;
+        let held = ing.select(&TenantId::new("t")?, &[], 0, i64::MAX);
+        assert_eq!(held[0].samples.len(), 3);
+        Ok(())
     }
 
     #[tokio::test]

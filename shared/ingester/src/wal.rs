@@ -12,7 +12,11 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Record kind: a validated write (`WalWrite`: tenant + `prometheus.WriteRequest`, which carries
 /// samples, native histograms, exemplars and metadata).
+/// Written by versions before snappy records; still replayed.
 pub(crate) const KIND_WRITE: u8 = 1;
+/// Record kind: a `WalWrite` as above, snappy-compressed (labels repeat in every request, so this
+/// is several times smaller, which is what the WAL volume — EFS in AWS — bills and waits for).
+pub(crate) const KIND_WRITE_SNAPPY: u8 = 2;
 const HEADER: usize = 9;
 /// Largest record accepted on replay; anything larger is corruption.
 const MAX_RECORD: usize = 512 * 1024 * 1024;
