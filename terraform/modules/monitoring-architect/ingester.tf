@@ -27,12 +27,13 @@ locals {
 resource "aws_efs_file_system" "wal" {
   #checkov:skip=CKV_AWS_184:encrypted with the AWS-managed key (aws/elasticfilesystem); a customer-managed key adds cost, not protection this data needs
   #checkov:skip=CKV2_AWS_18:the WAL only holds the last few minutes until the next flush to S3; a backup of it is never restored
-  count            = var.enable_ingester ? 1 : 0
-  creation_token   = "${var.name}-wal"
-  encrypted        = true
-  performance_mode = "generalPurpose"
-  throughput_mode  = "elastic"
-  tags             = merge(var.tags, { Name = "${var.name}-wal" })
+  count                           = var.enable_ingester ? 1 : 0
+  creation_token                  = "${var.name}-wal"
+  encrypted                       = true
+  performance_mode                = "generalPurpose"
+  throughput_mode                 = var.wal_throughput_mibps == null ? "elastic" : "provisioned"
+  provisioned_throughput_in_mibps = var.wal_throughput_mibps
+  tags                            = merge(var.tags, { Name = "${var.name}-wal" })
 }
 
 # Only clients that authenticate with IAM and use TLS may mount it.

@@ -182,6 +182,12 @@ variable "enable_ingester" {
   default     = false
 }
 
+variable "wal_throughput_mibps" {
+  description = "EFS throughput for the ingester's WAL. null: elastic (pay per GB written, $0.06/GB; cheapest below ~100 GB/month). A number: provisioned MiB/s ($6 per MiB/s-month, no per-GB charge); size it to the WAL rate (docs/cost.md)."
+  type        = number
+  default     = null
+}
+
 variable "ingester_image" {
   description = "Image URI of the ingester in a private ECR repository of the deployment's region (built from infra/ingester.Dockerfile), e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/architect-ingester:v1. Required when enable_ingester."
   type        = string
