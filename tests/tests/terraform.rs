@@ -11,13 +11,11 @@
 //! Nothing is written into the repository: every terraform run works on a copy of `terraform/`
 //! in a temporary directory, with its own `TF_DATA_DIR`.
 
-use architect_integration_tests::{ChildGuard, free_port, in_ci, require_binary, workspace_root};
+use architect_integration_tests::{in_ci, require_binary, workspace_root};
 use serde_json::{Value, json};
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Region of the moto deployment (the verification script reads it back there).
 const REGION: &str = "us-east-1";
@@ -282,50 +280,6 @@ fn tf_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// A moto server on a free loopback port, killed by PID when dropped.
-struct Moto {
-    url: String,
-    _guard: ChildGuard,
-}
-
-impl Moto {
-    fn start(bin: &Path, log: &Path) -> Self {
-        let port = free_port();
-        let mut cmd = Command::new(bin);
-        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
-        let mut guard = ChildGuard::spawn("moto_server", cmd, Some(log));
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !http_answers(port) {
-            if let Some(status) = guard.try_wait() {
-                panic!("moto_server exited ({status}):\n{}", guard.log_tail(4000));
-            }
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not answer on port {port}:\n{}",
-                guard.log_tail(4000)
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        Self {
-            url: format!("http://127.0.0.1:{port}"),
-            _guard: guard,
-        }
-    }
-}
-
-/// True when something on the port answers an HTTP request.
-fn http_answers(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = "GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    let mut head = [0u8; 12];
-    s.write_all(request.as_bytes()).is_ok()
-        && s.read_exact(&mut head).is_ok()
-        && head.starts_with(b"HTTP/1.")
-}
-
 /// One `bootstrap.zip` per function (a shell script: moto stores the code, never runs it).
 fn dummy_zips(python: &Path, dir: &Path) -> Value {
     let script = r##"
@@ -370,11 +324,11 @@ fn planned_creates(tools: &Tools, dir: &Path, data: &Path, plan: &str) -> Vec<St
 }
 
 /// Runs the verification script (boto3 against moto); fails the test with its output.
-fn verify(python: &Path, moto: &Moto, args: &[&str]) {
+fn verify(python: &Path, moto: &architect_testkit::Emulator, args: &[&str]) {
     let script = workspace_root().join("tests/tests/terraform/verify_moto.py");
     let out = Command::new(python)
         .arg(script)
-        .arg(&moto.url)
+        .arg(moto.endpoint())
         .args(args)
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
@@ -392,8 +346,8 @@ fn verify(python: &Path, moto: &Moto, args: &[&str]) {
     );
 }
 
-#[test]
-fn example_applies_to_moto_and_destroys() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn example_applies_to_moto_and_destroys() {
     let Some(tools) = Tools::find() else { return };
     let Some(moto_bin) = require_binary("moto_server") else {
         return;
@@ -410,7 +364,9 @@ fn example_applies_to_moto_and_destroys() {
         return;
     };
     let tmp = tempfile::tempdir().expect("tempdir");
-    let moto = Moto::start(&moto_bin, &tmp.path().join("moto.log"));
+    let Some(moto) = architect_testkit::Emulator::start_or_skip("terraform apply").await else {
+        return;
+    };
     let root = copy_terraform_tree(tmp.path());
     let dir = root.join("examples/complete");
     let data = tmp.path().join("tf-data");
@@ -420,7 +376,7 @@ fn example_applies_to_moto_and_destroys() {
     let vars = |zips: &Value, enable_ingester: bool| {
         json!({
             "aws_region": REGION,
-            "aws_endpoint_url": moto.url,
+            "aws_endpoint_url": moto.endpoint(),
             "lambda_zips": zips,
             "enable_ingester": enable_ingester,
             "ingester_image": format!("123456789012.dkr.ecr.{REGION}.amazonaws.com/architect-ingester:test"),
