@@ -15,7 +15,7 @@ use architect_model::clock::{Clock, SystemClock};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use object_store::ObjectStore;
-use object_store::aws::{AmazonS3Builder, AwsCredential};
+use object_store::aws::{AmazonS3Builder, AwsCredential, S3ConditionalPut, S3CopyIfNotExists};
 use object_store::local::LocalFileSystem;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -187,6 +187,11 @@ async fn open_s3(config: &S3Config, aws: &AwsConfig) -> Result<Arc<dyn ObjectSto
         .with_region(region)
         .with_credentials(Arc::new(SdkCredentials::new(credentials)))
         .with_virtual_hosted_style_request(!config.path_style)
+        // Block objects are written once: `PutMode::Create` sends `If-None-Match: *`, and a
+        // large object is staged and copied with `CopyMode::Create`, which S3 supports as an
+        // UploadPartCopy completed with `If-None-Match: *` (see `MetricsStore::write_block`).
+        .with_conditional_put(S3ConditionalPut::ETagMatch)
+        .with_copy_if_not_exists(S3CopyIfNotExists::Multipart)
         .with_retry(retry);
     if let Some(endpoint) = endpoint {
         builder = builder

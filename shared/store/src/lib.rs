@@ -17,6 +17,7 @@ mod block;
 mod catalog;
 mod decimal;
 pub mod layout;
+pub mod objects_conformance;
 mod read;
 mod schema;
 mod store;
@@ -24,7 +25,7 @@ mod store;
 pub use block::{BlockData, SeriesData};
 pub use catalog::BlockMeta;
 pub use read::{SeriesSamples, merge_samples};
-pub use store::{MetricsStore, StoreConfig};
+pub use store::{MULTIPART_PART_BYTES, MetricsStore, StoreConfig};
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +50,9 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+    /// A block object already exists at this key; it was left untouched.
+    #[error("object {0} already exists; refusing to overwrite it")]
+    KeyExists(String),
     /// A background task failed.
     #[error("task: {0}")]
     Task(String),

@@ -11,7 +11,10 @@ use architect_model::time::Day;
 use architect_model::{Labels, Matcher, SeriesId, TenantId};
 use futures::StreamExt;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{
+    CopyMode, CopyOptions, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
+    WriteMultipart,
+};
 use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -22,6 +25,10 @@ const MIN_DAY_MS: i64 = 0;
 const MAX_DAY_MS: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
 /// Series tables kept in memory.
 const SERIES_CACHE_ENTRIES: usize = 512;
+/// Size of each part of a multipart upload (S3 wants at least 5 MiB for all but the last).
+pub const MULTIPART_PART_BYTES: usize = 8 * 1024 * 1024;
+/// Multipart uploads of one object in flight at once.
+const MULTIPART_CONCURRENCY: usize = 4;
 
 /// Writer settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,6 +38,10 @@ pub struct StoreConfig {
     pub zstd_level: i32,
     /// Rows per Parquet row group in the samples part.
     pub max_row_group_rows: usize,
+    /// Parts (Parquet objects) larger than this many bytes are written with a multipart upload
+    /// in [`MULTIPART_PART_BYTES`] parts, which S3 retries part by part and which keeps a single
+    /// PUT well under S3's 5 GiB limit; smaller parts take one conditional PUT. Default 16 MiB.
+    pub multipart_threshold_bytes: usize,
 }
 
 impl Default for StoreConfig {
@@ -38,6 +49,7 @@ impl Default for StoreConfig {
         Self {
             zstd_level: 3,
             max_row_group_rows: 1024 * 1024,
+            multipart_threshold_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -50,6 +62,7 @@ pub struct MetricsStore {
     props: WriterProperties,
     series_cache: Mutex<HashMap<String, Arc<SeriesTable>>>,
     meta_cache: Arc<read::MetaCache>,
+    multipart_threshold: usize,
 }
 
 impl MetricsStore {
@@ -61,6 +74,7 @@ impl MetricsStore {
             props: block::properties(config.zstd_level, config.max_row_group_rows),
             series_cache: Mutex::new(HashMap::new()),
             meta_cache: Arc::new(read::MetaCache::default()),
+            multipart_threshold: config.multipart_threshold_bytes,
         }
     }
 
@@ -115,9 +129,7 @@ impl MetricsStore {
         };
         for (part, bytes) in encoded.parts {
             let size = bytes.len() as u64;
-            self.objects
-                .put(&Path::from(meta.key(part)), PutPayload::from(bytes))
-                .await?;
+            self.put_new(&Path::from(meta.key(part)), bytes).await?;
             meta.parts.push((part, size));
             meta.bytes += size;
         }
@@ -138,6 +150,63 @@ impl MetricsStore {
         ];
         self.index.transact(ops).await?;
         Ok(Some(meta))
+    }
+
+    /// Writes a new object at `key`, never replacing one that exists (a block's ULID key is
+    /// written once; a second writer of the same key is a bug that must not destroy data).
+    ///
+    /// Small objects take one `PutMode::Create` PUT (`If-None-Match: *` on S3). `object_store`
+    /// cannot complete a multipart upload conditionally, so a large object is uploaded in parts
+    /// to a staging key next to it, copied to `key` with `CopyMode::Create` (a hard link on the
+    /// local disk; on S3 a server-side UploadPartCopy completed with `If-None-Match: *`, which
+    /// needs `S3CopyIfNotExists::Multipart`), and the staging key is deleted.
+    async fn put_new(&self, key: &Path, bytes: Vec<u8>) -> Result<()> {
+        let exists = |e: object_store::Error| match e {
+            object_store::Error::AlreadyExists { .. } => StoreError::KeyExists(key.to_string()),
+            e => StoreError::ObjectStore(e),
+        };
+        if bytes.len() <= self.multipart_threshold {
+            let opts = PutOptions {
+                mode: PutMode::Create,
+                ..PutOptions::default()
+            };
+            self.objects
+                .put_opts(key, PutPayload::from(bytes), opts)
+                .await
+                .map_err(exists)?;
+            return Ok(());
+        }
+        let staging = Path::from(format!("{key}.upload-{}", ulid::Ulid::new()));
+        let upload = self.objects.put_multipart(&staging).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, MULTIPART_PART_BYTES);
+        let mut rest = bytes::Bytes::from(bytes);
+        while !rest.is_empty() {
+            if let Err(e) = writer.wait_for_capacity(MULTIPART_CONCURRENCY).await {
+                // Best effort: a bucket lifecycle rule cleans up what an abort cannot.
+                let _ = writer.abort().await;
+                return Err(e.into());
+            }
+            writer.put(rest.split_to(rest.len().min(MULTIPART_PART_BYTES)));
+        }
+        // `finish` aborts the upload itself when a part or the completion fails.
+        writer.finish().await?;
+        let copied = self
+            .objects
+            .copy_opts(
+                &staging,
+                key,
+                CopyOptions {
+                    mode: CopyMode::Create,
+                    ..CopyOptions::default()
+                },
+            )
+            .await;
+        let deleted = self.objects.delete(&staging).await;
+        copied.map_err(exists)?;
+        if let Err(e) = deleted {
+            tracing::warn!(%staging, error = %e, "could not delete a multipart staging object");
+        }
+        Ok(())
     }
 
     /// The blocks of `tenant` that may hold data in `[start, end]`, oldest first (by ULID).
@@ -501,6 +570,32 @@ mod tests {
                 .await?
                 .is_empty()
         );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn block_objects_are_never_overwritten() -> Result<()> {
+        // Once through a single conditional PUT, once through multipart + copy-if-not-exists.
+        for threshold in [usize::MAX, 0] {
+            let dir = tempfile::tempdir().map_err(|e| StoreError::Task(e.to_string()))?;
+            let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
+            let objects: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+            let config = StoreConfig {
+                multipart_threshold_bytes: threshold,
+                ..StoreConfig::default()
+            };
+            let store = MetricsStore::new(Arc::clone(&objects), index, &config);
+            let key = Path::from("t1/metrics/2023-11-14/0/01HF.parquet");
+            store.put_new(&key, vec![1; 100]).await?;
+            match store.put_new(&key, vec![2; 100]).await {
+                Err(StoreError::KeyExists(k)) => assert_eq!(k, key.to_string()),
+                other => panic!("second write of {key} (threshold {threshold}): {other:?}"),
+            }
+            let kept = objects.get(&key).await?.bytes().await?;
+            assert_eq!(&kept[..], &[1u8; 100][..], "the first object is untouched");
+            let keys: Vec<_> = objects.list(None).collect::<Vec<_>>().await;
+            assert_eq!(keys.len(), 1, "no staging objects left: {keys:?}");
+        }
         Ok(())
     }
 

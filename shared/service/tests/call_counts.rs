@@ -1,0 +1,330 @@
+//! How many object store and index calls one flush and one `query_range` cost in serve mode, on
+//! S3 + DynamoDB (the emulator): the service is assembled in-process as `architect_service::run`
+//! assembles it, with the object store and the index wrapped in counting decorators, and driven
+//! through its HTTP router. The counts are printed (they feed `docs/cost.md`) and bounded loosely
+//! so a regression that multiplies requests fails.
+//!
+//! The object store decorator leaves `get_ranges` to the trait's default, which coalesces ranges
+//! and issues one ranged GET per coalesced range — what `AmazonS3` does — so `get_range` counts
+//! are S3 GET requests.
+
+use architect_api::{ApiState, HttpLimits, QueryLimits};
+use architect_index::{Index, IndexError, Item, Page, QueryRequest, WriteOp};
+use architect_ingester::{Ingester, IngesterConfig};
+use architect_model::clock::{Clock, SystemClock};
+use architect_model::{Limits, TenantId};
+use architect_protocols::prompb::{Label, Sample, TimeSeries, WriteRequest};
+use architect_service::backends::{open_index, open_objects};
+use architect_service::{
+    AwsConfig, DynamoConfig, IndexConfig, ObjectsConfig, S3Config, StorageConfig,
+};
+use architect_store::{MetricsStore, StoreConfig};
+use architect_testkit::Emulator;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use futures::stream::BoxStream;
+use object_store::path::Path;
+use object_store::{
+    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
+    PutMultipartOptions, PutOptions, PutPayload, PutResult,
+};
+use prost::Message;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use tower::ServiceExt;
+
+/// Calls by kind.
+#[derive(Debug, Default)]
+struct Counts(Mutex<BTreeMap<&'static str, u64>>);
+
+impl Counts {
+    fn add(&self, kind: &'static str) {
+        if let Ok(mut m) = self.0.lock() {
+            *m.entry(kind).or_default() += 1;
+        }
+    }
+
+    fn take(&self) -> BTreeMap<&'static str, u64> {
+        self.0
+            .lock()
+            .map(|mut m| std::mem::take(&mut *m))
+            .unwrap_or_default()
+    }
+}
+
+/// An object store that counts the calls made on it.
+#[derive(Debug)]
+struct CountingObjects {
+    inner: Arc<dyn ObjectStore>,
+    counts: Arc<Counts>,
+}
+
+impl std::fmt::Display for CountingObjects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Counting({})", self.inner)
+    }
+}
+
+#[async_trait::async_trait]
+impl ObjectStore for CountingObjects {
+    async fn put_opts(
+        &self,
+        location: &Path,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> object_store::Result<PutResult> {
+        self.counts.add("put");
+        self.inner.put_opts(location, payload, opts).await
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &Path,
+        opts: PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn MultipartUpload>> {
+        self.counts.add("put_multipart");
+        self.inner.put_multipart_opts(location, opts).await
+    }
+
+    async fn get_opts(
+        &self,
+        location: &Path,
+        options: GetOptions,
+    ) -> object_store::Result<GetResult> {
+        self.counts.add(if options.head {
+            "head"
+        } else if options.range.is_some() {
+            "get_range"
+        } else {
+            "get"
+        });
+        self.inner.get_opts(location, options).await
+    }
+
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, object_store::Result<Path>>,
+    ) -> BoxStream<'static, object_store::Result<Path>> {
+        self.counts.add("delete");
+        self.inner.delete_stream(locations)
+    }
+
+    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        self.counts.add("list");
+        self.inner.list(prefix)
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
+        self.counts.add("list");
+        self.inner.list_with_delimiter(prefix).await
+    }
+
+    async fn copy_opts(
+        &self,
+        from: &Path,
+        to: &Path,
+        options: CopyOptions,
+    ) -> object_store::Result<()> {
+        self.counts.add("copy");
+        self.inner.copy_opts(from, to, options).await
+    }
+}
+
+/// An index that counts the calls made on it.
+#[derive(Debug)]
+struct CountingIndex {
+    inner: Arc<dyn Index>,
+    counts: Arc<Counts>,
+}
+
+#[async_trait::async_trait]
+impl Index for CountingIndex {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, IndexError> {
+        self.counts.add("get");
+        self.inner.get(pk, sk).await
+    }
+
+    async fn put(
+        &self,
+        item: Item,
+        condition: architect_index::Condition,
+    ) -> Result<(), IndexError> {
+        self.counts.add("put");
+        self.inner.put(item, condition).await
+    }
+
+    async fn delete(
+        &self,
+        pk: &str,
+        sk: &str,
+        condition: architect_index::Condition,
+    ) -> Result<(), IndexError> {
+        self.counts.add("delete");
+        self.inner.delete(pk, sk, condition).await
+    }
+
+    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), IndexError> {
+        self.counts.add("transact");
+        self.inner.transact(ops).await
+    }
+
+    async fn query(&self, request: QueryRequest) -> Result<Page, IndexError> {
+        self.counts.add("query");
+        self.inner.query(request).await
+    }
+}
+
+async fn call(app: &axum::Router, request: Request<Body>) -> (StatusCode, String) {
+    let response = app.clone().oneshot(request).await.expect("router call");
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 64 << 20)
+        .await
+        .expect("response body");
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn write_body(t: i64, series: usize, samples: usize) -> Vec<u8> {
+    let request = WriteRequest {
+        timeseries: (0..series)
+            .map(|s| TimeSeries {
+                labels: vec![
+                    Label::new("__name__", "cost_metric"),
+                    Label::new("instance", &format!("host-{s:03}")),
+                    Label::new("job", "cost"),
+                ],
+                samples: (0..samples)
+                    .map(|k| Sample {
+                        value: (s * 1000 + k) as f64,
+                        timestamp: t + k as i64 * 15_000,
+                    })
+                    .collect(),
+                ..Default::default()
+            })
+            .collect(),
+        metadata: vec![],
+    };
+    architect_protocols::snappy::compress(&request.encode_to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_per_flush_and_per_query_range_on_s3_and_dynamodb() {
+    let Some(emulator) = Emulator::start_or_skip("call_counts").await else {
+        return;
+    };
+    let bucket = emulator.create_bucket("counts").await.expect("bucket");
+    let table = emulator.create_table("counts").await.expect("table");
+    let storage = StorageConfig {
+        objects: ObjectsConfig::S3(S3Config {
+            bucket,
+            path_style: true,
+        }),
+        index: IndexConfig::Dynamodb(DynamoConfig { table }),
+        aws: AwsConfig {
+            region: Some(emulator.region().to_string()),
+            endpoint: Some(emulator.endpoint().to_string()),
+            access_key_id: Some("testing".into()),
+            secret_access_key: Some("testing".into()),
+        },
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let object_counts = Arc::new(Counts::default());
+    let index_counts = Arc::new(Counts::default());
+    let objects: Arc<dyn ObjectStore> = Arc::new(CountingObjects {
+        inner: open_objects(&storage, dir.path()).await.expect("objects"),
+        counts: Arc::clone(&object_counts),
+    });
+    let index: Arc<dyn Index> = Arc::new(CountingIndex {
+        inner: open_index(&storage, dir.path()).await.expect("index"),
+        counts: Arc::clone(&index_counts),
+    });
+    let store = Arc::new(MetricsStore::new(objects, index, &StoreConfig::default()));
+    let ingester = Ingester::open(
+        IngesterConfig {
+            wal_dir: dir.path().join("wal"),
+            ..IngesterConfig::default()
+        },
+        Arc::clone(&store),
+    )
+    .await
+    .expect("ingester");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let state = Arc::new(ApiState::new(
+        Arc::clone(&ingester) as Arc<dyn architect_ingester::WritePath>,
+        Arc::clone(&ingester) as Arc<dyn architect_ingester::HeadReader>,
+        Some(ingester.metrics()),
+        store,
+        Limits::default(),
+        HttpLimits::default(),
+        QueryLimits::default(),
+        TenantId::new("anonymous").expect("tenant"),
+        clock,
+    ));
+    let app = architect_api::router(state);
+
+    let now = architect_model::clock::SystemClock.now_ms();
+    let t = (now - 3_600_000) / 60_000 * 60_000;
+    let (series, samples) = (100, 120);
+    let push = Request::post("/api/v1/push")
+        .header("Content-Type", "application/x-protobuf")
+        .header("Content-Encoding", "snappy")
+        .header("X-Prometheus-Remote-Write-Version", "0.1.0")
+        .header("X-Scope-OrgID", "cost")
+        .body(Body::from(write_body(t, series, samples)))
+        .expect("request");
+    let (status, body) = call(&app, push).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let write_objects = object_counts.take();
+    let write_index = index_counts.take();
+
+    let flush = Request::post("/api/v1/admin/flush")
+        .body(Body::empty())
+        .expect("request");
+    let (status, body) = call(&app, flush).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let flush_objects = object_counts.take();
+    let flush_index = index_counts.take();
+
+    let end = t + (samples as i64 - 1) * 15_000;
+    let uri = format!(
+        "/api/v1/query_range?query=sum%20by%20(job)%20(rate(cost_metric%5B5m%5D))&start={}&end={}&step=60",
+        t / 1000,
+        end / 1000
+    );
+    let mut queries = Vec::new();
+    for _ in 0..2 {
+        let request = Request::get(uri.as_str())
+            .header("X-Scope-OrgID", "cost")
+            .body(Body::empty())
+            .expect("request");
+        let (status, body) = call(&app, request).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.contains("\"matrix\""), "{body}");
+        queries.push((object_counts.take(), index_counts.take()));
+    }
+
+    eprintln!(
+        "CALL COUNTS ({series} series x {samples} samples, one tenant, one day; S3 + DynamoDB)"
+    );
+    eprintln!("  remote_write (head + WAL only): objects {write_objects:?}, index {write_index:?}");
+    eprintln!("  flush ({body}): objects {flush_objects:?}, index {flush_index:?}");
+    for (i, (o, x)) in queries.iter().enumerate() {
+        let cache = if i == 0 { "cold caches" } else { "warm caches" };
+        eprintln!(
+            "  query_range #{} ({cache}): objects {o:?}, index {x:?}",
+            i + 1
+        );
+    }
+
+    // remote_write itself touches neither store; a flush writes one block (one conditional PUT
+    // per part, one transaction); a query range reads a handful of objects.
+    assert!(write_objects.is_empty() && write_index.is_empty());
+    assert_eq!(flush_index.get("transact"), Some(&1), "{flush_index:?}");
+    let puts = flush_objects.get("put").copied().unwrap_or(0);
+    assert!((2..=5).contains(&puts), "{flush_objects:?}");
+    let cold: u64 = queries[0].0.values().sum();
+    assert!(
+        cold <= 20,
+        "a cold query_range over one block: {:?}",
+        queries[0].0
+    );
+}
