@@ -14,7 +14,7 @@ function the median and maximum of
 The first event is a small API Gateway (HTTP API, payload 2.0) request: `GET /-/healthy` for
 query, `GET /-/ready` for ingest, a REQUEST-authorizer event with an unknown bearer token for
 authorizer (one DynamoDB GetItem against the emulator). S3 and DynamoDB are a moto server this
-script starts on a free loopback port (`moto_server` on PATH) with bucket `b` and table `t`, and
+script starts on a free loopback port (`moto_server` on PATH) with bucket and table `coldstart`, and
 stops again by its PID. AWS credentials and region are static environment variables, so the SDK
 never looks for instance metadata.
 
@@ -42,6 +42,9 @@ import zipfile
 
 FUNCTIONS = ["ingest", "query", "authorizer"]
 PREFIX = "/2018-06-01/runtime"
+# S3 wants bucket names of 3 characters or more.
+BUCKET = "coldstart"
+TABLE = "coldstart"
 
 
 def http_event(method, path):
@@ -103,8 +106,14 @@ class Run:
 
 
 class RuntimeApi(http.server.ThreadingHTTPServer):
+    """One per process, so that a late poll of a killed process cannot take the next one's
+    event."""
+
     daemon_threads = True
     run = None
+
+    def handle_error(self, request, client_address):
+        pass  # the killed process's held poll: broken pipes and resets are expected
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -186,9 +195,9 @@ def prepare_emulator(endpoint):
     import boto3
     kw = dict(endpoint_url=endpoint, region_name="us-east-1",
               aws_access_key_id="x", aws_secret_access_key="y")
-    boto3.client("s3", **kw).create_bucket(Bucket="b")
+    boto3.client("s3", **kw).create_bucket(Bucket=BUCKET)
     boto3.client("dynamodb", **kw).create_table(
-        TableName="t", BillingMode="PAY_PER_REQUEST",
+        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
                    {"AttributeName": "sk", "KeyType": "RANGE"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
@@ -208,9 +217,12 @@ def binary_of(path, workdir, name):
     return binary
 
 
-def measure(server, binary, name, env, timeout):
+def measure(binary, name, env, timeout):
     run = Run(EVENTS[name])
+    server = RuntimeApi(("127.0.0.1", 0), Handler)
     server.run = run
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = dict(env, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}")
     start = time.monotonic()
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen([binary], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -220,7 +232,8 @@ def measure(server, binary, name, env, timeout):
             proc.kill()
             proc.wait()
             run.done.set()
-            server.run = None
+            server.shutdown()
+            server.server_close()
         log.seek(0)
         output = log.read().decode(errors="replace")
     if not answered or run.first_next is None:
@@ -258,26 +271,22 @@ def main():
     endpoint = f"http://127.0.0.1:{moto_port}"
     moto = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = RuntimeApi(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     results = {}
     try:
         wait_http(f"{endpoint}/moto-api/")
         prepare_emulator(endpoint)
-        runtime_api = f"127.0.0.1:{server.server_address[1]}"
         with tempfile.TemporaryDirectory() as workdir:
             for name, path in functions.items():
                 binary = binary_of(path, workdir, name)
                 env = {
                     "PATH": "/usr/bin:/bin",
-                    "AWS_LAMBDA_RUNTIME_API": runtime_api,
                     "AWS_LAMBDA_FUNCTION_NAME": name,
                     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": args.memory,
                     "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
                     "AWS_LAMBDA_LOG_STREAM_NAME": "coldstart",
                     "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
-                    "ARCHITECT_BUCKET": "b",
-                    "ARCHITECT_TABLE": "t",
+                    "ARCHITECT_BUCKET": BUCKET,
+                    "ARCHITECT_TABLE": TABLE,
                     "ARCHITECT_S3_PATH_STYLE": "true",
                     "AWS_REGION": "us-east-1",
                     "AWS_ACCESS_KEY_ID": "x",
@@ -288,12 +297,11 @@ def main():
                 }
                 # One unmeasured run first, so that every measured run finds the binary in
                 # the page cache, as a warm Lambda host would.
-                measure(server, binary, name, env, args.timeout)
-                runs = [measure(server, binary, name, env, args.timeout)
+                measure(binary, name, env, args.timeout)
+                runs = [measure(binary, name, env, args.timeout)
                         for _ in range(args.runs)]
                 results[name] = runs
     finally:
-        server.shutdown()
         moto.terminate()
         try:
             moto.wait(10)
