@@ -15,18 +15,10 @@
 
 use crate::FunctionError;
 use architect_service::StorageConfig;
-use architect_service::{AwsConfig, DynamoConfig, IndexConfig, ObjectsConfig, S3Config};
+pub use architect_service::env::{BUCKET, DEFAULT_TENANT, S3_PATH_STYLE, TABLE};
 
-/// Bucket variable.
-pub const BUCKET: &str = "ARCHITECT_BUCKET";
-/// Table variable.
-pub const TABLE: &str = "ARCHITECT_TABLE";
 /// Ingester URL variable.
 pub const INGESTER_URL: &str = "ARCHITECT_INGESTER_URL";
-/// Default tenant variable.
-pub const DEFAULT_TENANT: &str = "ARCHITECT_DEFAULT_TENANT";
-/// Path-style variable.
-pub const S3_PATH_STYLE: &str = "ARCHITECT_S3_PATH_STYLE";
 
 /// A function's configuration.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,22 +55,13 @@ impl FunctionEnv {
             default_tenant: lookup(DEFAULT_TENANT)
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "anonymous".into()),
-            path_style: lookup(S3_PATH_STYLE).is_some_and(|v| v == "true" || v == "1"),
+            path_style: lookup(S3_PATH_STYLE).is_some_and(|v| architect_service::env::is_true(&v)),
         })
     }
 
     /// The storage this configuration names (S3 and DynamoDB, connection from the SDK chain).
     pub fn storage(&self) -> StorageConfig {
-        StorageConfig {
-            objects: ObjectsConfig::S3(S3Config {
-                bucket: self.bucket.clone(),
-                path_style: self.path_style,
-            }),
-            index: IndexConfig::Dynamodb(DynamoConfig {
-                table: self.table.clone(),
-            }),
-            aws: AwsConfig::default(),
-        }
+        StorageConfig::aws(self.bucket.clone(), self.table.clone(), self.path_style)
     }
 }
 

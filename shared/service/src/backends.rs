@@ -34,6 +34,22 @@ pub struct StorageConfig {
     pub aws: AwsConfig,
 }
 
+impl StorageConfig {
+    /// S3 `bucket` and DynamoDB `table`, connected through the SDK's standard chain.
+    pub fn aws(bucket: impl Into<String>, table: impl Into<String>, path_style: bool) -> Self {
+        Self {
+            objects: ObjectsConfig::S3(S3Config {
+                bucket: bucket.into(),
+                path_style,
+            }),
+            index: IndexConfig::Dynamodb(DynamoConfig {
+                table: table.into(),
+            }),
+            aws: AwsConfig::default(),
+        }
+    }
+}
+
 /// Connection settings shared by the S3 and DynamoDB clients. Unset fields come from the AWS
 /// SDK's standard chain.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 //! the head. `architect serve` and the ingester container both run exactly this.
 
 pub mod backends;
+pub mod env;
 
 pub use backends::{AwsConfig, DynamoConfig, IndexConfig, ObjectsConfig, S3Config, StorageConfig};
 
