@@ -1,6 +1,6 @@
 //! AWS Lambda glue, so that each function's `main.rs` only wires:
 //!
-//! - [`env`]: the functions' configuration from environment variables (set by the terraform
+//! - [`env`](mod@env): the functions' configuration from environment variables (set by the terraform
 //!   module) and their logging;
 //! - [`http`]: the HTTP functions (`ingest`, `query`) serve the same axum routers as
 //!   `architect serve`, under `lambda_http` (API Gateway HTTP API, payload 2.0, binary bodies
