@@ -59,10 +59,24 @@ moto_command() {
     fi
 }
 
+# A Python with boto3: the one moto_server runs on (tests/run.sh installs moto into its own
+# virtualenv), else python3.
+boto3_python() {
+    local moto py
+    if moto="$(command -v moto_server 2>/dev/null)"; then
+        py="$(dirname "$(readlink -f "$moto")")/python3"
+        if [[ -x "$py" ]] && "$py" -c 'import boto3' >/dev/null 2>&1; then
+            echo "$py"
+            return
+        fi
+    fi
+    echo python3
+}
+
 # Creates the bucket and the table (pk/sk strings, on-demand, TTL on ttl) unless they exist.
 create_resources() {
     AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 \
-        python3 - "$ENDPOINT" "$NAME" <<'EOF'
+        "$(boto3_python)" - "$ENDPOINT" "$NAME" <<'EOF'
 import sys
 import boto3
 
