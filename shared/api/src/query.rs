@@ -44,9 +44,31 @@ impl SeriesSource for TenantSource<'_> {
         start: i64,
         end: i64,
     ) -> Result<Vec<RawSeries>, SourceError> {
-        let series = remote::select(self.state, &self.tenant, matchers, start, end)
+        let source_error = |e: &dyn std::fmt::Display| SourceError(e.to_string());
+        // One head read for floats and histograms (one round trip to a remote ingester).
+        let head = self
+            .state
+            .head
+            .select(&self.tenant, matchers, start, end, HeadWant::SAMPLES)
             .await
-            .map_err(|e| SourceError(e.to_string()))?;
+            .map_err(|e| source_error(&e))?;
+        let mut head_floats = Vec::with_capacity(head.len());
+        let mut head_hists = Vec::new();
+        for s in head {
+            if !s.histograms.is_empty() {
+                head_hists.push((s.labels.clone(), s.histograms));
+            }
+            if !s.samples.is_empty() {
+                head_floats.push((s.labels, s.samples));
+            }
+        }
+        let stored = self
+            .state
+            .store
+            .select(&self.tenant, matchers, start, end)
+            .await
+            .map_err(|e| source_error(&e))?;
+        let series = remote::merge_floats(&self.tenant, stored, head_floats);
         let mut out: std::collections::HashMap<architect_model::Labels, RawSeries> = series
             .into_iter()
             .map(|s| {
@@ -64,15 +86,8 @@ impl SeriesSource for TenantSource<'_> {
             .store
             .select_histograms(&self.tenant, matchers, start, end)
             .await
-            .map_err(|e| SourceError(e.to_string()))?;
-        let head = self
-            .state
-            .head
-            .select(&self.tenant, matchers, start, end, HeadWant::HISTOGRAMS)
-            .await
-            .map_err(|e| SourceError(e.to_string()))?
-            .into_iter()
-            .map(|s| (s.labels, s.histograms));
+            .map_err(|e| source_error(&e))?;
+        let head = head_hists;
         for (labels, hs) in stored.into_iter().chain(head) {
             let raw = out.entry(labels.clone()).or_insert_with(|| RawSeries {
                 labels,

@@ -140,29 +140,46 @@ pub(crate) async fn select(
     start: i64,
     end: i64,
 ) -> Result<Vec<SeriesSamples>, ReadError> {
-    let mut by_labels: HashMap<Labels, SeriesSamples> = HashMap::new();
-    for s in state.store.select(tenant, matchers, start, end).await? {
-        by_labels.insert(s.labels.clone(), s);
-    }
+    let stored = state.store.select(tenant, matchers, start, end).await?;
     let head = state
         .head
         .select(tenant, matchers, start, end, HeadWant::FLOATS)
         .await?;
-    for s in head.into_iter().map(|s| SeriesSamples {
-        id: SeriesId::of(tenant.as_str(), &s.labels),
-        labels: s.labels,
-        samples: s.samples,
-    }) {
-        match by_labels.get_mut(&s.labels) {
-            Some(e) => e.samples = merge_samples(std::mem::take(&mut e.samples), s.samples),
+    Ok(merge_floats(
+        tenant,
+        stored,
+        head.into_iter().map(|s| (s.labels, s.samples)),
+    ))
+}
+
+/// The blocks' float series with the head's merged in (one sample per timestamp, blocks first),
+/// sorted by labels.
+pub(crate) fn merge_floats(
+    tenant: &TenantId,
+    stored: Vec<SeriesSamples>,
+    head: impl IntoIterator<Item = (Labels, Vec<architect_model::Sample>)>,
+) -> Vec<SeriesSamples> {
+    let mut by_labels: HashMap<Labels, SeriesSamples> =
+        stored.into_iter().map(|s| (s.labels.clone(), s)).collect();
+    for (labels, samples) in head {
+        match by_labels.get_mut(&labels) {
+            Some(e) => e.samples = merge_samples(std::mem::take(&mut e.samples), samples),
             None => {
-                by_labels.insert(s.labels.clone(), s);
+                let id = SeriesId::of(tenant.as_str(), &labels);
+                by_labels.insert(
+                    labels.clone(),
+                    SeriesSamples {
+                        id,
+                        labels,
+                        samples,
+                    },
+                );
             }
         }
     }
     let mut out: Vec<SeriesSamples> = by_labels.into_values().collect();
     out.sort_by(|a, b| a.labels.cmp(&b.labels));
-    Ok(out)
+    out
 }
 
 /// `POST /api/v1/read`: remote read with the samples response.

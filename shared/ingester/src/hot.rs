@@ -66,6 +66,12 @@ impl HeadWant {
         histograms: false,
         exemplars: true,
     };
+    /// Float and native histogram samples (what a PromQL selector reads).
+    pub const SAMPLES: Self = Self {
+        floats: true,
+        histograms: true,
+        exemplars: false,
+    };
     /// Labels only.
     pub const LABELS: Self = Self {
         floats: false,
