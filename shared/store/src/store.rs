@@ -38,6 +38,11 @@ pub struct StoreConfig {
     pub zstd_level: i32,
     /// Rows per Parquet row group in the samples part.
     pub max_row_group_rows: usize,
+    /// zstd level of compacted blocks (level ≥ 1): written once by the compactor and read for
+    /// months, so they trade write CPU for size.
+    pub compacted_zstd_level: i32,
+    /// Rows per row group in the samples part of compacted blocks.
+    pub compacted_max_row_group_rows: usize,
     /// Parts (Parquet objects) larger than this many bytes are written with a multipart upload
     /// in [`MULTIPART_PART_BYTES`] parts, which S3 retries part by part and which keeps a single
     /// PUT well under S3's 5 GiB limit; smaller parts take one conditional PUT. Default 16 MiB.
@@ -49,6 +54,8 @@ impl Default for StoreConfig {
         Self {
             zstd_level: 3,
             max_row_group_rows: 1024 * 1024,
+            compacted_zstd_level: 9,
+            compacted_max_row_group_rows: 4 * 1024 * 1024,
             multipart_threshold_bytes: 16 * 1024 * 1024,
         }
     }
@@ -60,6 +67,7 @@ pub struct MetricsStore {
     objects: Arc<dyn ObjectStore>,
     index: Arc<dyn Index>,
     props: WriterProperties,
+    compacted_props: WriterProperties,
     series_cache: Mutex<HashMap<String, Arc<SeriesTable>>>,
     meta_cache: Arc<read::MetaCache>,
     multipart_threshold: usize,
@@ -72,6 +80,10 @@ impl MetricsStore {
             objects,
             index,
             props: block::properties(config.zstd_level, config.max_row_group_rows),
+            compacted_props: block::properties(
+                config.compacted_zstd_level,
+                config.compacted_max_row_group_rows,
+            ),
             series_cache: Mutex::new(HashMap::new()),
             meta_cache: Arc::new(read::MetaCache::default()),
             multipart_threshold: config.multipart_threshold_bytes,
@@ -100,7 +112,11 @@ impl MetricsStore {
         if data.series.is_empty() && data.metadata.is_empty() {
             return Ok(None);
         }
-        let props = self.props.clone();
+        let props = if level == 0 {
+            self.props.clone()
+        } else {
+            self.compacted_props.clone()
+        };
         let encoded = tokio::task::spawn_blocking(move || block::encode(data, &props))
             .await
             .map_err(|e| StoreError::Task(e.to_string()))??;
