@@ -1,5 +1,14 @@
 //! Catalog items: a block's entry in the index, written last so that it is the switch that
-//! makes the block visible.
+//! makes the block visible, and the rules that decide which blocks of a day partition a reader
+//! sees.
+//!
+//! A compaction swaps many inputs for a few outputs, more than one DynamoDB transaction can
+//! hold (100 items), so the swap is not done by deleting inputs. Instead every output carries
+//! `group` = the ULID of the group's *leader*, and the leader, written last in one conditional
+//! put, lists the ULIDs it `replaces`. Until the leader exists the outputs are invisible; once
+//! it exists the inputs are. That one put is the switch. Hidden items stay (with their objects)
+//! for a grace period, so queries that listed them before the switch still read them, and are
+//! then deleted by the garbage collector.
 
 use crate::layout::{self, Part};
 use crate::{Result, StoreError};
@@ -39,12 +48,51 @@ pub struct BlockMeta {
     pub parts: Vec<(Part, u64)>,
     /// Metric names in the block, when the list is small enough to keep.
     pub metric_names: Option<Vec<String>>,
+    /// Sample resolution: 0 for raw data, else the window of a downsampled block (ms).
+    pub resolution_ms: i64,
+    /// Precedence among blocks holding the same series and timestamp: the lowest `order` is the
+    /// first write and wins. A block's own ULID unless it is a compaction output, which takes
+    /// the lowest `order` of its inputs.
+    pub order: String,
+    /// ULIDs this block supersedes (set on a compaction group's leader only).
+    pub replaces: Vec<String>,
+    /// The leader of the compaction group this block was written in; the block is visible only
+    /// once the leader's item exists.
+    pub group: Option<String>,
+    /// For a downsampled block: the raw blocks it was computed from.
+    pub sources: Vec<String>,
+    /// When the item was committed (ms since the epoch; 0 if unknown).
+    pub created_ms: i64,
 }
 
 impl BlockMeta {
     /// Object key of a part.
     pub fn key(&self, part: Part) -> String {
-        layout::object_key(&self.tenant, self.day, self.level, &self.ulid, part)
+        if self.resolution_ms == 0 {
+            layout::object_key(&self.tenant, self.day, self.level, &self.ulid, part)
+        } else {
+            layout::downsampled_object_key(
+                &self.tenant,
+                self.day,
+                self.resolution_ms,
+                &self.ulid,
+                part,
+            )
+        }
+    }
+
+    /// Sort key of the block's catalog item.
+    pub fn sk(&self) -> String {
+        if self.resolution_ms == 0 {
+            layout::block_sk(self.level, &self.ulid)
+        } else {
+            layout::downsampled_sk(self.resolution_ms, &self.ulid)
+        }
+    }
+
+    /// Partition key of the block's catalog item.
+    pub fn pk(&self) -> String {
+        layout::blocks_pk(&self.tenant, self.day)
     }
 
     /// Size of a part, if present.
@@ -64,34 +112,50 @@ impl BlockMeta {
             .is_none_or(|names| names.binary_search_by(|n| n.as_str().cmp(metric)).is_ok())
     }
 
+    /// The catalog item (the compactor commits an output without data this way).
+    pub fn to_catalog_item(&self) -> Item {
+        self.to_item()
+    }
+
     /// The catalog item.
     pub(crate) fn to_item(&self) -> Item {
         let n = |v: u64| AttrValue::N(i64::try_from(v).unwrap_or(i64::MAX));
-        let mut item = Item::new(
-            layout::blocks_pk(&self.tenant, self.day),
-            layout::block_sk(self.level, &self.ulid),
-        )
-        .with("min_t", AttrValue::N(self.min_t))
-        .with("max_t", AttrValue::N(self.max_t))
-        .with("series", n(self.series))
-        .with("samples", n(self.samples))
-        .with("histograms", n(self.histograms))
-        .with("exemplars", n(self.exemplars))
-        .with("bytes", n(self.bytes))
-        .with(
-            "parts",
-            AttrValue::M(
-                self.parts
-                    .iter()
-                    .map(|(p, s)| (p.name().to_string(), n(*s)))
-                    .collect(),
-            ),
-        );
-        if let Some(names) = &self.metric_names {
-            item = item.with(
-                "metric_names",
-                AttrValue::L(names.iter().map(|s| AttrValue::S(s.clone())).collect()),
+        let strings =
+            |v: &[String]| AttrValue::L(v.iter().map(|s| AttrValue::S(s.clone())).collect());
+        let mut item = Item::new(self.pk(), self.sk())
+            .with("min_t", AttrValue::N(self.min_t))
+            .with("max_t", AttrValue::N(self.max_t))
+            .with("series", n(self.series))
+            .with("samples", n(self.samples))
+            .with("histograms", n(self.histograms))
+            .with("exemplars", n(self.exemplars))
+            .with("bytes", n(self.bytes))
+            .with(
+                "parts",
+                AttrValue::M(
+                    self.parts
+                        .iter()
+                        .map(|(p, s)| (p.name().to_string(), n(*s)))
+                        .collect(),
+                ),
             );
+        if let Some(names) = &self.metric_names {
+            item = item.with("metric_names", strings(names));
+        }
+        if self.order != self.ulid {
+            item = item.with_s("order", self.order.clone());
+        }
+        if !self.replaces.is_empty() {
+            item = item.with("replaces", strings(&self.replaces));
+        }
+        if let Some(group) = &self.group {
+            item = item.with_s("group", group.clone());
+        }
+        if !self.sources.is_empty() {
+            item = item.with("sources", strings(&self.sources));
+        }
+        if self.created_ms != 0 {
+            item = item.with_n("created", self.created_ms);
         }
         item
     }
@@ -102,12 +166,18 @@ impl BlockMeta {
             key: format!("{}/{}", item.pk, item.sk),
             reason: reason.to_string(),
         };
-        let mut sk = item.sk.splitn(3, '#').skip(1);
-        let level: u8 = sk
+        let mut sk = item.sk.splitn(3, '#');
+        let kind = sk.next().unwrap_or_default();
+        let number: i64 = sk
             .next()
             .and_then(|l| l.parse().ok())
-            .ok_or_else(|| bad("sort key level"))?;
+            .ok_or_else(|| bad("sort key level or resolution"))?;
         let ulid = sk.next().ok_or_else(|| bad("sort key ulid"))?.to_string();
+        let (level, resolution_ms) = match kind {
+            "block" => (u8::try_from(number).map_err(|_| bad("level"))?, 0),
+            "res" if number > 0 => (1, number),
+            _ => return Err(bad("sort key kind")),
+        };
         let num = |name: &str| item.get_n(name).ok_or_else(|| bad(name));
         let unum = |name: &str| num(name).map(|v| u64::try_from(v).unwrap_or(0));
         let parts = match item.attrs.get("parts") {
@@ -120,14 +190,14 @@ impl BlockMeta {
                 .collect(),
             _ => return Err(bad("parts")),
         };
-        let metric_names = match item.attrs.get("metric_names") {
+        let strings = |name: &str| match item.attrs.get(name) {
             Some(AttrValue::L(l)) => Some(
                 l.iter()
                     .filter_map(|v| match v {
                         AttrValue::S(s) => Some(s.clone()),
                         _ => None,
                     })
-                    .collect(),
+                    .collect::<Vec<_>>(),
             ),
             _ => None,
         };
@@ -135,7 +205,6 @@ impl BlockMeta {
             tenant: tenant.to_string(),
             day,
             level,
-            ulid,
             min_t: num("min_t")?,
             max_t: num("max_t")?,
             series: unum("series")?,
@@ -144,7 +213,14 @@ impl BlockMeta {
             exemplars: unum("exemplars")?,
             bytes: unum("bytes")?,
             parts,
-            metric_names,
+            metric_names: strings("metric_names"),
+            resolution_ms,
+            order: item.get_s("order").unwrap_or(&ulid).to_string(),
+            replaces: strings("replaces").unwrap_or_default(),
+            group: item.get_s("group").map(str::to_string),
+            sources: strings("sources").unwrap_or_default(),
+            created_ms: item.get_n("created").unwrap_or(0),
+            ulid,
         })
     }
 }

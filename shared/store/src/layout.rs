@@ -63,6 +63,50 @@ pub fn object_key(tenant: &str, day: Day, level: u8, ulid: &str, part: Part) -> 
     )
 }
 
+/// Directory name of a resolution: `5m`, `1h`, else milliseconds (`90000ms`).
+pub fn resolution_name(resolution_ms: i64) -> String {
+    match resolution_ms {
+        0 => "raw".to_string(),
+        300_000 => "5m".to_string(),
+        3_600_000 => "1h".to_string(),
+        ms => format!("{ms}ms"),
+    }
+}
+
+/// `{tenant}/metrics/{yyyy-mm-dd}/{5m|1h}/{ulid}{suffix}`: a downsampled block.
+pub fn downsampled_object_key(
+    tenant: &str,
+    day: Day,
+    resolution_ms: i64,
+    ulid: &str,
+    part: Part,
+) -> String {
+    format!(
+        "{tenant}/metrics/{}/{}/{ulid}{}",
+        day.iso(),
+        resolution_name(resolution_ms),
+        part.suffix()
+    )
+}
+
+/// Object-key prefix of everything of one tenant and day.
+pub fn day_prefix(tenant: &str, day: Day) -> String {
+    format!("{tenant}/metrics/{}/", day.iso())
+}
+
+/// Sort key of a downsampled block in its day partition.
+pub fn downsampled_sk(resolution_ms: i64, ulid: &str) -> String {
+    format!("res#{resolution_ms}#{ulid}")
+}
+
+/// Sort key of the compaction lease of a day partition.
+pub const LEASE_SK: &str = "lease#compact";
+
+/// Sort key of the tombstone that retires every block of one resolution of a day (retention).
+pub fn retired_sk(resolution_ms: i64) -> String {
+    format!("retired#{resolution_ms}")
+}
+
 /// Index partition holding the blocks of one tenant and day.
 pub fn blocks_pk(tenant: &str, day: Day) -> String {
     format!("{tenant}#metrics#{}", day.iso())

@@ -17,15 +17,18 @@ mod block;
 mod catalog;
 mod decimal;
 pub mod layout;
+mod maintenance;
 pub mod objects_conformance;
+mod partition;
 mod read;
 mod schema;
 mod store;
 
 pub use block::{BlockData, SeriesData};
 pub use catalog::BlockMeta;
-pub use read::{SeriesSamples, merge_samples};
-pub use store::{MULTIPART_PART_BYTES, MetricsStore, StoreConfig};
+pub use partition::DayPartition;
+pub use read::{SeriesSamples, SeriesTable, merge_samples};
+pub use store::{BlockOptions, MULTIPART_PART_BYTES, MetricsStore, StoreConfig};
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]

@@ -36,7 +36,7 @@ pub struct SeriesSamples {
 
 /// The series of one block: index = file-local series ref.
 #[derive(Debug, Default)]
-pub(crate) struct SeriesTable {
+pub struct SeriesTable {
     pub(crate) series: Vec<(SeriesId, Labels)>,
     /// Label names and their values over all series, built on first use (label APIs).
     postings: std::sync::OnceLock<LabelPostings>,

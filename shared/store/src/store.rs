@@ -3,9 +3,11 @@
 use crate::block::{self, BlockData};
 use crate::catalog::{self, BlockMeta};
 use crate::layout::{self, Part};
+use crate::partition::DayPartition;
 use crate::read::{self, SeriesSamples, SeriesTable};
 use crate::{Result, StoreError};
 use architect_index::{AttrValue, Condition, Index, Item, SkRange, WriteOp, query_all};
+use architect_model::clock::{Clock, SystemClock};
 use architect_model::matcher::{matches_all, metric_name_of};
 use architect_model::time::Day;
 use architect_model::{Labels, Matcher, SeriesId, TenantId};
@@ -61,6 +63,27 @@ impl Default for StoreConfig {
     }
 }
 
+/// Catalog settings of a block written by [`MetricsStore::write_block_with`].
+#[derive(Clone, Debug, Default)]
+pub struct BlockOptions {
+    /// Compaction level (0 = ingest).
+    pub level: u8,
+    /// 0 for raw samples, else the window of a downsampled block (ms).
+    pub resolution_ms: i64,
+    /// The block's ULID (a group leader's is chosen before its members are written).
+    pub ulid: Option<String>,
+    /// Precedence (defaults to the ULID).
+    pub order: Option<String>,
+    /// ULIDs the block supersedes once committed.
+    pub replaces: Vec<String>,
+    /// Compaction group leader.
+    pub group: Option<String>,
+    /// Raw blocks a downsampled block was computed from.
+    pub sources: Vec<String>,
+    /// Condition checks committed in the same transaction (the compaction lease).
+    pub checks: Vec<WriteOp>,
+}
+
 /// Metric blocks on an object store, catalogued in an index.
 #[derive(Debug)]
 pub struct MetricsStore {
@@ -71,6 +94,7 @@ pub struct MetricsStore {
     series_cache: Mutex<HashMap<String, Arc<SeriesTable>>>,
     meta_cache: Arc<read::MetaCache>,
     multipart_threshold: usize,
+    clock: Arc<dyn Clock>,
 }
 
 impl MetricsStore {
@@ -87,7 +111,19 @@ impl MetricsStore {
             series_cache: Mutex::new(HashMap::new()),
             meta_cache: Arc::new(read::MetaCache::default()),
             multipart_threshold: config.multipart_threshold_bytes,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same store reading time from `clock` (commit times of blocks; tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     /// The object store.
@@ -109,10 +145,27 @@ impl MetricsStore {
         level: u8,
         data: BlockData,
     ) -> Result<Option<BlockMeta>> {
+        let options = BlockOptions {
+            level,
+            ..BlockOptions::default()
+        };
+        self.write_block_with(tenant, day, data, options).await
+    }
+
+    /// Writes one block with explicit catalog settings (the compactor's outputs) and commits
+    /// it in one transaction together with `options.checks`. Returns `None` for empty data.
+    pub async fn write_block_with(
+        &self,
+        tenant: &TenantId,
+        day: Day,
+        data: BlockData,
+        options: BlockOptions,
+    ) -> Result<Option<BlockMeta>> {
         if data.series.is_empty() && data.metadata.is_empty() {
             return Ok(None);
         }
-        let props = if level == 0 {
+        let level = options.level;
+        let props = if level == 0 && options.resolution_ms == 0 {
             self.props.clone()
         } else {
             self.compacted_props.clone()
@@ -120,11 +173,15 @@ impl MetricsStore {
         let encoded = tokio::task::spawn_blocking(move || block::encode(data, &props))
             .await
             .map_err(|e| StoreError::Task(e.to_string()))??;
+        let ulid = options
+            .ulid
+            .unwrap_or_else(|| ulid::Ulid::new().to_string());
         let mut meta = BlockMeta {
             tenant: tenant.as_str().to_string(),
             day,
             level,
-            ulid: ulid::Ulid::new().to_string(),
+            order: options.order.unwrap_or_else(|| ulid.clone()),
+            ulid,
             min_t: if encoded.min_t == i64::MAX {
                 day.start_ms()
             } else {
@@ -142,6 +199,11 @@ impl MetricsStore {
             bytes: 0,
             parts: Vec::new(),
             metric_names: catalog::prunable_names(encoded.metric_names),
+            resolution_ms: options.resolution_ms,
+            replaces: options.replaces,
+            group: options.group,
+            sources: options.sources,
+            created_ms: self.clock.now_ms(),
         };
         for (part, bytes) in encoded.parts {
             let size = bytes.len() as u64;
@@ -149,7 +211,7 @@ impl MetricsStore {
             meta.parts.push((part, size));
             meta.bytes += size;
         }
-        let ops = vec![
+        let mut ops = vec![
             WriteOp::Put {
                 item: meta.to_item(),
                 condition: Condition::NotExists,
@@ -164,6 +226,7 @@ impl MetricsStore {
                 condition: Condition::None,
             },
         ];
+        ops.extend(options.checks);
         self.index.transact(ops).await?;
         Ok(Some(meta))
     }
@@ -225,7 +288,8 @@ impl MetricsStore {
         Ok(())
     }
 
-    /// The blocks of `tenant` that may hold data in `[start, end]`, oldest first (by ULID).
+    /// The visible raw blocks of `tenant` that may hold data in `[start, end]`, in precedence
+    /// order (first write first).
     pub async fn blocks(&self, tenant: &TenantId, start: i64, end: i64) -> Result<Vec<BlockMeta>> {
         let (start, end) = (start.max(MIN_DAY_MS), end.min(MAX_DAY_MS));
         if start > end {
@@ -245,24 +309,25 @@ impl MetricsStore {
             let Some(day) = d.sk.strip_prefix("day#").and_then(Day::parse_iso) else {
                 continue;
             };
-            let items = query_all(
-                self.index.as_ref(),
-                &layout::blocks_pk(tenant.as_str(), day),
-                SkRange::Prefix(layout::BLOCK_SK_PREFIX.to_string()),
-            )
-            .await?;
-            for item in &items {
-                let b = BlockMeta::from_item(tenant.as_str(), day, item)?;
-                if b.overlaps(start, end) {
-                    blocks.push(b);
-                }
-            }
+            let partition = DayPartition::read(self.index.as_ref(), tenant.as_str(), day).await?;
+            blocks.extend(
+                partition
+                    .visible(0)
+                    .into_iter()
+                    .filter(|b| b.overlaps(start, end)),
+            );
         }
-        blocks.sort_by(|a, b| a.ulid.cmp(&b.ulid));
+        // Precedence order: the first write wins where blocks hold the same sample.
+        blocks.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.ulid.cmp(&b.ulid)));
         Ok(blocks)
     }
 
-    async fn series_table(&self, block: &BlockMeta) -> Result<Arc<SeriesTable>> {
+    /// Footer and page-index cache of sample parts.
+    pub(crate) fn meta_cache(&self) -> &read::MetaCache {
+        &self.meta_cache
+    }
+
+    pub(crate) async fn series_table(&self, block: &BlockMeta) -> Result<Arc<SeriesTable>> {
         let key = block.key(Part::Series);
         if let Some(t) = self
             .series_cache

@@ -1,0 +1,633 @@
+//! The compactor: the Thanos compactor's job as a stateless pass over the catalog, run by the
+//! `compact` Lambda on a schedule, by `architect serve` on a timer, by `architect compact` and
+//! by `POST /api/v1/admin/compact`.
+//!
+//! One run walks every tenant and day. For each partition, under a lease in the index:
+//! 1. **Retention**: a resolution of a day older than the tenant's retention gets a tombstone
+//!    that hides it from readers at once; its blocks are deleted after the grace period.
+//! 2. **Merge**: a day still being written merges its level-0 blocks into one level-1 block
+//!    once there are `min_level0_blocks` of them; a closed day (ended `settle_secs` ago) merges
+//!    everything below level 2 into level-2 blocks of up to `max_output_samples` each, sorted
+//!    by (metric name, series id, time), one sample per (series, timestamp).
+//! 3. **Downsample**: a closed day gets 5 m and 1 h blocks with the Thanos aggregates, rebuilt
+//!    whenever its raw blocks change (late data).
+//! 4. **Garbage collection**: superseded blocks whose replacement is older than the grace
+//!    period, outputs of a compactor that died before committing them, and objects without a
+//!    catalog item older than `orphan_age_secs` (a writer that died between its uploads and its
+//!    commit, or an abandoned multipart staging object).
+//!
+//! Outputs of one merge form a *group*; the group becomes visible, and its inputs invisible,
+//! with one conditional put of the leader's item (see `architect_store::DayPartition`). A
+//! compactor killed at any point therefore leaves either the inputs or the outputs visible,
+//! never both and never neither, and the next run redoes or cleans up what is left.
+
+mod config;
+pub mod downsample;
+mod lease;
+pub mod merge;
+
+pub use config::{CompactorConfig, Retention};
+pub use lease::Lease;
+
+use architect_index::{Condition, Index, IndexError, Item, WriteOp};
+use architect_model::time::{DAY_MS, Day};
+use architect_model::{MetricMetadata, TenantId};
+use architect_store::{
+    BlockData, BlockMeta, BlockOptions, DayPartition, MetricsStore, SeriesData, StoreError, layout,
+};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The 5-minute resolution (ms).
+pub const RES_5M: i64 = 300_000;
+/// The 1-hour resolution (ms).
+pub const RES_1H: i64 = 3_600_000;
+/// Downsampled resolutions, finest first.
+pub const RESOLUTIONS: [i64; 2] = [RES_5M, RES_1H];
+
+/// Compactor errors.
+#[derive(Debug, thiserror::Error)]
+pub enum CompactError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The index failed.
+    #[error("index: {0}")]
+    Index(#[from] IndexError),
+}
+
+/// Result alias.
+pub type Result<T, E = CompactError> = std::result::Result<T, E>;
+
+/// What a run did; the body of `POST /api/v1/admin/compact`.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct RunReport {
+    /// Tenants visited.
+    pub tenants: u64,
+    /// Tenant-days visited.
+    pub partitions: u64,
+    /// Tenant-days skipped because another compactor holds their lease.
+    pub partitions_busy: u64,
+    /// Blocks merged away.
+    pub input_blocks: u64,
+    /// Bytes of the merged blocks.
+    pub input_bytes: u64,
+    /// Raw blocks written.
+    pub output_blocks: u64,
+    /// Bytes of the raw blocks written.
+    pub output_bytes: u64,
+    /// Float and histogram samples written by merges.
+    pub output_samples: u64,
+    /// Downsampled blocks written.
+    pub downsampled_blocks: u64,
+    /// Bytes of the downsampled blocks written.
+    pub downsampled_bytes: u64,
+    /// Tenant-day resolutions retired by retention.
+    pub retired: u64,
+    /// Blocks deleted (superseded, retired or uncommitted).
+    pub deleted_blocks: u64,
+    /// Objects deleted that no catalog item referenced.
+    pub deleted_orphans: u64,
+    /// Wall time (ms).
+    pub duration_ms: u64,
+    /// Partitions that failed, with the error; the others were still done.
+    pub errors: Vec<String>,
+}
+
+/// Progress of a run, for a terminal.
+#[derive(Debug)]
+pub enum Progress<'a> {
+    /// A block was written.
+    Written {
+        /// `L1`, `L2`, `5m` or `1h`.
+        kind: &'static str,
+        /// The block.
+        block: &'a BlockMeta,
+        /// The run so far.
+        report: &'a RunReport,
+        /// Seconds since the run started.
+        elapsed_secs: f64,
+    },
+}
+
+/// A progress callback.
+pub type ProgressFn<'a> = &'a (dyn Fn(&Progress<'_>) + Send + Sync);
+
+/// Runs compaction passes over one store.
+#[derive(Debug)]
+pub struct Compactor {
+    store: Arc<MetricsStore>,
+    config: CompactorConfig,
+    owner: String,
+}
+
+impl Compactor {
+    /// A compactor of `store`.
+    pub fn new(store: Arc<MetricsStore>, config: CompactorConfig) -> Self {
+        Self {
+            store,
+            config,
+            owner: ulid::Ulid::new().to_string(),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &CompactorConfig {
+        &self.config
+    }
+
+    /// One pass over every tenant and day. Partition failures are collected in the report;
+    /// only a failure to list tenants or days fails the run.
+    pub async fn run(&self, progress: ProgressFn<'_>) -> Result<RunReport> {
+        let started = Instant::now();
+        let mut report = RunReport::default();
+        for tenant in self.store.tenants().await? {
+            report.tenants += 1;
+            let retention = self.retention(&tenant).await?;
+            for day in self.store.days(&tenant).await? {
+                report.partitions += 1;
+                let mut run = PartitionRun {
+                    compactor: self,
+                    tenant: &tenant,
+                    day,
+                    retention,
+                    report: &mut report,
+                    progress,
+                    started,
+                };
+                if let Err(e) = run.run().await {
+                    tracing::warn!(tenant = %tenant, day = %day.iso(), error = %e, "compaction of a partition failed");
+                    report.errors.push(format!("{tenant} {}: {e}", day.iso()));
+                }
+            }
+        }
+        report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        Ok(report)
+    }
+
+    /// The retention of `tenant`: its item in the index, else the configured default.
+    pub async fn retention(&self, tenant: &TenantId) -> Result<Retention> {
+        Ok(read_retention(self.store.index().as_ref(), tenant)
+            .await?
+            .unwrap_or(self.config.retention))
+    }
+}
+
+fn retention_pk(tenant: &TenantId) -> String {
+    format!("{}#settings", tenant.as_str())
+}
+
+/// A tenant's own retention, if set.
+pub async fn read_retention(index: &dyn Index, tenant: &TenantId) -> Result<Option<Retention>> {
+    let Some(item) = index.get(&retention_pk(tenant), "retention").await? else {
+        return Ok(None);
+    };
+    let days = |name: &str| {
+        item.get_n(name)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0)
+    };
+    Ok(Some(Retention {
+        raw_days: days("raw_days"),
+        res_5m_days: days("res_5m_days"),
+        res_1h_days: days("res_1h_days"),
+    }))
+}
+
+/// Sets a tenant's retention in the index (`architect retention set`).
+pub async fn write_retention(index: &dyn Index, tenant: &TenantId, r: Retention) -> Result<()> {
+    let item = Item::new(retention_pk(tenant), "retention")
+        .with_n("raw_days", i64::from(r.raw_days))
+        .with_n("res_5m_days", i64::from(r.res_5m_days))
+        .with_n("res_1h_days", i64::from(r.res_1h_days));
+    index.put(item, Condition::None).await?;
+    Ok(())
+}
+
+/// One partition's pass.
+struct PartitionRun<'a> {
+    compactor: &'a Compactor,
+    tenant: &'a TenantId,
+    day: Day,
+    retention: Retention,
+    report: &'a mut RunReport,
+    progress: ProgressFn<'a>,
+    started: Instant,
+}
+
+impl PartitionRun<'_> {
+    fn store(&self) -> &MetricsStore {
+        &self.compactor.store
+    }
+
+    fn config(&self) -> &CompactorConfig {
+        &self.compactor.config
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.store().clock().now_ms()
+    }
+
+    async fn run(&mut self) -> Result<()> {
+        let index = Arc::clone(self.store().index());
+        let clock = Arc::clone(self.store().clock());
+        let lease_ms =
+            i64::try_from(self.config().lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let Some(lease) = Lease::acquire(
+            index.as_ref(),
+            clock.as_ref(),
+            layout::blocks_pk(self.tenant.as_str(), self.day),
+            &self.compactor.owner,
+            lease_ms,
+        )
+        .await?
+        else {
+            self.report.partitions_busy += 1;
+            return Ok(());
+        };
+        let result = self.leased(&lease).await;
+        let released = lease.release(index.as_ref()).await;
+        result?;
+        released?;
+        Ok(())
+    }
+
+    async fn leased(&mut self, lease: &Lease) -> Result<()> {
+        let now = self.now_ms();
+        let mut part = self.store().day_partition(self.tenant, self.day).await?;
+        if self.retire(&part, lease, now).await? {
+            part = self.store().day_partition(self.tenant, self.day).await?;
+        }
+        let closed = self.day.end_ms() + secs_ms(self.config().settle_secs) < now;
+        if !part.retired.contains_key(&0) {
+            let raw = part.visible(0);
+            let inputs: Vec<BlockMeta> = if closed {
+                if raw.iter().any(|b| b.level < 2) {
+                    raw
+                } else {
+                    Vec::new()
+                }
+            } else {
+                let level0: Vec<BlockMeta> = raw.into_iter().filter(|b| b.level == 0).collect();
+                if level0.len() >= self.config().min_level0_blocks.max(2) {
+                    level0
+                } else {
+                    Vec::new()
+                }
+            };
+            if !inputs.is_empty() {
+                self.merge(&inputs, if closed { 2 } else { 1 }, lease)
+                    .await?;
+                part = self.store().day_partition(self.tenant, self.day).await?;
+            }
+            if closed && self.config().downsample {
+                let raw = part.visible(0);
+                let mut sources: Vec<String> = raw.iter().map(|b| b.ulid.clone()).collect();
+                sources.sort();
+                let stale: Vec<i64> = RESOLUTIONS
+                    .into_iter()
+                    .filter(|res| !part.retired.contains_key(res))
+                    .filter(|&res| {
+                        let current = part.visible(res);
+                        current.is_empty() || current.iter().any(|b| b.sources != sources)
+                    })
+                    .collect();
+                if !raw.is_empty() && !stale.is_empty() {
+                    self.downsample(&part, &raw, &sources, &stale, lease)
+                        .await?;
+                    part = self.store().day_partition(self.tenant, self.day).await?;
+                }
+            }
+        }
+        self.collect_garbage(&part, now).await
+    }
+
+    /// Puts retention tombstones; true if it put any.
+    async fn retire(&mut self, part: &DayPartition, lease: &Lease, now: i64) -> Result<bool> {
+        let mut ops = Vec::new();
+        for res in [0, RES_5M, RES_1H] {
+            let days = i64::from(self.retention.days(res));
+            if days == 0
+                || self.day.end_ms() >= now - days * DAY_MS
+                || part.retired.contains_key(&res)
+                || !part.blocks.iter().any(|b| b.resolution_ms == res)
+            {
+                continue;
+            }
+            ops.push(WriteOp::put(
+                Item::new(
+                    layout::blocks_pk(self.tenant.as_str(), self.day),
+                    layout::retired_sk(res),
+                )
+                .with_n("at", now),
+                Condition::None,
+            ));
+        }
+        if ops.is_empty() {
+            return Ok(false);
+        }
+        self.report.retired += ops.len() as u64;
+        ops.push(lease.check());
+        self.store().index().transact(ops).await?;
+        Ok(true)
+    }
+
+    /// Merges `inputs` (precedence order) into blocks of `level`, committed as one group.
+    async fn merge(&mut self, inputs: &[BlockMeta], level: u8, lease: &Lease) -> Result<()> {
+        let mut tables = Vec::with_capacity(inputs.len());
+        for b in inputs {
+            tables.push(self.store().block_series(b).await?);
+        }
+        let with_series: Vec<_> = inputs
+            .iter()
+            .zip(&tables)
+            .map(|(b, t)| (b, t.entries()))
+            .collect();
+        let plans = merge::plan_series(&with_series);
+        let ranges = merge::batches(&plans, self.config().max_output_samples);
+        let mut metadata: BTreeMap<String, MetricMetadata> = BTreeMap::new();
+        for b in inputs {
+            for m in self.store().read_block_metadata(b).await? {
+                metadata.insert(m.metric_family.clone(), m);
+            }
+        }
+        let leader = ulid::Ulid::new().to_string();
+        let order = inputs
+            .iter()
+            .map(|b| b.order.clone())
+            .min()
+            .unwrap_or_else(|| leader.clone());
+        let replaces: Vec<String> = inputs.iter().map(|b| b.ulid.clone()).collect();
+        let mut metadata = Some(metadata.into_values().collect::<Vec<_>>());
+        let count = ranges.len().max(1);
+        for k in 0..count {
+            let series = match ranges.get(k) {
+                Some(range) => self.read_merged(inputs, &plans[range.clone()]).await?,
+                None => Vec::new(),
+            };
+            let is_leader = k + 1 == count;
+            let data = BlockData {
+                series,
+                metadata: metadata.take().unwrap_or_default(),
+            };
+            let options = BlockOptions {
+                level,
+                ulid: is_leader.then(|| leader.clone()),
+                order: Some(order.clone()),
+                replaces: if is_leader {
+                    replaces.clone()
+                } else {
+                    Vec::new()
+                },
+                group: Some(leader.clone()),
+                checks: vec![lease.check()],
+                ..BlockOptions::default()
+            };
+            lease
+                .renew(self.store().index().as_ref(), self.store().clock().as_ref())
+                .await?;
+            let block = self
+                .store()
+                .write_block_with(self.tenant, self.day, data, options)
+                .await?;
+            if let Some(block) = block {
+                self.report.output_blocks += 1;
+                self.report.output_bytes += block.bytes;
+                self.report.output_samples += block.samples + block.histograms;
+                (self.progress)(&Progress::Written {
+                    kind: if level >= 2 { "L2" } else { "L1" },
+                    block: &block,
+                    report: self.report,
+                    elapsed_secs: self.started.elapsed().as_secs_f64(),
+                });
+            } else if is_leader {
+                // Nothing at all to write (inputs without series or metadata): the switch is
+                // then a leader without data, which readers skip.
+                self.commit_empty_leader(&leader, &order, &replaces, level, lease)
+                    .await?;
+            }
+        }
+        self.report.input_blocks += inputs.len() as u64;
+        self.report.input_bytes += inputs.iter().map(|b| b.bytes).sum::<u64>();
+        Ok(())
+    }
+
+    async fn commit_empty_leader(
+        &mut self,
+        leader: &str,
+        order: &str,
+        replaces: &[String],
+        level: u8,
+        lease: &Lease,
+    ) -> Result<()> {
+        let block = BlockMeta {
+            tenant: self.tenant.as_str().to_string(),
+            day: self.day,
+            level,
+            ulid: leader.to_string(),
+            min_t: self.day.start_ms(),
+            max_t: self.day.start_ms(),
+            series: 0,
+            samples: 0,
+            histograms: 0,
+            exemplars: 0,
+            bytes: 0,
+            parts: Vec::new(),
+            metric_names: Some(Vec::new()),
+            resolution_ms: 0,
+            order: order.to_string(),
+            replaces: replaces.to_vec(),
+            group: Some(leader.to_string()),
+            sources: Vec::new(),
+            created_ms: self.now_ms(),
+        };
+        self.store()
+            .index()
+            .transact(vec![
+                WriteOp::put(block.to_catalog_item(), Condition::NotExists),
+                lease.check(),
+            ])
+            .await?;
+        Ok(())
+    }
+
+    /// The merged data of the planned series, read from every input that has them.
+    async fn read_merged(
+        &self,
+        inputs: &[BlockMeta],
+        plans: &[merge::SeriesPlan],
+    ) -> Result<Vec<SeriesData>> {
+        let mut acc: Vec<Option<SeriesData>> = vec![None; plans.len()];
+        for (i, input) in inputs.iter().enumerate() {
+            let mut wanted: Vec<(u32, usize)> = plans
+                .iter()
+                .enumerate()
+                .flat_map(|(p, plan)| {
+                    plan.sources
+                        .iter()
+                        .filter(move |(src, _)| *src == i)
+                        .map(move |(_, r)| (*r, p))
+                })
+                .collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            wanted.sort_unstable();
+            let refs: Vec<u32> = wanted.iter().map(|(r, _)| *r).collect();
+            let data = self.store().read_block_series(input, &refs).await?;
+            for ((_, p), d) in wanted.into_iter().zip(data) {
+                match &mut acc[p] {
+                    Some(a) => merge::merge_into(a, d),
+                    slot @ None => {
+                        *slot = Some(SeriesData {
+                            id: plans[p].id,
+                            labels: plans[p].labels.clone(),
+                            ..d
+                        });
+                    }
+                }
+            }
+        }
+        Ok(acc.into_iter().flatten().collect())
+    }
+
+    /// Builds the downsampled blocks of the resolutions in `stale` from the raw blocks.
+    async fn downsample(
+        &mut self,
+        part: &DayPartition,
+        raw: &[BlockMeta],
+        sources: &[String],
+        stale: &[i64],
+        lease: &Lease,
+    ) -> Result<()> {
+        let mut tables = Vec::with_capacity(raw.len());
+        for b in raw {
+            tables.push(self.store().block_series(b).await?);
+        }
+        let with_series: Vec<_> = raw
+            .iter()
+            .zip(&tables)
+            .map(|(b, t)| (b, t.entries()))
+            .collect();
+        let plans = merge::plan_series(&with_series);
+        let ranges = merge::batches(&plans, self.config().max_output_samples);
+        let leaders: HashMap<i64, String> = stale
+            .iter()
+            .map(|&res| (res, ulid::Ulid::new().to_string()))
+            .collect();
+        let count = ranges.len();
+        for (k, range) in ranges.into_iter().enumerate() {
+            let merged = self.read_merged(raw, &plans[range]).await?;
+            for &res in stale {
+                let series: Vec<SeriesData> = merged
+                    .iter()
+                    .flat_map(|s| {
+                        downsample::downsample_series(self.tenant, &s.labels, &s.samples, res)
+                    })
+                    .collect();
+                let is_leader = k + 1 == count;
+                let leader = leaders.get(&res).cloned().unwrap_or_default();
+                let replaces = if is_leader {
+                    part.visible(res).into_iter().map(|b| b.ulid).collect()
+                } else {
+                    Vec::new()
+                };
+                let options = BlockOptions {
+                    level: 1,
+                    resolution_ms: res,
+                    ulid: is_leader.then(|| leader.clone()),
+                    replaces,
+                    group: Some(leader),
+                    sources: sources.to_vec(),
+                    checks: vec![lease.check()],
+                    ..BlockOptions::default()
+                };
+                lease
+                    .renew(self.store().index().as_ref(), self.store().clock().as_ref())
+                    .await?;
+                let data = BlockData {
+                    series,
+                    metadata: Vec::new(),
+                };
+                if let Some(block) = self
+                    .store()
+                    .write_block_with(self.tenant, self.day, data, options)
+                    .await?
+                {
+                    self.report.downsampled_blocks += 1;
+                    self.report.downsampled_bytes += block.bytes;
+                    (self.progress)(&Progress::Written {
+                        kind: if res == RES_5M { "5m" } else { "1h" },
+                        block: &block,
+                        report: self.report,
+                        elapsed_secs: self.started.elapsed().as_secs_f64(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes what no reader can still need.
+    async fn collect_garbage(&mut self, part: &DayPartition, now: i64) -> Result<()> {
+        let grace = secs_ms(self.config().grace_period_secs);
+        let orphan_age = secs_ms(self.config().orphan_age_secs);
+        let mut remaining: HashSet<&str> = part.blocks.iter().map(|b| b.ulid.as_str()).collect();
+        let mut known_keys: HashSet<String> = HashSet::new();
+        // Replaced blocks go before their replacements, so a replacement's `replaces` list
+        // outlives every block it hides.
+        let mut blocks: Vec<&BlockMeta> = part.blocks.iter().collect();
+        let replaced = |b: &BlockMeta| part.replaced.contains_key(&b.ulid);
+        blocks.sort_by(|a, b| replaced(b).cmp(&replaced(a)).then(a.ulid.cmp(&b.ulid)));
+        for b in blocks {
+            let replaced_long_ago = part
+                .replaced
+                .get(&b.ulid)
+                .is_some_and(|(_, at)| *at > 0 && at + grace < now)
+                && !b.replaces.iter().any(|r| remaining.contains(r.as_str()));
+            // Under the lease nobody else is writing this partition's outputs: an uncommitted
+            // one is left over from a compactor that died.
+            let uncommitted = !part.is_committed(b);
+            let retired_long_ago = part
+                .retired
+                .get(&b.resolution_ms)
+                .is_some_and(|at| at + grace < now);
+            if replaced_long_ago || uncommitted || retired_long_ago {
+                self.store().delete_block(b).await?;
+                remaining.remove(b.ulid.as_str());
+                self.report.deleted_blocks += 1;
+            } else {
+                known_keys.extend(b.parts.iter().map(|(p, _)| b.key(*p)));
+            }
+        }
+        for object in self.store().day_objects(self.tenant, self.day).await? {
+            let key = object.location.to_string();
+            if !known_keys.contains(&key)
+                && object.last_modified.timestamp_millis() + orphan_age < now
+            {
+                self.store().delete_object(&object.location).await?;
+                self.report.deleted_orphans += 1;
+            }
+        }
+        if remaining.is_empty() && part.retired.contains_key(&0) {
+            let index = self.store().index();
+            for res in part.retired.keys() {
+                index
+                    .delete(
+                        &layout::blocks_pk(self.tenant.as_str(), self.day),
+                        &layout::retired_sk(*res),
+                        Condition::None,
+                    )
+                    .await?;
+            }
+            self.store().forget_day(self.tenant, self.day).await?;
+        }
+        Ok(())
+    }
+}
+
+fn secs_ms(secs: u64) -> i64 {
+    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
