@@ -23,6 +23,11 @@
 #   BENCH_KEEP=1         keep the temporary directory (data and logs)
 #   BENCH_QUERY=0        skip the query benchmark
 #   BENCH_QUERY_RUNS     runs of each query, the median counts (default 5)
+#   BENCH_COMPACT=0      skip the compaction step (architect: POST /api/v1/admin/compact after the
+#                        query benchmark: bytes/sample of the compacted files, throughput)
+#   BENCH_LONG=0         skip the long-range step: BENCH_LONG_SERIES series (default 200) x
+#                        BENCH_LONG_DAYS days (default 30), compacted, then query_range over all
+#                        of it at a 1 h step from raw data and from downsampled data
 #   PROMETHEUS_BIN, VICTORIA_METRICS_BIN   peer binaries (default: from PATH)
 set -euo pipefail
 
@@ -143,7 +148,10 @@ for target in $targets; do
     echo "=== $target ==="
     case "$target" in
     architect)
-        "$bin" serve --listen 127.0.0.1:0 --data-dir "$data" >"$log" 2>&1 &
+        # The timer stays off (the bench compacts on demand); days count as closed at once and
+        # superseded files go at once, so the disk figures after compaction are final.
+        printf 'compactor:\n  enabled: false\n  settle_secs: 0\n  grace_period_secs: 0\n' >"$dir/architect.yaml"
+        "$bin" serve --listen 127.0.0.1:0 --data-dir "$data" --config "$dir/architect.yaml" >"$log" 2>&1 &
         server_pid=$!
         for _ in $(seq 1 300); do
             [[ -s "$data/listen.addr" ]] && break
@@ -276,6 +284,27 @@ for target in $targets; do
             failed=1
         fi
     fi
+    if [[ "$target" == architect && "${BENCH_COMPACT:-1}" == 1 ]]; then
+        c0="$(cpu_secs "$server_pid")"
+        if curl -fsS --max-time 3600 -X POST "$base/api/v1/admin/compact" -o "$dir/compact.json"; then
+            c1="$(cpu_secs "$server_pid")"
+            compact_total="$(du_bytes "$data")"
+            python3 - "$dir/compact.json" "$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" "$compact_total" "$(field samples)" <<'PYEOF2' | tee -a "$work/compaction.txt"
+import json, sys
+r = json.load(open(sys.argv[1]))
+cpu, total, sent = float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4] or 0)
+smp = max(r["output_samples"], 1)
+secs = max(r["duration_ms"], 1) / 1000
+print(f"  compaction: {r['input_blocks']} blocks -> {r['output_blocks']} raw + {r['downsampled_blocks']} downsampled in {secs:.1f} s")
+print(f"  compacted raw files: {r['output_bytes'] / smp:.3f} B/sample ({r['output_bytes']} B for {r['output_samples']} samples); downsampled {r['downsampled_bytes']} B")
+print(f"  whole data directory after compaction and GC: {total / max(sent, 1):.3f} B/sample")
+print(f"  throughput: {smp / secs:,.0f} samples/s wall, {smp / max(cpu, 0.01):,.0f} samples per server CPU-second ({cpu:.1f} s)")
+PYEOF2
+        else
+            echo "  compaction failed" >&2
+            failed=1
+        fi
+    fi
     stop_server "$server_pid"
     server_pid=""
     if grep -qiE 'panic|fatal' "$log"; then
@@ -329,5 +358,64 @@ if [[ -s "$work/queries.txt" ]]; then
         }
     }' "$work/queries.txt"
     awk '{ printf "peak RSS during queries, %s: %.0f MB\n", $1, $2 / 1024 }' "$work/query_rss.txt"
+fi
+if [[ -s "$work/compaction.txt" ]]; then
+    echo
+    echo "Compaction (architect, POST /api/v1/admin/compact after the ingest above):"
+    cat "$work/compaction.txt"
+fi
+
+# median_ms URL PROMQL START END STEP RESOLUTION RUNS: median wall time of query_range.
+median_ms() {
+    local i times=()
+    for ((i = 0; i < $8; i++)); do
+        times+=("$(curl -fsS -o /dev/null -w '%{time_total}' --max-time 300 -G "$1/api/v1/query_range" \
+            --data-urlencode "query=$2" --data-urlencode "start=$3" --data-urlencode "end=$4" \
+            --data-urlencode "step=$5" --data-urlencode "max_source_resolution=$6" || echo 999)")
+    done
+    printf '%s\n' "${times[@]}" | sort -g | awk '{ a[NR] = $1 } END { printf "%.0f", a[int((NR + 1) / 2)] * 1000 }'
+}
+
+if [[ "${BENCH_LONG:-1}" == 1 && " $targets " == *" architect "* ]]; then
+    long_series="${BENCH_LONG_SERIES:-200}"
+    long_days="${BENCH_LONG_DAYS:-30}"
+    dir="$work/long"
+    data="$dir/data"
+    mkdir -p "$data"
+    echo
+    echo "=== long range: $long_series series x $long_days days, compacted, query_range at a 1 h step ==="
+    printf 'compactor:\n  enabled: false\n  settle_secs: 0\n  grace_period_secs: 0\n' >"$dir/architect.yaml"
+    "$bin" serve --listen 127.0.0.1:0 --data-dir "$data" --config "$dir/architect.yaml" >"$dir/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 300); do
+        [[ -s "$data/listen.addr" ]] && break
+        sleep 0.1
+    done
+    base="http://$(cat "$data/listen.addr" 2>/dev/null || true)"
+    if wait_http "$base/-/ready" 60 &&
+        "$bin" bench ingest --url "$base/api/v1/push" --series "$long_series" --hours "$((long_days * 24))" \
+            --connections "$connections" --name long >"$dir/bench.log" 2>&1 &&
+        curl -fsS -X POST "$base/api/v1/admin/flush" -o /dev/null &&
+        curl -fsS --max-time 3600 -X POST "$base/api/v1/admin/compact" -o "$dir/compact.json"; then
+        result="$(grep '^RESULT ' "$dir/bench.log" | tail -1 || true)"
+        first_s="$(($(sed -n 's/.* first_ms=\([^ ]*\).*/\1/p' <<<"$result") / 1000 + 3600))"
+        last_s="$(($(sed -n 's/.* last_ms=\([^ ]*\).*/\1/p' <<<"$result") / 1000))"
+        echo "  $(sed -n 's/.* samples=\([^ ]*\).*/\1/p' <<<"$result") samples; compaction report: $(cat "$dir/compact.json")"
+        printf '  %-58s %10s %12s %8s\n' "query (${long_days} d, step 1h; median of ${BENCH_QUERY_RUNS:-5})" "raw ms" "downsampled" "speedup"
+        for q in 'sum(rate(node_network_receive_bytes_total[1h]))' \
+            'max(max_over_time(node_load1[1h]))' \
+            'avg(avg_over_time(process_resident_memory_bytes[1h]))' \
+            'sum(increase(node_cpu_seconds_total[1d]))'; do
+            raw="$(median_ms "$base" "$q" "$first_s" "$last_s" 1h raw "${BENCH_QUERY_RUNS:-5}")"
+            auto="$(median_ms "$base" "$q" "$first_s" "$last_s" 1h auto "${BENCH_QUERY_RUNS:-5}")"
+            printf '  %-58s %10s %12s %7.1fx\n' "$q" "$raw" "$auto" "$(awk -v a="$raw" -v b="$auto" 'BEGIN { print a / (b > 0 ? b : 1) }')"
+        done
+    else
+        echo "  long-range step failed:" >&2
+        tail -5 "$dir/server.log" "$dir/bench.log" >&2 2>/dev/null || true
+        failed=1
+    fi
+    stop_server "$server_pid"
+    server_pid=""
 fi
 exit "$failed"

@@ -2,6 +2,7 @@
 //! local directory (embedded mode); `architect bench` measures it (and its peers).
 
 mod bench;
+mod maintenance;
 mod promqltest;
 
 use anyhow::Context;
@@ -64,6 +65,14 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// One compaction pass: merge small blocks, downsample closed days, apply retention and
+    /// delete superseded files; progress on stderr, the report (JSON) on stdout.
+    Compact(maintenance::CompactArgs),
+    /// Per-tenant retention, kept in the index and applied by the compactor.
+    Retention {
+        #[command(subcommand)]
+        command: maintenance::RetentionCommand,
     },
     /// Benchmarks against a running service or any remote_write receiver.
     Bench {
@@ -166,6 +175,8 @@ fn main() -> anyhow::Result<()> {
             println!("{token}");
         }
         Command::Bench { command } => bench::run(command)?,
+        Command::Compact(args) => maintenance::compact(args)?,
+        Command::Retention { command } => maintenance::retention(command)?,
         Command::Promqltest { paths, verbose } => promqltest::run(paths, verbose)?,
     }
     Ok(())

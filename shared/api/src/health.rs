@@ -47,6 +47,31 @@ pub(crate) async fn flush(State(state): State<Arc<ApiState>>) -> Result<Response
     Ok(axum::Json(stats).into_response())
 }
 
+/// `POST /api/v1/admin/compact`: one compaction pass (merge, downsample, retention, garbage
+/// collection); returns its report when everything it did is committed.
+pub(crate) async fn compact(State(state): State<Arc<ApiState>>) -> Result<Response, ApiError> {
+    let compactor = state.compactor.as_ref().ok_or_else(|| {
+        ApiError::text(
+            ErrorCode::Unavailable,
+            "compaction does not run here: invoke the compact function",
+        )
+    })?;
+    let report = compactor
+        .run(&|_: &architect_compactor::Progress<'_>| {})
+        .await
+        .map_err(|e| ApiError::text(ErrorCode::Internal, e.to_string()))?;
+    if let Some(first) = report.errors.first() {
+        return Err(ApiError::text(
+            ErrorCode::Internal,
+            format!(
+                "{} partition(s) failed, first: {first}",
+                report.errors.len()
+            ),
+        ));
+    }
+    Ok(axum::Json(report).into_response())
+}
+
 /// Counts requests by matched route and status code.
 pub(crate) async fn count_requests(
     State(state): State<Arc<ApiState>>,

@@ -86,6 +86,7 @@ fn operations() -> Router<Arc<ApiState>> {
         .route("/-/ready", get(health::ready))
         .route("/metrics", get(health::metrics))
         .route("/api/v1/admin/flush", post(health::flush))
+        .route("/api/v1/admin/compact", post(health::compact))
 }
 
 /// The ingester's internal routes.

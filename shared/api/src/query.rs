@@ -14,9 +14,10 @@ use crate::time::parse_time;
 use architect_ingester::HeadWant;
 use architect_model::TenantId;
 use architect_promql::{
-    FloatHistogram, Point, QueryError, QueryResult, QueryValue, RawSeries, SeriesSource,
-    SourceError,
+    FloatHistogram, Point, QueryError, QueryResult, QueryValue, RawSeries, SelectHints,
+    SeriesSource, SourceError,
 };
+use architect_store::downsampled::Aggregate;
 use async_trait::async_trait;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -34,6 +35,8 @@ fn bad(message: impl Into<String>) -> ApiError {
 struct TenantSource<'a> {
     state: &'a ApiState,
     tenant: TenantId,
+    /// Coarsest downsampled resolution selectors may read (0 = raw only).
+    max_resolution_ms: i64,
 }
 
 #[async_trait]
@@ -43,6 +46,17 @@ impl SeriesSource for TenantSource<'_> {
         matchers: &[architect_model::Matcher],
         start: i64,
         end: i64,
+    ) -> Result<Vec<RawSeries>, SourceError> {
+        self.select_hinted(matchers, start, end, &SelectHints::default())
+            .await
+    }
+
+    async fn select_hinted(
+        &self,
+        matchers: &[architect_model::Matcher],
+        start: i64,
+        end: i64,
+        hints: &SelectHints,
     ) -> Result<Vec<RawSeries>, SourceError> {
         let source_error = |e: &dyn std::fmt::Display| SourceError(e.to_string());
         // One head read for floats and histograms (one round trip to a remote ingester).
@@ -62,12 +76,26 @@ impl SeriesSource for TenantSource<'_> {
                 head_floats.push((s.labels, s.samples));
             }
         }
-        let stored = self
-            .state
-            .store
-            .select(&self.tenant, matchers, start, end)
-            .await
-            .map_err(|e| source_error(&e))?;
+        let stored = if self.max_resolution_ms >= architect_store::downsampled::RES_5M {
+            let aggregate = Aggregate::for_function(hints.func.as_deref());
+            self.state
+                .store
+                .select_downsampled(
+                    &self.tenant,
+                    matchers,
+                    start,
+                    end,
+                    self.max_resolution_ms,
+                    aggregate,
+                )
+                .await
+        } else {
+            self.state
+                .store
+                .select(&self.tenant, matchers, start, end)
+                .await
+        }
+        .map_err(|e| source_error(&e))?;
         let series = remote::merge_floats(&self.tenant, stored, head_floats);
         let mut out: std::collections::HashMap<architect_model::Labels, RawSeries> = series
             .into_iter()
@@ -255,10 +283,12 @@ pub(crate) async fn instant_query(
     let p = parse_request(&state, &method, query, &headers, &body)?;
     let q = query_param(&p.params)?;
     let t = time_param(&p.params, "time", state.clock.now_ms())?;
-    let engine = state.engine_with_timeout(timeout_of(&state, &p.params)?);
+    let max_resolution_ms = max_source_resolution(&p.params, None)?;
+    let engine = state.engine_for(timeout_of(&state, &p.params)?, max_resolution_ms);
     let source = TenantSource {
         state: &state,
         tenant: p.tenant,
+        max_resolution_ms,
     };
     let started = Instant::now();
     let result = engine.instant(&source, q, t).await.map_err(query_error)?;
@@ -298,10 +328,12 @@ pub(crate) async fn range_query(
             group_thousands(state.query.max_points_per_series)
         )));
     }
-    let engine = state.engine_with_timeout(timeout_of(&state, &p.params)?);
+    let max_resolution_ms = max_source_resolution(&p.params, Some(step_ms))?;
+    let engine = state.engine_for(timeout_of(&state, &p.params)?, max_resolution_ms);
     let source = TenantSource {
         state: &state,
         tenant: p.tenant,
+        max_resolution_ms,
     };
     let started = Instant::now();
     let result = engine
@@ -309,6 +341,23 @@ pub(crate) async fn range_query(
         .await
         .map_err(query_error)?;
     Ok(respond(&result, get(&p.params, "stats").is_some(), started))
+}
+
+/// The coarsest resolution a query may read, from Thanos's `max_source_resolution` parameter:
+/// `auto` (the default) allows a fifth of the step of a range query and raw data for an instant
+/// query; `raw` or `0s` forces raw data; a duration (`5m`, `1h`) allows data downsampled to at
+/// most that.
+fn max_source_resolution(
+    params: &[(String, String)],
+    step_ms: Option<i64>,
+) -> Result<i64, ApiError> {
+    match get(params, "max_source_resolution") {
+        None | Some("" | "auto") => Ok(step_ms.map_or(0, |s| s / 5)),
+        Some("raw") => Ok(0),
+        Some(d) => parse_duration(d)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .map_err(|e| bad(format!("invalid parameter \"max_source_resolution\": {e}"))),
+    }
 }
 
 fn group_thousands(n: usize) -> String {

@@ -99,6 +99,9 @@ pub struct ApiState {
     pub registry: Registry,
     /// HTTP requests by route and status code.
     pub requests: Family<Vec<(String, String)>, Counter>,
+    /// The compactor behind `POST /api/v1/admin/compact` (absent in the HTTP functions: the
+    /// `compact` function runs it there).
+    pub compactor: Option<Arc<architect_compactor::Compactor>>,
 }
 
 impl ApiState {
@@ -137,15 +140,35 @@ impl ApiState {
             clock,
             registry,
             requests,
+            compactor: None,
         }
+    }
+
+    /// The same state with a compactor for `POST /api/v1/admin/compact`.
+    pub fn with_compactor(mut self, compactor: Arc<architect_compactor::Compactor>) -> Self {
+        self.compactor = Some(compactor);
+        self
     }
 }
 
 impl ApiState {
     /// An engine with the configured limits and `timeout`.
     pub fn engine_with_timeout(&self, timeout: std::time::Duration) -> Engine {
+        self.engine_for(timeout, 0)
+    }
+
+    /// An engine for a query that may read data downsampled to `max_resolution_ms`: the
+    /// lookback of instant selectors grows to the coarsest resolution it may read (as Thanos
+    /// does), so that a sample per window is still found.
+    pub fn engine_for(&self, timeout: std::time::Duration, max_resolution_ms: i64) -> Engine {
         let mut opts = self.query.engine_options();
         opts.timeout = timeout;
+        let coarsest = architect_store::downsampled::RESOLUTIONS
+            .into_iter()
+            .filter(|r| *r <= max_resolution_ms)
+            .max()
+            .unwrap_or(0);
+        opts.lookback_ms = opts.lookback_ms.max(coarsest);
         Engine::new(opts)
     }
 }

@@ -14,8 +14,7 @@
 use architect_model::{Label, Labels, Sample, SeriesId, TenantId, is_stale_nan};
 use architect_store::SeriesData;
 
-/// The label that names an aggregate in a downsampled block.
-pub const AGGR_LABEL: &str = "__aggr__";
+pub use architect_store::downsampled::AGGR_LABEL;
 
 /// The aggregates of one window.
 #[derive(Clone, Copy, Debug, PartialEq)]

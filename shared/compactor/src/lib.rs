@@ -35,17 +35,12 @@ use architect_model::{MetricMetadata, TenantId};
 use architect_store::{
     BlockData, BlockMeta, BlockOptions, DayPartition, MetricsStore, SeriesData, StoreError, layout,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// The 5-minute resolution (ms).
-pub const RES_5M: i64 = 300_000;
-/// The 1-hour resolution (ms).
-pub const RES_1H: i64 = 3_600_000;
-/// Downsampled resolutions, finest first.
-pub const RESOLUTIONS: [i64; 2] = [RES_5M, RES_1H];
+pub use architect_store::downsampled::{RES_1H, RES_5M, RESOLUTIONS};
 
 /// Compactor errors.
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +57,8 @@ pub enum CompactError {
 pub type Result<T, E = CompactError> = std::result::Result<T, E>;
 
 /// What a run did; the body of `POST /api/v1/admin/compact`.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct RunReport {
     /// Tenants visited.
     pub tenants: u64,
@@ -121,6 +117,8 @@ pub struct Compactor {
     store: Arc<MetricsStore>,
     config: CompactorConfig,
     owner: String,
+    /// One run at a time per process (the timer and an admin request queue up).
+    running: tokio::sync::Mutex<()>,
 }
 
 impl Compactor {
@@ -130,6 +128,34 @@ impl Compactor {
             store,
             config,
             owner: ulid::Ulid::new().to_string(),
+            running: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Runs a pass every `interval_secs` until `stop` resolves (inside `architect serve`).
+    pub async fn run_every(self: Arc<Self>, stop: impl std::future::Future<Output = ()>) {
+        let period = std::time::Duration::from_secs(self.config.interval_secs.max(1));
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => return,
+                _ = ticks.tick() => {}
+            }
+            match self.run(&|_: &Progress<'_>| {}).await {
+                Ok(r) => tracing::info!(
+                    partitions = r.partitions,
+                    merged = r.input_blocks,
+                    written = r.output_blocks,
+                    downsampled = r.downsampled_blocks,
+                    deleted = r.deleted_blocks,
+                    errors = r.errors.len(),
+                    duration_ms = r.duration_ms,
+                    "compaction pass done"
+                ),
+                Err(e) => tracing::warn!(error = %e, "compaction pass failed"),
+            }
         }
     }
 
@@ -141,6 +167,7 @@ impl Compactor {
     /// One pass over every tenant and day. Partition failures are collected in the report;
     /// only a failure to list tenants or days fails the run.
     pub async fn run(&self, progress: ProgressFn<'_>) -> Result<RunReport> {
+        let _running = self.running.lock().await;
         let started = Instant::now();
         let mut report = RunReport::default();
         for tenant in self.store.tenants().await? {
@@ -290,7 +317,7 @@ impl PartitionRun<'_> {
                     .into_iter()
                     .filter(|res| !part.retired.contains_key(res))
                     .filter(|&res| {
-                        let current = part.visible(res);
+                        let current = part.live(res);
                         current.is_empty() || current.iter().any(|b| b.sources != sources)
                     })
                     .collect();
@@ -301,7 +328,7 @@ impl PartitionRun<'_> {
                 }
             }
         }
-        self.collect_garbage(&part, now).await
+        self.collect_garbage(&part).await
     }
 
     /// Puts retention tombstones; true if it put any.
@@ -405,8 +432,15 @@ impl PartitionRun<'_> {
             } else if is_leader {
                 // Nothing at all to write (inputs without series or metadata): the switch is
                 // then a leader without data, which readers skip.
-                self.commit_empty_leader(&leader, &order, &replaces, level, lease)
-                    .await?;
+                let empty = EmptyLeader {
+                    ulid: &leader,
+                    order: &order,
+                    replaces: &replaces,
+                    level,
+                    resolution_ms: 0,
+                    sources: &[],
+                };
+                self.commit_empty_leader(empty, lease).await?;
             }
         }
         self.report.input_blocks += inputs.len() as u64;
@@ -414,19 +448,12 @@ impl PartitionRun<'_> {
         Ok(())
     }
 
-    async fn commit_empty_leader(
-        &mut self,
-        leader: &str,
-        order: &str,
-        replaces: &[String],
-        level: u8,
-        lease: &Lease,
-    ) -> Result<()> {
+    async fn commit_empty_leader(&mut self, leader: EmptyLeader<'_>, lease: &Lease) -> Result<()> {
         let block = BlockMeta {
             tenant: self.tenant.as_str().to_string(),
             day: self.day,
-            level,
-            ulid: leader.to_string(),
+            level: leader.level,
+            ulid: leader.ulid.to_string(),
             min_t: self.day.start_ms(),
             max_t: self.day.start_ms(),
             series: 0,
@@ -436,11 +463,11 @@ impl PartitionRun<'_> {
             bytes: 0,
             parts: Vec::new(),
             metric_names: Some(Vec::new()),
-            resolution_ms: 0,
-            order: order.to_string(),
-            replaces: replaces.to_vec(),
-            group: Some(leader.to_string()),
-            sources: Vec::new(),
+            resolution_ms: leader.resolution_ms,
+            order: leader.order.to_string(),
+            replaces: leader.replaces.to_vec(),
+            group: Some(leader.ulid.to_string()),
+            sources: leader.sources.to_vec(),
             created_ms: self.now_ms(),
         };
         self.store()
@@ -518,6 +545,23 @@ impl PartitionRun<'_> {
             .map(|&res| (res, ulid::Ulid::new().to_string()))
             .collect();
         let count = ranges.len();
+        if count == 0 {
+            // Raw blocks without series (metadata only): mark the day as downsampled anyway.
+            for &res in stale {
+                let leader = leaders.get(&res).cloned().unwrap_or_default();
+                let replaces: Vec<String> = part.live(res).into_iter().map(|b| b.ulid).collect();
+                let empty = EmptyLeader {
+                    ulid: &leader,
+                    order: &leader,
+                    replaces: &replaces,
+                    level: 1,
+                    resolution_ms: res,
+                    sources,
+                };
+                self.commit_empty_leader(empty, lease).await?;
+            }
+            return Ok(());
+        }
         for (k, range) in ranges.into_iter().enumerate() {
             let merged = self.read_merged(raw, &plans[range]).await?;
             for &res in stale {
@@ -530,7 +574,7 @@ impl PartitionRun<'_> {
                 let is_leader = k + 1 == count;
                 let leader = leaders.get(&res).cloned().unwrap_or_default();
                 let replaces = if is_leader {
-                    part.visible(res).into_iter().map(|b| b.ulid).collect()
+                    part.live(res).into_iter().map(|b| b.ulid).collect()
                 } else {
                     Vec::new()
                 };
@@ -551,11 +595,26 @@ impl PartitionRun<'_> {
                     series,
                     metadata: Vec::new(),
                 };
-                if let Some(block) = self
+                let written = self
                     .store()
                     .write_block_with(self.tenant, self.day, data, options)
-                    .await?
-                {
+                    .await?;
+                if written.is_none() && is_leader {
+                    // No series with float samples in the last batch: commit the group anyway.
+                    let leader = leaders.get(&res).cloned().unwrap_or_default();
+                    let replaces: Vec<String> =
+                        part.live(res).into_iter().map(|b| b.ulid).collect();
+                    let empty = EmptyLeader {
+                        ulid: &leader,
+                        order: &leader,
+                        replaces: &replaces,
+                        level: 1,
+                        resolution_ms: res,
+                        sources,
+                    };
+                    self.commit_empty_leader(empty, lease).await?;
+                }
+                if let Some(block) = written {
                     self.report.downsampled_blocks += 1;
                     self.report.downsampled_bytes += block.bytes;
                     (self.progress)(&Progress::Written {
@@ -571,7 +630,8 @@ impl PartitionRun<'_> {
     }
 
     /// Deletes what no reader can still need.
-    async fn collect_garbage(&mut self, part: &DayPartition, now: i64) -> Result<()> {
+    async fn collect_garbage(&mut self, part: &DayPartition) -> Result<()> {
+        let now = self.now_ms();
         let grace = secs_ms(self.config().grace_period_secs);
         let orphan_age = secs_ms(self.config().orphan_age_secs);
         let mut remaining: HashSet<&str> = part.blocks.iter().map(|b| b.ulid.as_str()).collect();
@@ -626,6 +686,16 @@ impl PartitionRun<'_> {
         }
         Ok(())
     }
+}
+
+/// The catalog item of a group leader without data.
+struct EmptyLeader<'a> {
+    ulid: &'a str,
+    order: &'a str,
+    replaces: &'a [String],
+    level: u8,
+    resolution_ms: i64,
+    sources: &'a [String],
 }
 
 fn secs_ms(secs: u64) -> i64 {

@@ -6,11 +6,13 @@
 //!   `architect serve`, under `lambda_http` (API Gateway HTTP API, payload 2.0, binary bodies
 //!   base64-encoded both ways), with the tenant the authorizer vouched for;
 //! - [`authorizer`]: the API Gateway REQUEST authorizer that checks the project's API tokens
-//!   against the hashed tokens in the index.
+//!   against the hashed tokens in the index;
+//! - [`scheduled`]: the functions EventBridge schedules (`compact`).
 
 pub mod authorizer;
 pub mod env;
 pub mod http;
+pub mod scheduled;
 
 /// Failures while a function starts.
 #[derive(Debug, thiserror::Error)]

@@ -235,14 +235,14 @@ impl Engine {
             query_start: range.start,
             query_end: range.end,
         };
-        planner.plan(expr, range, &mut plan);
+        planner.plan(expr, range, None, &mut plan);
         let mut data: HashMap<usize, Arc<Vec<RawSeries>>> = HashMap::with_capacity(plan.len());
         let mut stats = QueryStats::default();
         for (key, p) in plan {
             let sets = selector_matchers(p.selector).map_err(QueryError::BadData)?;
             let mut merged: BTreeMap<Labels, RawSeries> = BTreeMap::new();
             for set in sets {
-                let found = source.select(&set, p.start, p.end).await;
+                let found = source.select_hinted(&set, p.start, p.end, &p.hints).await;
                 if Instant::now() > deadline {
                     return Err(QueryError::Timeout("query preparation"));
                 }
@@ -322,6 +322,7 @@ struct Planned<'a> {
     selector: &'a parser::VectorSelector,
     start: i64,
     end: i64,
+    hints: crate::source::SelectHints,
 }
 
 /// Walks the expression with the time range each node is evaluated over, the same way the
@@ -333,35 +334,46 @@ struct Planner<'o> {
 }
 
 impl Planner<'_> {
-    fn plan<'a>(&self, expr: &'a Expr, r: Range, out: &mut HashMap<usize, Planned<'a>>) {
+    /// `func` is the nearest enclosing call or aggregation (Prometheus's
+    /// `extractFuncFromPath`): a binary operation clears it, other nodes pass it through.
+    fn plan<'a>(
+        &self,
+        expr: &'a Expr,
+        r: Range,
+        func: Option<&str>,
+        out: &mut HashMap<usize, Planned<'a>>,
+    ) {
         match expr {
             Expr::VectorSelector(vs) => {
                 let (lo, hi) = self.ref_times(vs, r);
-                self.record(vs, lo - self.opts.lookback_ms, hi, out);
+                let hints = hints(func, r.step, 0);
+                self.record(vs, lo - self.opts.lookback_ms, hi, hints, out);
             }
             Expr::MatrixSelector(ms) => {
                 let (lo, hi) = self.ref_times(&ms.vs, r);
-                self.record(&ms.vs, lo - duration_ms(ms.range), hi, out);
+                let range = duration_ms(ms.range);
+                self.record(&ms.vs, lo - range, hi, hints(func, r.step, range), out);
             }
             Expr::Subquery(sq) => {
                 let inner = subquery_range(self.opts, r, sq, self.query_start, self.query_end);
-                self.plan(&sq.expr, inner, out);
+                self.plan(&sq.expr, inner, func, out);
             }
             Expr::Aggregate(a) => {
-                self.plan(&a.expr, r, out);
+                let op = a.op.to_string();
+                self.plan(&a.expr, r, Some(&op), out);
                 if let Some(p) = &a.param {
-                    self.plan(p, r, out);
+                    self.plan(p, r, Some(&op), out);
                 }
             }
-            Expr::Unary(u) => self.plan(&u.expr, r, out),
+            Expr::Unary(u) => self.plan(&u.expr, r, func, out),
             Expr::Binary(b) => {
-                self.plan(&b.lhs, r, out);
-                self.plan(&b.rhs, r, out);
+                self.plan(&b.lhs, r, None, out);
+                self.plan(&b.rhs, r, None, out);
             }
-            Expr::Paren(p) => self.plan(&p.expr, r, out),
+            Expr::Paren(p) => self.plan(&p.expr, r, func, out),
             Expr::Call(c) => {
                 for a in &c.args.args {
-                    self.plan(a, r, out);
+                    self.plan(a, r, Some(c.func.name), out);
                 }
             }
             Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
@@ -382,6 +394,7 @@ impl Planner<'_> {
         vs: &'a parser::VectorSelector,
         start: i64,
         end: i64,
+        hints: crate::source::SelectHints,
         out: &mut HashMap<usize, Planned<'a>>,
     ) {
         let key = vs as *const _ as usize;
@@ -389,9 +402,18 @@ impl Planner<'_> {
             selector: vs,
             start,
             end,
+            hints,
         });
         e.start = e.start.min(start);
         e.end = e.end.max(end);
+    }
+}
+
+fn hints(func: Option<&str>, step_ms: i64, range_ms: i64) -> crate::source::SelectHints {
+    crate::source::SelectHints {
+        func: func.map(str::to_string),
+        step_ms,
+        range_ms,
     }
 }
 

@@ -26,6 +26,6 @@ mod value;
 pub use engine::{Engine, EngineOptions, QueryError, QueryResult, QueryStats};
 pub use histogram::{CounterResetHint, FloatHistogram};
 pub use selector::{expr_selectors, selector_matchers};
-pub use source::{MemorySource, SeriesSource, SourceError};
+pub use source::{MemorySource, SelectHints, SeriesSource, SourceError};
 pub use trim::ParsedQuery;
 pub use value::{InstantSample, Point, QueryValue, RangeSeries, RawSeries, StepSeries};

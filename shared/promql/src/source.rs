@@ -15,9 +15,36 @@ use std::collections::BTreeMap;
 #[error("{0}")]
 pub struct SourceError(pub String);
 
+/// What the engine will do with a selector's samples, as Prometheus's `SelectHints`: a source
+/// holding downsampled data picks the aggregate that answers `func` (Thanos does the same).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SelectHints {
+    /// The function or aggregation applied to the selector (`rate`, `max_over_time`, `sum`,
+    /// ...), found as Prometheus finds it: the nearest enclosing call or aggregation, none if
+    /// a binary operation comes first.
+    pub func: Option<String>,
+    /// Evaluation step (ms) of the expression the selector is in.
+    pub step_ms: i64,
+    /// Range (ms) of a range selector; 0 for an instant selector.
+    pub range_ms: i64,
+}
+
 /// Reads the samples of matching series.
 #[async_trait]
 pub trait SeriesSource: Send + Sync {
+    /// As [`SeriesSource::select`], with what the engine will do with the samples. Sources
+    /// that only hold raw samples need not implement it.
+    async fn select_hinted(
+        &self,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+        hints: &SelectHints,
+    ) -> Result<Vec<RawSeries>, SourceError> {
+        let _ = hints;
+        self.select(matchers, start, end).await
+    }
+
     /// Series matching all `matchers` with their samples in `[start, end]` (ms, inclusive),
     /// sorted by time, one sample per timestamp. Series without samples in range are omitted.
     async fn select(

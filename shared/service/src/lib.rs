@@ -8,6 +8,7 @@ pub mod env;
 pub use backends::{AwsConfig, DynamoConfig, IndexConfig, ObjectsConfig, S3Config, StorageConfig};
 
 use architect_api::{ApiState, HttpLimits, QueryLimits};
+use architect_compactor::{Compactor, CompactorConfig};
 use architect_ingester::{Ingester, IngesterConfig};
 use architect_model::clock::{Clock, SystemClock};
 use architect_model::{Limits, TenantId};
@@ -40,6 +41,8 @@ pub struct Config {
     pub ingester: IngesterConfig,
     /// Parquet writer settings.
     pub store: StoreConfig,
+    /// Compaction, downsampling, retention and garbage collection.
+    pub compactor: CompactorConfig,
 }
 
 impl Default for Config {
@@ -57,6 +60,7 @@ impl Default for Config {
                 ..IngesterConfig::default()
             },
             store: StoreConfig::default(),
+            compactor: CompactorConfig::default(),
         }
     }
 }
@@ -130,17 +134,21 @@ pub async fn run(
     let _ = replay_server.await;
     let ingester = opened?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let state = Arc::new(ApiState::new(
-        Arc::clone(&ingester) as Arc<dyn architect_ingester::WritePath>,
-        Arc::clone(&ingester) as Arc<dyn architect_ingester::HeadReader>,
-        Some(ingester.metrics()),
-        store,
-        config.limits.clone(),
-        config.http.clone(),
-        config.query.clone(),
-        default_tenant,
-        clock,
-    ));
+    let compactor = Arc::new(Compactor::new(Arc::clone(&store), config.compactor.clone()));
+    let state = Arc::new(
+        ApiState::new(
+            Arc::clone(&ingester) as Arc<dyn architect_ingester::WritePath>,
+            Arc::clone(&ingester) as Arc<dyn architect_ingester::HeadReader>,
+            Some(ingester.metrics()),
+            store,
+            config.limits.clone(),
+            config.http.clone(),
+            config.query.clone(),
+            default_tenant,
+            clock,
+        )
+        .with_compactor(Arc::clone(&compactor)),
+    );
     let app = architect_api::router(state);
     tracing::info!(%addr, "ready");
 
@@ -151,6 +159,12 @@ pub async fn run(
             let _ = rx.changed().await;
         }
     }));
+    let compact_loop = config.compactor.enabled.then(|| {
+        let mut rx = stop_rx.clone();
+        tokio::spawn(Arc::clone(&compactor).run_every(async move {
+            let _ = rx.changed().await;
+        }))
+    });
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down");
@@ -158,6 +172,9 @@ pub async fn run(
     let served = server.await;
     let _ = stop_tx.send(true);
     let _ = flush_loop.await;
+    if let Some(compact_loop) = compact_loop {
+        let _ = compact_loop.await;
+    }
     let flushed = ingester.flush().await;
     served?;
     let stats = flushed?;

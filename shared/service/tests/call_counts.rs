@@ -328,3 +328,147 @@ async fn calls_per_flush_and_per_query_range_on_s3_and_dynamodb() {
         queries[0].0
     );
 }
+
+/// Object-store and index calls of one compaction pass over a closed day of eight level-0
+/// blocks, and of a one-day `query_range` (1 h step) from raw and from 5 m data afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_per_compaction_and_per_downsampled_query_on_s3_and_dynamodb() {
+    use architect_compactor::{Compactor, CompactorConfig, Progress};
+    use architect_model::time::{DAY_MS, Day};
+    use architect_store::{BlockData, SeriesData};
+
+    let Some(emulator) = Emulator::start_or_skip("call_counts_compaction").await else {
+        return;
+    };
+    let bucket = emulator.create_bucket("compaction").await.expect("bucket");
+    let table = emulator.create_table("compaction").await.expect("table");
+    let storage = StorageConfig {
+        objects: ObjectsConfig::S3(S3Config {
+            bucket,
+            path_style: true,
+        }),
+        index: IndexConfig::Dynamodb(DynamoConfig { table }),
+        aws: AwsConfig {
+            region: Some(emulator.region().to_string()),
+            endpoint: Some(emulator.endpoint().to_string()),
+            access_key_id: Some("testing".into()),
+            secret_access_key: Some("testing".into()),
+        },
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let object_counts = Arc::new(Counts::default());
+    let index_counts = Arc::new(Counts::default());
+    let objects: Arc<dyn ObjectStore> = Arc::new(CountingObjects {
+        inner: open_objects(&storage, dir.path()).await.expect("objects"),
+        counts: Arc::clone(&object_counts),
+    });
+    let index: Arc<dyn Index> = Arc::new(CountingIndex {
+        inner: open_index(&storage, dir.path()).await.expect("index"),
+        counts: Arc::clone(&index_counts),
+    });
+    let store = Arc::new(MetricsStore::new(objects, index, &StoreConfig::default()));
+    let tenant = TenantId::new("cost").expect("tenant");
+    let now = SystemClock.now_ms();
+    let day = Day::of_ms(now - 2 * DAY_MS);
+    // Eight flushes of three hours each: 100 series of a counter at 15 s.
+    let (series, blocks) = (100usize, 8usize);
+    for b in 0..blocks {
+        let t0 = day.start_ms() + b as i64 * 3 * 3_600_000;
+        let data = BlockData {
+            series: (0..series)
+                .map(|s| {
+                    let labels = architect_model::Labels::from_pairs([
+                        ("__name__", "cost_metric"),
+                        ("instance", &format!("host-{s:03}")),
+                        ("job", "cost"),
+                    ]);
+                    SeriesData {
+                        id: architect_model::SeriesId::of("cost", &labels),
+                        labels,
+                        samples: (0..720)
+                            .map(|k| architect_model::Sample {
+                                t: t0 + k * 15_000,
+                                v: ((b * 720) as i64 + k) as f64 * (s + 1) as f64,
+                            })
+                            .collect(),
+                        ..SeriesData::default()
+                    }
+                })
+                .collect(),
+            metadata: vec![],
+        };
+        store
+            .write_block(&tenant, day, 0, data)
+            .await
+            .expect("level-0 block");
+    }
+    object_counts.take();
+    index_counts.take();
+
+    let compactor = Compactor::new(
+        Arc::clone(&store),
+        CompactorConfig {
+            settle_secs: 0,
+            grace_period_secs: 0,
+            ..CompactorConfig::default()
+        },
+    );
+    let report = compactor
+        .run(&|_: &Progress<'_>| {})
+        .await
+        .expect("compaction");
+    assert!(report.errors.is_empty(), "{report:?}");
+    let compact_objects = object_counts.take();
+    let compact_index = index_counts.take();
+
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let head = Arc::new(architect_ingester::DirectWriter::new(Arc::clone(&store)));
+    let state = Arc::new(ApiState::new(
+        Arc::clone(&head) as Arc<dyn architect_ingester::WritePath>,
+        head as Arc<dyn architect_ingester::HeadReader>,
+        None,
+        store,
+        Limits::default(),
+        HttpLimits::default(),
+        QueryLimits::default(),
+        tenant.clone(),
+        clock,
+    ));
+    let app = architect_api::query_router(state);
+    let mut queries = Vec::new();
+    for resolution in ["raw", "5m"] {
+        let uri = format!(
+            "/api/v1/query_range?query=sum%20by%20(job)%20(rate(cost_metric%5B1h%5D))&start={}&end={}&step=3600&max_source_resolution={resolution}",
+            day.start_ms() / 1000 + 3600,
+            day.end_ms() / 1000
+        );
+        let request = Request::get(uri.as_str())
+            .header("X-Scope-OrgID", "cost")
+            .body(Body::empty())
+            .expect("request");
+        let (status, body) = call(&app, request).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.contains("\"matrix\""), "{body}");
+        queries.push((resolution, object_counts.take(), index_counts.take()));
+    }
+
+    eprintln!(
+        "CALL COUNTS, compaction of {blocks} level-0 blocks ({series} series x 24 h at 15 s)"
+    );
+    eprintln!(
+        "  compaction pass ({report:?}):\n    objects {compact_objects:?}, index {compact_index:?}"
+    );
+    for (resolution, o, x) in &queries {
+        eprintln!(
+            "  query_range 1 day step 1h from {resolution} (cold caches): objects {o:?}, index {x:?}"
+        );
+    }
+    assert_eq!(report.input_blocks, blocks as u64, "{report:?}");
+    assert_eq!(report.deleted_blocks, blocks as u64, "{report:?}");
+    // The switch: one transaction per output (each with the lease check), nothing per input.
+    let transactions = compact_index.get("transact").copied().unwrap_or(0);
+    assert!(
+        transactions <= report.output_blocks + report.downsampled_blocks + 2,
+        "{compact_index:?}"
+    );
+}

@@ -16,6 +16,7 @@
 mod block;
 mod catalog;
 mod decimal;
+pub mod downsampled;
 pub mod layout;
 mod maintenance;
 pub mod objects_conformance;

@@ -79,6 +79,16 @@ impl DayPartition {
             && !self.retired.contains_key(&block.resolution_ms)
     }
 
+    /// The live blocks of one resolution: visible ones and committed outputs without data
+    /// (what the compactor compares and replaces).
+    pub fn live(&self, resolution_ms: i64) -> Vec<BlockMeta> {
+        self.blocks
+            .iter()
+            .filter(|b| b.resolution_ms == resolution_ms && self.is_visible(b))
+            .cloned()
+            .collect()
+    }
+
     /// The visible blocks of one resolution (0 = raw), in precedence order. A committed
     /// output without data (a merge of inputs that held nothing) has no parts and is skipped.
     pub fn visible(&self, resolution_ms: i64) -> Vec<BlockMeta> {

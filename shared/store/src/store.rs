@@ -498,9 +498,21 @@ impl MetricsStore {
         start: i64,
         end: i64,
     ) -> Result<Vec<SeriesSamples>> {
+        let blocks = self.blocks(tenant, start, end).await?;
+        self.select_in(blocks, matchers, start, end).await
+    }
+
+    /// [`MetricsStore::select`] over the given blocks (in precedence order).
+    pub(crate) async fn select_in(
+        &self,
+        blocks: Vec<BlockMeta>,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<SeriesSamples>> {
         // Which series of each block match (series tables are cached).
         let mut plans = Vec::new();
-        for block in self.blocks(tenant, start, end).await? {
+        for block in blocks {
             if metric_name_of(matchers).is_some_and(|m| !block.may_contain_metric(m))
                 || block.samples == 0
             {

@@ -1,0 +1,75 @@
+//! The scheduled functions (EventBridge rules): `compact` runs one compactor pass per event
+//! and answers with its report, which shows up in the Lambda's logs and in
+//! `aws lambda invoke` output.
+//!
+//! Compactor settings come from `ARCHITECT_COMPACTOR`, the `compactor:` section of the service
+//! configuration as YAML or JSON (`docs/configuration.md`); unset means the defaults.
+
+use crate::FunctionError;
+use crate::env::FunctionEnv;
+use architect_compactor::{Compactor, CompactorConfig, Progress, RunReport};
+use architect_service::backends;
+use architect_store::{MetricsStore, StoreConfig};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Compactor settings variable.
+pub const COMPACTOR: &str = "ARCHITECT_COMPACTOR";
+
+/// Compactor settings from `lookup(ARCHITECT_COMPACTOR)`.
+pub fn compactor_config(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<CompactorConfig, FunctionError> {
+    match lookup(COMPACTOR).filter(|v| !v.trim().is_empty()) {
+        None => Ok(CompactorConfig::default()),
+        Some(text) => serde_yaml_ng::from_str(&text)
+            .map_err(|e| FunctionError::Env(format!("{COMPACTOR}: {e}"))),
+    }
+}
+
+/// The compactor of the function's bucket and table.
+pub async fn compactor(env: &FunctionEnv) -> Result<Compactor, FunctionError> {
+    let config = compactor_config(|name| std::env::var(name).ok())?;
+    let storage = env.storage();
+    let scratch = Path::new("/tmp");
+    let objects = backends::open_objects(&storage, scratch).await?;
+    let index = backends::open_index(&storage, scratch).await?;
+    let store = Arc::new(MetricsStore::new(objects, index, &StoreConfig::default()));
+    Ok(Compactor::new(store, config))
+}
+
+/// One pass; a partition failure fails the invocation (so it is retried and alarmed on) after
+/// the other partitions were done.
+pub async fn compact(compactor: &Compactor) -> Result<RunReport, lambda_runtime::Error> {
+    let report = compactor.run(&|_: &Progress<'_>| {}).await?;
+    tracing::info!(report = ?report, "compaction pass done");
+    if let Some(first) = report.errors.first() {
+        return Err(format!(
+            "{} partition(s) failed, first: {first}",
+            report.errors.len()
+        )
+        .into());
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_from_yaml_or_json() {
+        let yaml =
+            compactor_config(|_| Some("grace_period_secs: 60\nretention: {raw_days: 30}".into()))
+                .expect("yaml");
+        assert_eq!(yaml.grace_period_secs, 60);
+        assert_eq!(yaml.retention.raw_days, 30);
+        let json = compactor_config(|_| Some(r#"{"downsample": false}"#.into())).expect("json");
+        assert!(!json.downsample);
+        assert_eq!(
+            compactor_config(|_| None).expect("default"),
+            CompactorConfig::default()
+        );
+        assert!(compactor_config(|_| Some("nonsense_key: 1".into())).is_err());
+    }
+}
