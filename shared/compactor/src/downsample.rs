@@ -118,7 +118,7 @@ mod tests {
     use super::*;
     use architect_model::STALE_NAN_BITS;
 
-    fn aggr<'a>(out: &'a [SeriesData], name: &str) -> Vec<(i64, f64)> {
+    fn aggr(out: &[SeriesData], name: &str) -> Vec<(i64, f64)> {
         out.iter()
             .find(|s| s.labels.get(AGGR_LABEL) == Some(name))
             .map(|s| s.samples.iter().map(|x| (x.t, x.v)).collect())

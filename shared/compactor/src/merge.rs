@@ -201,7 +201,7 @@ mod tests {
         ) {
             let once = merged(&inputs);
             let as_input: Vec<(u8, i64, u64)> = once.iter().map(|(&(s, t), &v)| (s, t, v)).collect();
-            prop_assert_eq!(merged(&[as_input.clone()]), once.clone());
+            prop_assert_eq!(merged(std::slice::from_ref(&as_input)), once.clone());
             prop_assert_eq!(merged(&[as_input.clone(), as_input]), once);
         }
     }

@@ -366,7 +366,11 @@ async fn calls_per_compaction_and_per_downsampled_query_on_s3_and_dynamodb() {
         inner: open_index(&storage, dir.path()).await.expect("index"),
         counts: Arc::clone(&index_counts),
     });
-    let store = Arc::new(MetricsStore::new(objects, index, &StoreConfig::default()));
+    let store = Arc::new(MetricsStore::new(
+        Arc::clone(&objects),
+        Arc::clone(&index),
+        &StoreConfig::default(),
+    ));
     let tenant = TenantId::new("cost").expect("tenant");
     let now = SystemClock.now_ms();
     let day = Day::of_ms(now - 2 * DAY_MS);
@@ -422,6 +426,8 @@ async fn calls_per_compaction_and_per_downsampled_query_on_s3_and_dynamodb() {
     let compact_index = index_counts.take();
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // A fresh store, as a query function's: cold caches.
+    let store = Arc::new(MetricsStore::new(objects, index, &StoreConfig::default()));
     let head = Arc::new(architect_ingester::DirectWriter::new(Arc::clone(&store)));
     let state = Arc::new(ApiState::new(
         Arc::clone(&head) as Arc<dyn architect_ingester::WritePath>,
