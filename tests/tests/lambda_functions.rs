@@ -385,3 +385,97 @@ async fn functions_forward_to_the_ingester_and_query_its_head() {
         "the flush wrote team-a's block to S3"
     );
 }
+
+/// The `compact` function, fired by a scheduled event, merges the level-0 blocks the ingest
+/// function wrote for a closed day, downsamples it and deletes the inputs; the query function
+/// still answers the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_compact_function_runs_a_pass_per_scheduled_event() {
+    let Some(emulator) = Emulator::start_or_skip("compact function").await else {
+        return;
+    };
+    let bucket = emulator.create_bucket("compact").await.expect("bucket");
+    let table = emulator.create_table("compact").await.expect("table");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut env: Vec<(&str, String)> = emulator.env();
+    env.push(("ARCHITECT_BUCKET", bucket));
+    env.push(("ARCHITECT_TABLE", table));
+    env.push(("ARCHITECT_S3_PATH_STYLE", "true".into()));
+    let ingest = Function::start("ingest", &env, dir.path()).await;
+    let query = Function::start("query", &env, dir.path()).await;
+
+    // Three requests for a day that ended two days ago: three level-0 blocks (no ingester).
+    let day_start = (architect_integration_tests::now_ms() / 86_400_000 - 2) * 86_400_000;
+    for (k, v) in [(1, 10.0), (2, 20.0), (3, 30.0)] {
+        let t = day_start + k * 3_600_000;
+        let answer = ingest
+            .http(push_event(
+                None,
+                &remote_write_body("lambda_counter", v, t),
+                None,
+            ))
+            .await;
+        assert_eq!(answer.status, 204, "{}", answer.text());
+    }
+    let at = day_start / 1000 + 3 * 3600;
+    let before = values(
+        &query
+            .http(query_event("lambda_counter", at, None, None))
+            .await,
+    );
+    assert_eq!(before, ["30"]);
+
+    let mut compact_env = env.clone();
+    compact_env.push((
+        "ARCHITECT_COMPACTOR",
+        r#"{"grace_period_secs": 0, "settle_secs": 0}"#.into(),
+    ));
+    let compact = Function::start("compact", &compact_env, dir.path()).await;
+    let scheduled = serde_json::json!({
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-11-25T00:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/architect-compact"],
+        "detail": {}
+    });
+    let report = match compact.api.invoke(scheduled.clone()).await {
+        architect_integration_tests::lambda::Outcome::Response(r) => r,
+        other => panic!("compact failed: {other:?}"),
+    };
+    assert_eq!(report["input_blocks"], 3, "{report}");
+    assert_eq!(report["output_blocks"], 1, "{report}");
+    assert_eq!(report["downsampled_blocks"], 2, "{report}");
+    assert_eq!(report["deleted_blocks"], 3, "{report}");
+    let after = values(
+        &query
+            .http(query_event("lambda_counter", at, None, None))
+            .await,
+    );
+    assert_eq!(
+        after, before,
+        "the query function reads the compacted block"
+    );
+
+    // The next event finds nothing to do.
+    let again = match compact.api.invoke(scheduled).await {
+        architect_integration_tests::lambda::Outcome::Response(r) => r,
+        other => panic!("compact failed: {other:?}"),
+    };
+    assert_eq!(
+        (
+            &again["input_blocks"],
+            &again["output_blocks"],
+            &again["downsampled_blocks"]
+        ),
+        (
+            &serde_json::json!(0),
+            &serde_json::json!(0),
+            &serde_json::json!(0)
+        ),
+        "{again}"
+    );
+}
