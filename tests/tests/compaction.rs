@@ -85,14 +85,13 @@ fn assert_close(
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn compaction_keeps_raw_answers_and_downsampled_answers_agree() {
+/// Backfills `series` series over `days` whole past days through remote_write and flushes.
+async fn backfilled_server(series: usize, days: i64) -> (Server, i64) {
     let server = Server::start_with_config(
         "compactor:\n  enabled: false\n  grace_period_secs: 0\n  max_output_samples: 400000\n",
     )
     .await;
-    let now = now_ms();
-    let start = (now / DAY_MS - 4) * DAY_MS;
+    let start = (now_ms() / DAY_MS - days - 1) * DAY_MS;
     let status = Command::new(architect_bin())
         .args([
             "bench",
@@ -100,9 +99,9 @@ async fn compaction_keeps_raw_answers_and_downsampled_answers_agree() {
             "--url",
             &format!("{}/api/v1/push", server.url()),
             "--series",
-            "600",
+            &series.to_string(),
             "--hours",
-            "48",
+            &(days * 24).to_string(),
             "--connections",
             "2",
             "--start-ms",
@@ -112,6 +111,55 @@ async fn compaction_keeps_raw_answers_and_downsampled_answers_agree() {
         .expect("bench ingest");
     assert!(status.success());
     server.flush().await;
+    (server, start)
+}
+
+async fn compact(server: &Server) -> Value {
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/admin/compact", server.url()))
+        .send()
+        .await
+        .expect("compact");
+    let status = r.status();
+    let report: Value = r.json().await.expect("report");
+    assert_eq!(status, StatusCode::OK, "{report}");
+    report
+}
+
+/// 30 days of CPU counters: `rate`, `increase`, `avg_over_time` and `max_over_time` over the
+/// whole month at a 1 h step agree between raw, 5 m and 1 h data (counters joined across 30 day
+/// boundaries).
+#[tokio::test(flavor = "multi_thread")]
+async fn thirty_days_from_downsampled_data_agree_with_raw() {
+    let (server, start) = backfilled_server(32, 30).await;
+    let (from, to) = (start + DAY_MS, start + 30 * DAY_MS - 1000);
+    let queries = [
+        ("sum(rate(node_cpu_seconds_total[6h]))", 0.03),
+        ("sum(increase(node_cpu_seconds_total[1d]))", 0.03),
+        ("avg(avg_over_time(node_cpu_seconds_total[6h]))", 0.02),
+        ("max(max_over_time(node_cpu_seconds_total[6h]))", 0.05),
+    ];
+    let mut before = Vec::new();
+    for (q, _) in queries {
+        before.push(range(&server, q, from, to, "1h", "raw").await);
+    }
+    let report = compact(&server).await;
+    assert!(
+        report["downsampled_blocks"].as_u64() >= Some(60),
+        "{report}"
+    );
+    for ((q, tolerance), raw) in queries.iter().zip(&before) {
+        assert_eq!(&range(&server, q, from, to, "1h", "raw").await, raw, "{q}");
+        for resolution in ["5m", "1h"] {
+            let down = range(&server, q, from, to, "1h", resolution).await;
+            assert_close(&format!("{q} at {resolution}"), raw, &down, *tolerance);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn compaction_keeps_raw_answers_and_downsampled_answers_agree() {
+    let (server, start) = backfilled_server(600, 2).await;
 
     let (from, to) = (start + 6 * 3_600_000, start + 2 * DAY_MS - 1000);
     // Ranges of six hours, as dashboards over days use (a `rate` needs two points per range:
@@ -136,14 +184,7 @@ async fn compaction_keeps_raw_answers_and_downsampled_answers_agree() {
         before.push(range(&server, q, from, to, "1h", "raw").await);
     }
 
-    let r = reqwest::Client::new()
-        .post(format!("{}/api/v1/admin/compact", server.url()))
-        .send()
-        .await
-        .expect("compact");
-    let status = r.status();
-    let report: Value = r.json().await.expect("report");
-    assert_eq!(status, StatusCode::OK, "{report}");
+    let report = compact(&server).await;
     assert!(report["input_blocks"].as_u64() > Some(0), "{report}");
     assert!(report["output_blocks"].as_u64() >= Some(2), "{report}");
     assert!(report["downsampled_blocks"].as_u64() >= Some(4), "{report}");

@@ -206,6 +206,35 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// Without conflicting values (retries and overlaps carry the same value), the result
+        /// does not depend on the order the blocks come in.
+        #[test]
+        fn merge_is_independent_of_input_order(
+            inputs in prop::collection::vec(
+                prop::collection::vec((0u8..4, 0i64..40), 0..60),
+                1..6,
+            ),
+            rotation in 0usize..6,
+        ) {
+            let with_values = |inputs: &[Vec<(u8, i64)>]| -> Vec<Vec<(u8, i64, u64)>> {
+                inputs
+                    .iter()
+                    .map(|b| b.iter().map(|&(s, t)| (s, t, ((s as i64 * 100 + t) as f64).to_bits())).collect())
+                    .collect()
+            };
+            let forward = with_values(&inputs);
+            let mut reversed = forward.clone();
+            reversed.reverse();
+            let mut rotated = forward.clone();
+            let n = rotated.len();
+            rotated.rotate_left(rotation % n);
+            let expected = merged(&forward);
+            prop_assert_eq!(merged(&reversed), expected.clone());
+            prop_assert_eq!(merged(&rotated), expected);
+        }
+    }
+
     #[test]
     fn batches_never_split_a_series_and_respect_the_budget() {
         let plan = |n: u64| SeriesPlan {

@@ -426,3 +426,38 @@ async fn retention_hides_at_once_and_deletes_after_the_grace_period() {
     );
     assert_eq!(f.object_count().await, f.referenced_objects().await);
 }
+
+#[tokio::test]
+async fn a_query_that_listed_the_inputs_before_the_switch_still_reads_them_within_the_grace_period()
+{
+    let f = Fixture::new();
+    f.write_level0(3).await;
+    // A query plans: it lists the visible blocks (the level-0 inputs) ...
+    let listed = f
+        .store()
+        .day_partition(&f.tenant, f.day)
+        .await
+        .expect("partition")
+        .visible(0);
+    assert_eq!(listed.len(), 3);
+    // ... the compactor switches to its outputs and collects garbage meanwhile ...
+    let report = f.run().await;
+    assert_eq!(report.input_blocks, 3);
+    // ... and the query's reads of the blocks it listed still succeed.
+    let store = f.store();
+    for block in &listed {
+        let refs: Vec<u32> = (0..block.series as u32).collect();
+        let data = store
+            .read_block_series(block, &refs)
+            .await
+            .expect("read during grace");
+        assert_eq!(data.len(), block.series as usize);
+    }
+    // After the grace period the inputs are gone (and no reader lists them any more).
+    f.clock.advance_ms(2 * 3_600_000);
+    let gc = f.run().await;
+    assert_eq!(gc.deleted_blocks, 3);
+    let fresh = f.store();
+    let refs: Vec<u32> = (0..listed[0].series as u32).collect();
+    assert!(fresh.read_block_series(&listed[0], &refs).await.is_err());
+}
