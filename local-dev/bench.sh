@@ -368,7 +368,7 @@ fi
 # median_ms URL PROMQL START END STEP RESOLUTION RUNS: median wall time of query_range.
 median_ms() {
     local i times=()
-    for ((i = 0; i < $8; i++)); do
+    for ((i = 0; i < $7; i++)); do
         times+=("$(curl -fsS -o /dev/null -w '%{time_total}' --max-time 300 -G "$1/api/v1/query_range" \
             --data-urlencode "query=$2" --data-urlencode "start=$3" --data-urlencode "end=$4" \
             --data-urlencode "step=$5" --data-urlencode "max_source_resolution=$6" || echo 999)")
