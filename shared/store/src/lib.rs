@@ -16,6 +16,8 @@
 mod block;
 mod catalog;
 mod decimal;
+#[cfg(test)]
+mod lab;
 pub mod layout;
 pub mod objects_conformance;
 mod read;

@@ -61,6 +61,9 @@ pub(crate) struct EncodeArgs {
     pub(crate) dump: Option<std::path::PathBuf>,
 }
 
+/// Samples per UTC day (as `Day.0`), one list per series.
+type Days = BTreeMap<i64, Vec<Vec<Sample>>>;
+
 /// Per-column bytes of a samples part: (compressed, uncompressed) by column name.
 type ColumnSizes = BTreeMap<String, (u64, u64)>;
 
@@ -76,11 +79,11 @@ pub(crate) fn run(args: EncodeArgs) -> anyhow::Result<()> {
 }
 
 /// The data set's samples, one list per series and day.
-fn build(args: &EncodeArgs) -> (Vec<(SeriesId, Labels)>, BTreeMap<i64, Vec<Vec<Sample>>>) {
+fn build(args: &EncodeArgs) -> (Vec<(SeriesId, Labels)>, Days) {
     let interval_ms = args.interval_secs as i64 * 1000;
     let steps = ((args.hours * 3.6e6) / interval_ms as f64).round().max(1.0) as usize;
     let defs = build_series(args.series, args.seed, args.start_ms);
-    let mut days: BTreeMap<i64, Vec<Vec<Sample>>> = BTreeMap::new();
+    let mut days = Days::new();
     let mut ids = Vec::with_capacity(defs.len());
     for (i, def) in defs.iter().enumerate() {
         ids.push((SeriesId::of(TENANT, &def.labels), def.labels.clone()));
@@ -112,11 +115,7 @@ fn column_sizes(path: &std::path::Path) -> anyhow::Result<ColumnSizes> {
     Ok(out)
 }
 
-fn dump(
-    path: &std::path::Path,
-    ids: &[(SeriesId, Labels)],
-    days: &BTreeMap<i64, Vec<Vec<Sample>>>,
-) -> anyhow::Result<()> {
+fn dump(path: &std::path::Path, ids: &[(SeriesId, Labels)], days: &Days) -> anyhow::Result<()> {
     use std::io::Write;
     let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
     for (i, (_, labels)) in ids.iter().enumerate() {
@@ -251,7 +250,10 @@ async fn run_async(args: EncodeArgs) -> anyhow::Result<()> {
             .max()
             .unwrap_or(args.start_ms),
     );
-    let mid = (first_t + (last_t - first_t) / 3, first_t + (last_t - first_t) / 2);
+    let mid = (
+        first_t + (last_t - first_t) / 3,
+        first_t + (last_t - first_t) / 2,
+    );
     let mut checked = 0usize;
     for (i, (_, labels)) in ids.iter().enumerate().step_by(every) {
         let matchers: Vec<Matcher> = labels
