@@ -3,9 +3,11 @@
 //! `architect bench ingest` sends a deterministic node_exporter-like data set over Prometheus
 //! remote_write 1.0 to any receiver (Monitoring Architect, Prometheus, VictoriaMetrics, ...) and
 //! reports throughput and request latency. `local-dev/bench.sh` runs it against each system in
-//! turn and adds disk and memory figures.
+//! turn and adds disk and memory figures. `architect bench encode` writes the same data set as
+//! compacted blocks in-process and reports their size per sample.
 
 mod dataset;
+mod encode;
 mod ingest;
 mod query;
 
@@ -18,6 +20,8 @@ pub(crate) enum BenchCommand {
     Ingest(IngestArgs),
     /// Time PromQL range/instant queries and the metadata endpoints against a loaded server.
     Query(query::QueryArgs),
+    /// Encode the data set as compacted blocks on a local directory and report bytes/sample.
+    Encode(encode::EncodeArgs),
 }
 
 /// Size presets of the ingest data set.
@@ -90,5 +94,6 @@ pub(crate) fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Ingest(args) => ingest::run(args),
         BenchCommand::Query(args) => query::run(args),
+        BenchCommand::Encode(args) => encode::run(args),
     }
 }
