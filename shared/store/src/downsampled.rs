@@ -18,6 +18,7 @@ use crate::{Result, layout};
 use architect_index::{SkRange, query_all};
 use architect_model::time::Day;
 use architect_model::{Label, Labels, MatchOp, Matcher, Sample, SeriesId, TenantId, is_stale_nan};
+use futures::StreamExt;
 use std::collections::{BTreeMap, HashMap};
 
 /// The label naming an aggregate series in a downsampled block.
@@ -112,53 +113,69 @@ impl MetricsStore {
         )
         .await?;
         let mut series: BTreeMap<Labels, Vec<(Day, Segment)>> = BTreeMap::new();
-        for d in days {
-            let Some(day) = d.sk.strip_prefix("day#").and_then(Day::parse_iso) else {
-                continue;
-            };
-            let part = DayPartition::read(self.index().as_ref(), tenant.as_str(), day).await?;
+        let days: Vec<Day> = days
+            .iter()
+            .filter_map(|d| d.sk.strip_prefix("day#").and_then(Day::parse_iso))
+            .collect();
+        // Partitions concurrently (one index query each), then one parallel read of all raw
+        // blocks and one of all downsampled blocks; results are split back into days.
+        let partitions: Vec<Result<DayPartition>> =
+            futures::stream::iter(days.clone().into_iter().map(|day| {
+                let index = std::sync::Arc::clone(self.index());
+                let tenant = tenant.as_str().to_string();
+                async move { DayPartition::read(index.as_ref(), &tenant, day).await }
+            }))
+            .buffered(8)
+            .collect()
+            .await;
+        let (mut raw_blocks, mut downsampled_blocks) = (Vec::new(), Vec::new());
+        let mut downsampled_days = std::collections::BTreeSet::new();
+        for (day, part) in days.iter().zip(partitions) {
+            let part = part?;
             let raw: Vec<BlockMeta> = part.visible(0);
             match choose_resolution(&part, &raw, max_resolution_ms) {
-                None => {
-                    let raw: Vec<BlockMeta> =
-                        raw.into_iter().filter(|b| b.overlaps(start, end)).collect();
-                    for s in self.select_in(raw, matchers, start, end).await? {
-                        series
-                            .entry(s.labels)
-                            .or_default()
-                            .push((day, Segment::Raw(s.samples)));
-                    }
-                }
+                None => raw_blocks.extend(raw.into_iter().filter(|b| b.overlaps(start, end))),
                 Some(res) => {
-                    let mut m: Vec<Matcher> = matchers.to_vec();
-                    let names = aggregate.series().join("|");
-                    m.push(
-                        Matcher::new(MatchOp::RegexMatch, AGGR_LABEL, &names).map_err(|e| {
-                            crate::StoreError::Task(format!("aggregate matcher: {e}"))
-                        })?,
-                    );
-                    // Counters need the whole day to join days; the rest only the range.
-                    let (from, to) = if aggregate == Aggregate::Counter {
-                        (day.start_ms(), day.end_ms())
-                    } else {
-                        (start, end)
-                    };
-                    let blocks = part.visible(res);
-                    let mut by_series: HashMap<Labels, HashMap<String, Vec<Sample>>> =
-                        HashMap::new();
-                    for s in self.select_in(blocks, &m, from, to).await? {
-                        let Some(aggr) = s.labels.get(AGGR_LABEL).map(str::to_string) else {
-                            continue;
-                        };
-                        let labels = without_aggr(&s.labels);
-                        by_series.entry(labels).or_default().insert(aggr, s.samples);
-                    }
-                    for (labels, aggrs) in by_series {
-                        series
-                            .entry(labels)
-                            .or_default()
-                            .push((day, Segment::Downsampled(aggrs)));
-                    }
+                    downsampled_days.insert(*day);
+                    downsampled_blocks.extend(part.visible(res));
+                }
+            }
+        }
+        raw_blocks.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.ulid.cmp(&b.ulid)));
+        for s in self.select_in(raw_blocks, matchers, start, end).await? {
+            let entry = series.entry(s.labels).or_default();
+            for (day, samples) in split_by_day(s.samples) {
+                entry.push((day, Segment::Raw(samples)));
+            }
+        }
+        if let (Some(first), Some(last)) = (downsampled_days.first(), downsampled_days.last()) {
+            let mut m: Vec<Matcher> = matchers.to_vec();
+            let names = aggregate.series().join("|");
+            m.push(
+                Matcher::new(MatchOp::RegexMatch, AGGR_LABEL, &names)
+                    .map_err(|e| crate::StoreError::Task(format!("aggregate matcher: {e}")))?,
+            );
+            // Counters need whole days to join days; the rest only the range.
+            let (from, to) = if aggregate == Aggregate::Counter {
+                (first.start_ms(), last.end_ms())
+            } else {
+                (start, end)
+            };
+            let mut by_series: HashMap<Labels, BTreeMap<Day, HashMap<String, Vec<Sample>>>> =
+                HashMap::new();
+            for s in self.select_in(downsampled_blocks, &m, from, to).await? {
+                let Some(aggr) = s.labels.get(AGGR_LABEL).map(str::to_string) else {
+                    continue;
+                };
+                let days = by_series.entry(without_aggr(&s.labels)).or_default();
+                for (day, samples) in split_by_day(s.samples) {
+                    days.entry(day).or_default().insert(aggr.clone(), samples);
+                }
+            }
+            for (labels, days) in by_series {
+                let entry = series.entry(labels).or_default();
+                for (day, aggrs) in days {
+                    entry.push((day, Segment::Downsampled(aggrs)));
                 }
             }
         }
@@ -213,6 +230,19 @@ fn choose_resolution(part: &DayPartition, raw: &[BlockMeta], max: i64) -> Option
                         .eq(sources.iter().copied())
                 })
         })
+}
+
+/// Time-sorted samples cut at UTC day boundaries.
+fn split_by_day(samples: Vec<Sample>) -> Vec<(Day, Vec<Sample>)> {
+    let mut out: Vec<(Day, Vec<Sample>)> = Vec::new();
+    for s in samples {
+        let day = Day::of_ms(s.t);
+        match out.last_mut() {
+            Some((d, v)) if *d == day => v.push(s),
+            _ => out.push((day, vec![s])),
+        }
+    }
+    out
 }
 
 fn without_aggr(labels: &Labels) -> Labels {
