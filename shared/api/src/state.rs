@@ -1,5 +1,6 @@
 //! Shared state of the handlers.
 
+use crate::ha_tracker::HaTracker;
 use architect_ingester::{HeadReader, IngesterMetrics, WritePath};
 use architect_model::clock::Clock;
 use architect_model::{Limits, TenantId};
@@ -99,6 +100,8 @@ pub struct ApiState {
     pub registry: Registry,
     /// HTTP requests by route and status code.
     pub requests: Family<Vec<(String, String)>, Counter>,
+    /// HA pair dedup; its elections live in the store's index.
+    pub ha: HaTracker,
 }
 
 impl ApiState {
@@ -126,6 +129,8 @@ impl ApiState {
             "HTTP requests by route and status code",
             requests.clone(),
         );
+        let ha = HaTracker::new(Arc::clone(store.index()), Arc::clone(&clock));
+        ha.register(&mut registry);
         Self {
             writer,
             head,
@@ -137,6 +142,7 @@ impl ApiState {
             clock,
             registry,
             requests,
+            ha,
         }
     }
 }
