@@ -17,7 +17,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const TENANT: &str = "ha-team";
+/// The default tenant: Debian's Prometheus 2.42 did not send a configured `X-Scope-OrgID`
+/// header in a trial, so the Prometheus test writes without one.
+const TENANT: &str = "anonymous";
 const FAILOVER_MS: i64 = 2000;
 
 fn architect_config() -> String {
@@ -49,8 +51,6 @@ scrape_configs:
       - targets: ['{prom}']
 remote_write:
   - url: http://{architect}/api/v1/push
-    headers:
-      X-Scope-OrgID: {TENANT}
     queue_config:
       batch_send_deadline: 1s
       min_backoff: 100ms
@@ -179,13 +179,8 @@ async fn prometheus_ha_pair_is_stored_once_and_fails_over() {
     ];
     for r in &mut replicas {
         let ready = format!("http://{}/-/ready", r.addr);
-        wait_http_ok(
-            r.guard.name.as_str(),
-            &ready,
-            &mut r.guard,
-            Duration::from_secs(30),
-        )
-        .await;
+        let what = format!("prometheus {}", r.name);
+        wait_http_ok(&what, &ready, &mut r.guard, Duration::from_secs(30)).await;
     }
     eprintln!(
         "replica a {} (pid {}), replica b {} (pid {}), architect {}",
