@@ -6,6 +6,9 @@ use axum::response::{IntoResponse, Response};
 /// What kind of failure, independent of protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
+    /// Not stored on purpose, and not to be retried: a replica of an HA pair that is not
+    /// elected (202, as Mimir answers).
+    Accepted,
     /// The request is malformed or invalid (400).
     BadRequest,
     /// The body is larger than allowed (413).
@@ -30,6 +33,7 @@ impl ErrorCode {
     /// The HTTP status for the code.
     pub fn status(self) -> StatusCode {
         match self {
+            ErrorCode::Accepted => StatusCode::ACCEPTED,
             ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -45,7 +49,8 @@ impl ErrorCode {
     /// Prometheus API `errorType`.
     pub fn prometheus_type(self) -> &'static str {
         match self {
-            ErrorCode::BadRequest
+            ErrorCode::Accepted
+            | ErrorCode::BadRequest
             | ErrorCode::PayloadTooLarge
             | ErrorCode::UnsupportedMediaType => "bad_data",
             ErrorCode::NotFound => "not_found",

@@ -8,6 +8,7 @@
 //! for the query API.
 
 pub mod error;
+pub mod ha_tracker;
 mod health;
 mod internal;
 mod prom_api;

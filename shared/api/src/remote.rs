@@ -1,6 +1,7 @@
 //! Prometheus remote_write (1.0 and 2.0) and remote read.
 
 use crate::error::{ApiError, ErrorCode, ErrorFormat};
+use crate::ha_tracker::HaError;
 use crate::state::ApiState;
 use crate::tenant;
 use architect_ingester::{HeadWant, IngestError};
@@ -81,6 +82,13 @@ pub(crate) async fn write(
     }
     .map_err(protocol_error)?;
     let mut request = decoded.request;
+    // HA pairs first, as Mimir's distributor does: a replica not elected is answered before
+    // anything is validated or stored.
+    state
+        .ha
+        .dedupe(tenant.as_str(), &mut request, &state.limits)
+        .await
+        .map_err(ha_error)?;
     let validation_error = validate_request(&mut request, state.clock.now_ms(), &state.limits);
     let outcome = state
         .writer
@@ -109,6 +117,17 @@ pub(crate) async fn write(
         h.insert(EXEMPLARS_WRITTEN, HeaderValue::from(outcome.exemplars));
     }
     Ok(response)
+}
+
+/// A refused HA replica as Mimir answers it: 202 for the replica not elected (Prometheus counts
+/// the batch as sent), 400 over the cluster limit, 503 when the index failed (retried).
+fn ha_error(e: HaError) -> ApiError {
+    let code = match &e {
+        HaError::ReplicasNotMatch { .. } => ErrorCode::Accepted,
+        HaError::TooManyClusters { .. } => ErrorCode::BadRequest,
+        HaError::Index(_) => ErrorCode::Unavailable,
+    };
+    ApiError::text(code, e.to_string())
 }
 
 /// A failed write as the peer answers it: 429 when the head is full, 503 otherwise.

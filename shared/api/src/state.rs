@@ -1,5 +1,6 @@
 //! Shared state of the handlers.
 
+use crate::ha_tracker::HaTracker;
 use architect_ingester::{HeadReader, IngesterMetrics, WritePath};
 use architect_model::clock::Clock;
 use architect_model::{Limits, TenantId};
@@ -102,6 +103,8 @@ pub struct ApiState {
     /// The compactor behind `POST /api/v1/admin/compact` (absent in the HTTP functions: the
     /// `compact` function runs it there).
     pub compactor: Option<Arc<architect_compactor::Compactor>>,
+    /// HA pair dedup; its elections live in the store's index.
+    pub ha: HaTracker,
 }
 
 impl ApiState {
@@ -129,6 +132,8 @@ impl ApiState {
             "HTTP requests by route and status code",
             requests.clone(),
         );
+        let ha = HaTracker::new(Arc::clone(store.index()), Arc::clone(&clock));
+        ha.register(&mut registry);
         Self {
             writer,
             head,
@@ -141,6 +146,7 @@ impl ApiState {
             registry,
             requests,
             compactor: None,
+            ha,
         }
     }
 

@@ -7,6 +7,7 @@
 //! | `ARCHITECT_INGESTER_URL`   | the ingester container, e.g. `http://ingester.architect.internal:9009`; unset: writes go straight to level-0 blocks and queries read blocks only |
 //! | `ARCHITECT_DEFAULT_TENANT` | tenant of requests without `X-Scope-OrgID` and without an authorizer tenant (default `anonymous`) |
 //! | `ARCHITECT_S3_PATH_STYLE`  | `true` for path-style S3 requests (emulators, MinIO)      |
+//! | `ARCHITECT_LIMITS`         | write limits as JSON, the keys of the YAML `limits` section (e.g. `{"accept_ha_samples":true}`); unset keys keep their defaults |
 //! | `ARCHITECT_LOG`            | log filter (default `info`)                               |
 //! | `ARCHITECT_LOG_FORMAT`     | `json` (default in Lambda) or `text`                      |
 //!
@@ -14,11 +15,14 @@
 //! standard environment.
 
 use crate::FunctionError;
+use architect_model::Limits;
 use architect_service::StorageConfig;
 pub use architect_service::env::{BUCKET, DEFAULT_TENANT, S3_PATH_STYLE, TABLE};
 
 /// Ingester URL variable.
 pub const INGESTER_URL: &str = "ARCHITECT_INGESTER_URL";
+/// Write limits variable (JSON).
+pub const LIMITS: &str = "ARCHITECT_LIMITS";
 
 /// A function's configuration.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +37,8 @@ pub struct FunctionEnv {
     pub default_tenant: String,
     /// Path-style S3 requests.
     pub path_style: bool,
+    /// Write limits (HA dedup among them).
+    pub limits: Limits,
 }
 
 impl FunctionEnv {
@@ -56,6 +62,17 @@ impl FunctionEnv {
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "anonymous".into()),
             path_style: lookup(S3_PATH_STYLE).is_some_and(|v| architect_service::env::is_true(&v)),
+            limits: match lookup(LIMITS).filter(|v| !v.trim().is_empty()) {
+                None => Limits::default(),
+                Some(json) => {
+                    let limits: Limits = serde_json::from_str(&json)
+                        .map_err(|e| FunctionError::Env(format!("{LIMITS}: {e}")))?;
+                    limits
+                        .check()
+                        .map_err(|e| FunctionError::Env(format!("{LIMITS}: {e}")))?;
+                    limits
+                }
+            },
         })
     }
 
@@ -99,5 +116,31 @@ mod tests {
         let missing = FunctionEnv::from_lookup(|n| (n == BUCKET).then(|| "b".to_string()));
         let message = missing.expect_err("table missing").to_string();
         assert!(message.contains(TABLE), "{message}");
+    }
+
+    #[test]
+    fn limits_from_json() {
+        let vars: HashMap<&str, &str> = [
+            (BUCKET, "b"),
+            (TABLE, "t"),
+            (
+                LIMITS,
+                r#"{"accept_ha_samples": true, "ha_cluster_label": "pair"}"#,
+            ),
+        ]
+        .into();
+        let env = FunctionEnv::from_lookup(|n| vars.get(n).map(|v| v.to_string())).expect("valid");
+        assert!(env.limits.accept_ha_samples);
+        assert_eq!(env.limits.ha_cluster_label, "pair");
+        assert_eq!(env.limits.ha_replica_label, "__replica__");
+
+        let vars: HashMap<&str, &str> = [
+            (BUCKET, "b"),
+            (TABLE, "t"),
+            (LIMITS, r#"{"ha_tracker_failover_timeout_ms": 1}"#),
+        ]
+        .into();
+        let bad = FunctionEnv::from_lookup(|n| vars.get(n).map(|v| v.to_string()));
+        assert!(bad.is_err(), "failover shorter than the update timeout");
     }
 }

@@ -4,8 +4,8 @@ use crate::FunctionError;
 use crate::env::FunctionEnv;
 use architect_api::{ApiState, HttpLimits, QueryLimits};
 use architect_ingester::{DirectWriter, HeadReader, RemoteIngester, WritePath};
+use architect_model::TenantId;
 use architect_model::clock::SystemClock;
-use architect_model::{Limits, TenantId};
 use architect_service::backends;
 use architect_store::{MetricsStore, StoreConfig};
 use axum::Router;
@@ -49,7 +49,7 @@ pub async fn api_state(env: &FunctionEnv) -> Result<Arc<ApiState>, FunctionError
         head,
         None,
         store,
-        Limits::default(),
+        env.limits.clone(),
         HttpLimits::default(),
         QueryLimits::default(),
         default_tenant,

@@ -86,6 +86,12 @@ impl Labels {
         self.0
     }
 
+    /// Removes label `name`, returning its value; the rest stays sorted.
+    pub fn remove(&mut self, name: &str) -> Option<String> {
+        let at = self.0.iter().position(|l| l.name == name)?;
+        Some(self.0.remove(at).value)
+    }
+
     /// Bytes held by names and values; used for memory accounting.
     pub fn byte_size(&self) -> usize {
         self.0.iter().map(|l| l.name.len() + l.value.len()).sum()
@@ -166,5 +172,13 @@ mod tests {
         let l = Labels::from_pairs([("b", "1"), ("a", "2")]);
         assert_eq!(l.as_slice()[0].name, "a");
         assert_eq!(l.get("b"), Some("1"));
+    }
+
+    #[test]
+    fn remove_keeps_the_rest() {
+        let mut l = Labels::from_pairs([("a", "1"), ("b", "2"), ("c", "3")]);
+        assert_eq!(l.remove("b"), Some("2".into()));
+        assert_eq!(l.remove("b"), None);
+        assert_eq!(l, Labels::from_pairs([("a", "1"), ("c", "3")]));
     }
 }

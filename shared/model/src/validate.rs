@@ -24,6 +24,23 @@ pub struct Limits {
     pub creation_grace_period_ms: i64,
     /// Most exemplar labels' total length in runes (Prometheus: 128).
     pub max_exemplar_labels_length: usize,
+    /// Deduplicate Prometheus HA pairs at ingest (Mimir's HA tracker): of the series carrying
+    /// both [`Self::ha_cluster_label`] and [`Self::ha_replica_label`], only the elected
+    /// replica's are stored, without the replica label.
+    pub accept_ha_samples: bool,
+    /// Label naming the HA cluster (kept on stored series).
+    pub ha_cluster_label: String,
+    /// Label naming the replica within the cluster (removed from stored series).
+    pub ha_replica_label: String,
+    /// Most HA clusters tracked per tenant; 0 = unlimited.
+    pub ha_max_clusters: usize,
+    /// The elected replica's timestamp in the index is refreshed at most this often (ms).
+    pub ha_tracker_update_timeout_ms: i64,
+    /// Largest jitter (either way) added to the update timeout per process (ms), spreading
+    /// the index writes of many ingest processes.
+    pub ha_tracker_update_timeout_jitter_max_ms: i64,
+    /// A replica not heard from for this long loses the election to the next one that writes (ms).
+    pub ha_tracker_failover_timeout_ms: i64,
 }
 
 impl Default for Limits {
@@ -35,7 +52,43 @@ impl Default for Limits {
             max_sample_age_ms: None,
             creation_grace_period_ms: 10 * 60 * 1000,
             max_exemplar_labels_length: 128,
+            accept_ha_samples: false,
+            ha_cluster_label: "cluster".into(),
+            ha_replica_label: "__replica__".into(),
+            ha_max_clusters: 0,
+            ha_tracker_update_timeout_ms: 15_000,
+            ha_tracker_update_timeout_jitter_max_ms: 5_000,
+            ha_tracker_failover_timeout_ms: 30_000,
         }
+    }
+}
+
+impl Limits {
+    /// Checks settings that only make sense together (Mimir's rules for the HA tracker).
+    pub fn check(&self) -> Result<(), String> {
+        if self.ha_tracker_update_timeout_jitter_max_ms < 0 {
+            return Err("ha_tracker_update_timeout_jitter_max_ms must not be negative".into());
+        }
+        if self.ha_tracker_update_timeout_ms < 0 {
+            return Err("ha_tracker_update_timeout_ms must not be negative".into());
+        }
+        let min_failover =
+            self.ha_tracker_update_timeout_ms + self.ha_tracker_update_timeout_jitter_max_ms + 1000;
+        if self.ha_tracker_failover_timeout_ms < min_failover {
+            return Err(format!(
+                "ha_tracker_failover_timeout_ms ({}) must be at least 1 s more than \
+                 ha_tracker_update_timeout_ms + ha_tracker_update_timeout_jitter_max_ms ({min_failover})",
+                self.ha_tracker_failover_timeout_ms
+            ));
+        }
+        if self.accept_ha_samples
+            && (self.ha_cluster_label.is_empty()
+                || self.ha_replica_label.is_empty()
+                || self.ha_cluster_label == self.ha_replica_label)
+        {
+            return Err("ha_cluster_label and ha_replica_label must be two different, non-empty label names".into());
+        }
+        Ok(())
     }
 }
 
@@ -371,6 +424,32 @@ mod tests {
             validate_labels(&empty_name, &Limits::default()),
             Err(ValidationError::MissingMetricName { .. })
         ));
+    }
+
+    #[test]
+    fn ha_settings_are_checked() {
+        assert_eq!(Limits::default().check(), Ok(()));
+        let short = Limits {
+            ha_tracker_failover_timeout_ms: 2000,
+            ..Default::default()
+        };
+        assert!(
+            short.check().is_err(),
+            "failover below update + jitter + 1 s"
+        );
+        let quick = Limits {
+            ha_tracker_update_timeout_ms: 1000,
+            ha_tracker_update_timeout_jitter_max_ms: 0,
+            ha_tracker_failover_timeout_ms: 2000,
+            ..Default::default()
+        };
+        assert_eq!(quick.check(), Ok(()));
+        let same = Limits {
+            accept_ha_samples: true,
+            ha_replica_label: "cluster".into(),
+            ..Default::default()
+        };
+        assert!(same.check().is_err());
     }
 
     #[test]

@@ -103,6 +103,10 @@ pub async fn run(
 ) -> Result<(), ServiceError> {
     let default_tenant = TenantId::new(&config.default_tenant)
         .map_err(|e| ServiceError::Config(format!("default_tenant: {e}")))?;
+    config
+        .limits
+        .check()
+        .map_err(|e| ServiceError::Config(format!("limits: {e}")))?;
     let data_dir = config.data_dir.clone();
     std::fs::create_dir_all(&data_dir)?;
     let objects = backends::open_objects(&config.storage, &data_dir).await?;
