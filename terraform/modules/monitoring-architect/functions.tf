@@ -124,6 +124,7 @@ resource "aws_lambda_function" "fn" {
       local.function_env,
       local.in_vpc[each.key] ? { ARCHITECT_INGESTER_URL = local.ingester_url } : {},
       each.key == "compact" && var.compactor_settings != "" ? { ARCHITECT_COMPACTOR = var.compactor_settings } : {},
+      each.key == "ingest" && var.limits != "" ? { ARCHITECT_LIMITS = var.limits } : {},
     )
   }
 

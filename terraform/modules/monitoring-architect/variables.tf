@@ -127,6 +127,12 @@ variable "enable_api_access_logs" {
   default     = true
 }
 
+variable "limits" {
+  description = "Write limits of the ingest function as JSON: the `limits:` section of docs/configuration.md (e.g. {\"accept_ha_samples\": true} for Prometheus HA pairs). Empty uses the defaults."
+  type        = string
+  default     = ""
+}
+
 variable "compactor_settings" {
   description = "Settings of the compact function as YAML or JSON: the `compactor:` section of docs/configuration.md (default retention, grace period, downsampling). Empty uses the defaults; per-tenant retention lives in the table (`architect retention set`)."
   type        = string
