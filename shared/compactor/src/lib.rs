@@ -361,19 +361,28 @@ impl PartitionRun<'_> {
         Ok(true)
     }
 
-    /// Merges `inputs` (precedence order) into blocks of `level`, committed as one group.
-    async fn merge(&mut self, inputs: &[BlockMeta], level: u8, lease: &Lease) -> Result<()> {
-        let mut tables = Vec::with_capacity(inputs.len());
-        for b in inputs {
+    /// The union of the blocks' series in output order, cut into output-sized ranges.
+    async fn plan(
+        &self,
+        blocks: &[BlockMeta],
+    ) -> Result<(Vec<merge::SeriesPlan>, Vec<std::ops::Range<usize>>)> {
+        let mut tables = Vec::with_capacity(blocks.len());
+        for b in blocks {
             tables.push(self.store().block_series(b).await?);
         }
-        let with_series: Vec<_> = inputs
+        let with_series: Vec<_> = blocks
             .iter()
             .zip(&tables)
             .map(|(b, t)| (b, t.entries()))
             .collect();
         let plans = merge::plan_series(&with_series);
         let ranges = merge::batches(&plans, self.config().max_output_samples);
+        Ok((plans, ranges))
+    }
+
+    /// Merges `inputs` (precedence order) into blocks of `level`, committed as one group.
+    async fn merge(&mut self, inputs: &[BlockMeta], level: u8, lease: &Lease) -> Result<()> {
+        let (plans, ranges) = self.plan(inputs).await?;
         let mut metadata: BTreeMap<String, MetricMetadata> = BTreeMap::new();
         for b in inputs {
             for m in self.store().read_block_metadata(b).await? {
@@ -529,17 +538,7 @@ impl PartitionRun<'_> {
         stale: &[i64],
         lease: &Lease,
     ) -> Result<()> {
-        let mut tables = Vec::with_capacity(raw.len());
-        for b in raw {
-            tables.push(self.store().block_series(b).await?);
-        }
-        let with_series: Vec<_> = raw
-            .iter()
-            .zip(&tables)
-            .map(|(b, t)| (b, t.entries()))
-            .collect();
-        let plans = merge::plan_series(&with_series);
-        let ranges = merge::batches(&plans, self.config().max_output_samples);
+        let (plans, ranges) = self.plan(raw).await?;
         let leaders: HashMap<i64, String> = stale
             .iter()
             .map(|&res| (res, ulid::Ulid::new().to_string()))

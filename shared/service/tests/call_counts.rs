@@ -206,13 +206,21 @@ fn write_body(t: i64, series: usize, samples: usize) -> Vec<u8> {
     architect_protocols::snappy::compress(&request.encode_to_vec())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn calls_per_flush_and_per_query_range_on_s3_and_dynamodb() {
-    let Some(emulator) = Emulator::start_or_skip("call_counts").await else {
-        return;
-    };
-    let bucket = emulator.create_bucket("counts").await.expect("bucket");
-    let table = emulator.create_table("counts").await.expect("table");
+/// S3 + DynamoDB on the emulator, wrapped in counting decorators.
+struct Counted {
+    _emulator: Emulator,
+    _dir: tempfile::TempDir,
+    dir_path: std::path::PathBuf,
+    objects: Arc<dyn ObjectStore>,
+    index: Arc<dyn Index>,
+    object_counts: Arc<Counts>,
+    index_counts: Arc<Counts>,
+}
+
+async fn counted_storage(name: &str) -> Option<Counted> {
+    let emulator = Emulator::start_or_skip(name).await?;
+    let bucket = emulator.create_bucket(name).await.expect("bucket");
+    let table = emulator.create_table(name).await.expect("table");
     let storage = StorageConfig {
         objects: ObjectsConfig::S3(S3Config {
             bucket,
@@ -237,10 +245,35 @@ async fn calls_per_flush_and_per_query_range_on_s3_and_dynamodb() {
         inner: open_index(&storage, dir.path()).await.expect("index"),
         counts: Arc::clone(&index_counts),
     });
+    Some(Counted {
+        _emulator: emulator,
+        dir_path: dir.path().to_path_buf(),
+        _dir: dir,
+        objects,
+        index,
+        object_counts,
+        index_counts,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_per_flush_and_per_query_range_on_s3_and_dynamodb() {
+    let Some(Counted {
+        _emulator,
+        _dir,
+        dir_path,
+        objects,
+        index,
+        object_counts,
+        index_counts,
+    }) = counted_storage("call-counts").await
+    else {
+        return;
+    };
     let store = Arc::new(MetricsStore::new(objects, index, &StoreConfig::default()));
     let ingester = Ingester::open(
         IngesterConfig {
-            wal_dir: dir.path().join("wal"),
+            wal_dir: dir_path.join("wal"),
             ..IngesterConfig::default()
         },
         Arc::clone(&store),
@@ -337,35 +370,18 @@ async fn calls_per_compaction_and_per_downsampled_query_on_s3_and_dynamodb() {
     use architect_model::time::{DAY_MS, Day};
     use architect_store::{BlockData, SeriesData};
 
-    let Some(emulator) = Emulator::start_or_skip("call_counts_compaction").await else {
+    let Some(Counted {
+        _emulator,
+        _dir,
+        dir_path,
+        objects,
+        index,
+        object_counts,
+        index_counts,
+    }) = counted_storage("call-counts-compaction").await
+    else {
         return;
     };
-    let bucket = emulator.create_bucket("compaction").await.expect("bucket");
-    let table = emulator.create_table("compaction").await.expect("table");
-    let storage = StorageConfig {
-        objects: ObjectsConfig::S3(S3Config {
-            bucket,
-            path_style: true,
-        }),
-        index: IndexConfig::Dynamodb(DynamoConfig { table }),
-        aws: AwsConfig {
-            region: Some(emulator.region().to_string()),
-            endpoint: Some(emulator.endpoint().to_string()),
-            access_key_id: Some("testing".into()),
-            secret_access_key: Some("testing".into()),
-        },
-    };
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let object_counts = Arc::new(Counts::default());
-    let index_counts = Arc::new(Counts::default());
-    let objects: Arc<dyn ObjectStore> = Arc::new(CountingObjects {
-        inner: open_objects(&storage, dir.path()).await.expect("objects"),
-        counts: Arc::clone(&object_counts),
-    });
-    let index: Arc<dyn Index> = Arc::new(CountingIndex {
-        inner: open_index(&storage, dir.path()).await.expect("index"),
-        counts: Arc::clone(&index_counts),
-    });
     let store = Arc::new(MetricsStore::new(
         Arc::clone(&objects),
         Arc::clone(&index),
