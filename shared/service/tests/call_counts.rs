@@ -373,7 +373,7 @@ async fn calls_per_compaction_and_per_downsampled_query_on_s3_and_dynamodb() {
     let Some(Counted {
         _emulator,
         _dir,
-        dir_path,
+        dir_path: _,
         objects,
         index,
         object_counts,
