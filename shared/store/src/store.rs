@@ -56,7 +56,7 @@ impl Default for StoreConfig {
         Self {
             zstd_level: 3,
             max_row_group_rows: 1024 * 1024,
-            compacted_zstd_level: 19,
+            compacted_zstd_level: 9,
             compacted_max_row_group_rows: 4 * 1024 * 1024,
             multipart_threshold_bytes: 16 * 1024 * 1024,
         }
