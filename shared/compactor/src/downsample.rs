@@ -73,13 +73,17 @@ pub fn downsample_series(
             }
         }
     }
-    let series = |aggr: &str, samples: Vec<Sample>| {
+    // Blocks sort series by (metric name, id). The id of an aggregate series is file-internal
+    // (readers key series by labels), so its top byte is the aggregate's ordinal: all `counter`
+    // series of a metric are then contiguous rows, and a query reads one run per metric and
+    // aggregate instead of rows scattered over the block.
+    let raw_id = SeriesId::of(tenant.as_str(), labels).0 & (u128::MAX >> 8);
+    let series = |ordinal: u128, aggr: &str, samples: Vec<Sample>| {
         let mut l: Vec<Label> = labels.iter().cloned().collect();
         l.push(Label::new(AGGR_LABEL, aggr));
-        let labels = Labels::new(l);
         SeriesData {
-            id: SeriesId::of(tenant.as_str(), &labels),
-            labels,
+            id: SeriesId((ordinal << 120) | raw_id),
+            labels: Labels::new(l),
             samples,
             ..SeriesData::default()
         }
@@ -103,13 +107,14 @@ pub fn downsample_series(
             v: last.v,
         });
     }
+    // Ordinals group what one query reads together: counter with raw, sum with count.
     vec![
-        series("count", column(|w| w.count)),
-        series("sum", column(|w| w.sum)),
-        series("min", column(|w| w.min)),
-        series("max", column(|w| w.max)),
-        series("counter", column(|w| w.counter)),
-        series("raw", edges),
+        series(0, "counter", column(|w| w.counter)),
+        series(1, "raw", edges),
+        series(2, "sum", column(|w| w.sum)),
+        series(3, "count", column(|w| w.count)),
+        series(4, "min", column(|w| w.min)),
+        series(5, "max", column(|w| w.max)),
     ]
 }
 
@@ -149,6 +154,14 @@ mod tests {
         for series in &out {
             assert_eq!(series.labels.get("__name__"), Some("c"));
         }
+        // Sorted by id, the aggregates come in query groups: counter and raw first.
+        let mut by_id: Vec<&SeriesData> = out.iter().collect();
+        by_id.sort_by_key(|s| s.id);
+        let order: Vec<&str> = by_id
+            .iter()
+            .filter_map(|s| s.labels.get(AGGR_LABEL))
+            .collect();
+        assert_eq!(order, ["counter", "raw", "sum", "count", "min", "max"]);
     }
 
     #[test]
