@@ -489,6 +489,32 @@ impl PartitionRun<'_> {
         Ok(())
     }
 
+    /// Commits the leader of a downsampled group that has no data of its own, replacing the
+    /// resolution's live blocks.
+    async fn commit_empty_downsampled(
+        &mut self,
+        part: &DayPartition,
+        resolution_ms: i64,
+        leader: &str,
+        sources: &[String],
+        lease: &Lease,
+    ) -> Result<()> {
+        let replaces: Vec<String> = part
+            .live(resolution_ms)
+            .into_iter()
+            .map(|b| b.ulid)
+            .collect();
+        let empty = EmptyLeader {
+            ulid: leader,
+            order: leader,
+            replaces: &replaces,
+            level: 1,
+            resolution_ms,
+            sources,
+        };
+        self.commit_empty_leader(empty, lease).await
+    }
+
     /// The merged data of the planned series, read from every input that has them.
     async fn read_merged(
         &self,
@@ -548,16 +574,8 @@ impl PartitionRun<'_> {
             // Raw blocks without series (metadata only): mark the day as downsampled anyway.
             for &res in stale {
                 let leader = leaders.get(&res).cloned().unwrap_or_default();
-                let replaces: Vec<String> = part.live(res).into_iter().map(|b| b.ulid).collect();
-                let empty = EmptyLeader {
-                    ulid: &leader,
-                    order: &leader,
-                    replaces: &replaces,
-                    level: 1,
-                    resolution_ms: res,
-                    sources,
-                };
-                self.commit_empty_leader(empty, lease).await?;
+                self.commit_empty_downsampled(part, res, &leader, sources, lease)
+                    .await?;
             }
             return Ok(());
         }
@@ -601,17 +619,8 @@ impl PartitionRun<'_> {
                 if written.is_none() && is_leader {
                     // No series with float samples in the last batch: commit the group anyway.
                     let leader = leaders.get(&res).cloned().unwrap_or_default();
-                    let replaces: Vec<String> =
-                        part.live(res).into_iter().map(|b| b.ulid).collect();
-                    let empty = EmptyLeader {
-                        ulid: &leader,
-                        order: &leader,
-                        replaces: &replaces,
-                        level: 1,
-                        resolution_ms: res,
-                        sources,
-                    };
-                    self.commit_empty_leader(empty, lease).await?;
+                    self.commit_empty_downsampled(part, res, &leader, sources, lease)
+                        .await?;
                 }
                 if let Some(block) = written {
                     self.report.downsampled_blocks += 1;
