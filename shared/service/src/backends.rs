@@ -48,6 +48,24 @@ impl StorageConfig {
             aws: AwsConfig::default(),
         }
     }
+
+    /// S3 `bucket` and DynamoDB `table` on an emulator (moto, LocalStack, MinIO) at `endpoint`:
+    /// path-style requests and the static test credentials emulators accept.
+    pub fn emulated(
+        bucket: impl Into<String>,
+        table: impl Into<String>,
+        region: &str,
+        endpoint: &str,
+    ) -> Self {
+        let mut config = Self::aws(bucket, table, true);
+        config.aws = AwsConfig {
+            region: Some(region.to_string()),
+            endpoint: Some(endpoint.to_string()),
+            access_key_id: Some("testing".into()),
+            secret_access_key: Some("testing".into()),
+        };
+        config
+    }
 }
 
 /// Connection settings shared by the S3 and DynamoDB clients. Unset fields come from the AWS

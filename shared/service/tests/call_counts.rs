@@ -14,10 +14,8 @@ use architect_ingester::{Ingester, IngesterConfig};
 use architect_model::clock::{Clock, SystemClock};
 use architect_model::{Limits, TenantId};
 use architect_protocols::prompb::{Label, Sample, TimeSeries, WriteRequest};
+use architect_service::StorageConfig;
 use architect_service::backends::{open_index, open_objects};
-use architect_service::{
-    AwsConfig, DynamoConfig, IndexConfig, ObjectsConfig, S3Config, StorageConfig,
-};
 use architect_store::{MetricsStore, StoreConfig};
 use architect_testkit::Emulator;
 use axum::body::Body;
@@ -221,19 +219,7 @@ async fn counted_storage(name: &str) -> Option<Counted> {
     let emulator = Emulator::start_or_skip(name).await?;
     let bucket = emulator.create_bucket(name).await.expect("bucket");
     let table = emulator.create_table(name).await.expect("table");
-    let storage = StorageConfig {
-        objects: ObjectsConfig::S3(S3Config {
-            bucket,
-            path_style: true,
-        }),
-        index: IndexConfig::Dynamodb(DynamoConfig { table }),
-        aws: AwsConfig {
-            region: Some(emulator.region().to_string()),
-            endpoint: Some(emulator.endpoint().to_string()),
-            access_key_id: Some("testing".into()),
-            secret_access_key: Some("testing".into()),
-        },
-    };
+    let storage = StorageConfig::emulated(bucket, table, emulator.region(), emulator.endpoint());
     let dir = tempfile::tempdir().expect("temporary directory");
     let object_counts = Arc::new(Counts::default());
     let index_counts = Arc::new(Counts::default());

@@ -3,10 +3,8 @@
 //! (`s3::*`, path-style, static test credentials, the block case catalogued in DynamoDB), with
 //! the same cases unchanged. Without an emulator the S3 cases skip loudly (fail under `CI=true`).
 
+use architect_service::StorageConfig;
 use architect_service::backends::{open_index, open_objects};
-use architect_service::{
-    AwsConfig, DynamoConfig, IndexConfig, ObjectsConfig, S3Config, StorageConfig,
-};
 use architect_store::objects_conformance::Fixture;
 
 mod local {
@@ -33,19 +31,7 @@ mod s3 {
         let emulator = Emulator::start_or_skip(&format!("objects_conformance s3::{case}")).await?;
         let bucket = emulator.create_bucket("objects").await.expect("bucket");
         let table = emulator.create_table("objects").await.expect("table");
-        let config = StorageConfig {
-            objects: ObjectsConfig::S3(S3Config {
-                bucket,
-                path_style: true,
-            }),
-            index: IndexConfig::Dynamodb(DynamoConfig { table }),
-            aws: AwsConfig {
-                region: Some(emulator.region().to_string()),
-                endpoint: Some(emulator.endpoint().to_string()),
-                access_key_id: Some("testing".into()),
-                secret_access_key: Some("testing".into()),
-            },
-        };
+        let config = StorageConfig::emulated(bucket, table, emulator.region(), emulator.endpoint());
         let dir = tempfile::tempdir().expect("temporary directory");
         let objects = open_objects(&config, dir.path()).await.expect("S3 objects");
         let index = open_index(&config, dir.path())
