@@ -4,6 +4,7 @@
 mod bench;
 mod maintenance;
 mod promqltest;
+mod rules;
 
 use anyhow::Context;
 use architect_service::Config;
@@ -73,6 +74,11 @@ enum Command {
     Retention {
         #[command(subcommand)]
         command: maintenance::RetentionCommand,
+    },
+    /// Rule files: `check` validates them, `test` runs their unit tests (as promtool does).
+    Rules {
+        #[command(subcommand)]
+        command: rules::RulesCommand,
     },
     /// Benchmarks against a running service or any remote_write receiver.
     Bench {
@@ -177,6 +183,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench { command } => bench::run(command)?,
         Command::Compact(args) => maintenance::compact(args)?,
         Command::Retention { command } => maintenance::retention(command)?,
+        Command::Rules { command } => rules::run(command)?,
         Command::Promqltest { paths, verbose } => promqltest::run(paths, verbose)?,
     }
     Ok(())

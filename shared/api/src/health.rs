@@ -72,6 +72,23 @@ pub(crate) async fn compact(State(state): State<Arc<ApiState>>) -> Result<Respon
     Ok(axum::Json(report).into_response())
 }
 
+/// `POST /api/v1/admin/rules/evaluate`: one ruler pass now; returns its report.
+pub(crate) async fn evaluate_rules(
+    State(state): State<Arc<ApiState>>,
+) -> Result<Response, ApiError> {
+    let ruler = state.ruler_runner.as_ref().ok_or_else(|| {
+        ApiError::text(
+            ErrorCode::Unavailable,
+            "rules are not evaluated here: invoke the rules function",
+        )
+    })?;
+    let report = ruler
+        .run_pass()
+        .await
+        .map_err(|e| ApiError::text(ErrorCode::Unavailable, e.to_string()))?;
+    Ok(axum::Json(report).into_response())
+}
+
 /// Counts requests by matched route and status code.
 pub(crate) async fn count_requests(
     State(state): State<Arc<ApiState>>,

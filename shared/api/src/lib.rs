@@ -14,10 +14,13 @@ mod internal;
 mod prom_api;
 mod query;
 mod remote;
+mod ruler_backend;
+mod rules_api;
 mod state;
 mod tenant;
 mod time;
 
+pub use ruler_backend::{RulerBackend, ruler_for};
 pub use state::{ApiState, HttpLimits, QueryLimits};
 
 use axum::Router;
@@ -69,8 +72,31 @@ fn prometheus_api() -> Router<Arc<ApiState>> {
         .route("/api/v1/status/buildinfo", get(query::buildinfo))
         .route("/api/v1/status/config", get(query::status_config))
         .route("/api/v1/status/flags", get(query::status_flags))
-        .route("/api/v1/read", post(remote::read));
-    Router::new().merge(prom.clone()).nest("/prometheus", prom)
+        .route("/api/v1/read", post(remote::read))
+        .route("/api/v1/rules", get(rules_api::prometheus_rules))
+        .route("/api/v1/alerts", get(rules_api::prometheus_alerts))
+        .merge(ruler_config_api("/config/v1/rules"));
+    Router::new()
+        .merge(prom.clone())
+        .nest("/prometheus", prom)
+        .merge(ruler_config_api("/api/prom/rules"))
+}
+
+/// Mimir's ruler configuration API under `base` (`/config/v1/rules`, Cortex's
+/// `/api/prom/rules`).
+fn ruler_config_api(base: &str) -> Router<Arc<ApiState>> {
+    Router::new()
+        .route(base, get(rules_api::list_all))
+        .route(
+            &format!("{base}/{{namespace}}"),
+            get(rules_api::list_namespace)
+                .post(rules_api::set_group)
+                .delete(rules_api::delete_namespace),
+        )
+        .route(
+            &format!("{base}/{{namespace}}/{{group}}"),
+            get(rules_api::get_group).delete(rules_api::delete_group),
+        )
 }
 
 /// The write endpoints.
@@ -88,6 +114,7 @@ fn operations() -> Router<Arc<ApiState>> {
         .route("/metrics", get(health::metrics))
         .route("/api/v1/admin/flush", post(health::flush))
         .route("/api/v1/admin/compact", post(health::compact))
+        .route("/api/v1/admin/rules/evaluate", post(health::evaluate_rules))
 }
 
 /// The ingester's internal routes.

@@ -32,15 +32,28 @@ fn bad(message: impl Into<String>) -> ApiError {
 }
 
 /// One tenant's series from the blocks and the ingester head.
-struct TenantSource<'a> {
-    state: &'a ApiState,
-    tenant: TenantId,
+pub(crate) struct TenantSource {
+    pub(crate) head: Arc<dyn architect_ingester::HeadReader>,
+    pub(crate) store: Arc<architect_store::MetricsStore>,
+    pub(crate) tenant: TenantId,
     /// Coarsest downsampled resolution selectors may read (0 = raw only).
-    max_resolution_ms: i64,
+    pub(crate) max_resolution_ms: i64,
+}
+
+impl TenantSource {
+    /// Raw data of `tenant` as `state` holds it.
+    pub(crate) fn new(state: &ApiState, tenant: TenantId, max_resolution_ms: i64) -> Self {
+        Self {
+            head: Arc::clone(&state.head),
+            store: Arc::clone(&state.store),
+            tenant,
+            max_resolution_ms,
+        }
+    }
 }
 
 #[async_trait]
-impl SeriesSource for TenantSource<'_> {
+impl SeriesSource for TenantSource {
     async fn select(
         &self,
         matchers: &[architect_model::Matcher],
@@ -61,7 +74,6 @@ impl SeriesSource for TenantSource<'_> {
         let source_error = |e: &dyn std::fmt::Display| SourceError(e.to_string());
         // One head read for floats and histograms (one round trip to a remote ingester).
         let head = self
-            .state
             .head
             .select(&self.tenant, matchers, start, end, HeadWant::SAMPLES)
             .await
@@ -78,7 +90,7 @@ impl SeriesSource for TenantSource<'_> {
         }
         let stored = if self.max_resolution_ms >= architect_store::downsampled::RES_5M {
             let aggregate = Aggregate::for_function(hints.func.as_deref());
-            self.state
+            self
                 .store
                 .select_downsampled(
                     &self.tenant,
@@ -90,7 +102,7 @@ impl SeriesSource for TenantSource<'_> {
                 )
                 .await
         } else {
-            self.state
+            self
                 .store
                 .select(&self.tenant, matchers, start, end)
                 .await
@@ -110,7 +122,6 @@ impl SeriesSource for TenantSource<'_> {
             .collect();
         // Native histograms: blocks first (first write wins), then the head.
         let stored = self
-            .state
             .store
             .select_histograms(&self.tenant, matchers, start, end)
             .await
@@ -285,11 +296,7 @@ pub(crate) async fn instant_query(
     let t = time_param(&p.params, "time", state.clock.now_ms())?;
     let max_resolution_ms = max_source_resolution(&p.params, None)?;
     let engine = state.engine_for(timeout_of(&state, &p.params)?, max_resolution_ms);
-    let source = TenantSource {
-        state: &state,
-        tenant: p.tenant,
-        max_resolution_ms,
-    };
+    let source = TenantSource::new(&state, p.tenant, max_resolution_ms);
     let started = Instant::now();
     let result = engine.instant(&source, q, t).await.map_err(query_error)?;
     Ok(respond(&result, get(&p.params, "stats").is_some(), started))
@@ -330,11 +337,7 @@ pub(crate) async fn range_query(
     }
     let max_resolution_ms = max_source_resolution(&p.params, Some(step_ms))?;
     let engine = state.engine_for(timeout_of(&state, &p.params)?, max_resolution_ms);
-    let source = TenantSource {
-        state: &state,
-        tenant: p.tenant,
-        max_resolution_ms,
-    };
+    let source = TenantSource::new(&state, p.tenant, max_resolution_ms);
     let started = Instant::now();
     let result = engine
         .range(&source, q, start, end, step_ms)
@@ -401,6 +404,12 @@ pub(crate) async fn buildinfo() -> Response {
             "buildUser": "monitoring-architect",
             "buildDate": "",
             "goVersion": "",
+            "features": {
+                "ruler_config_api": "true",
+                "alertmanager_config_api": "false",
+                "query_sharding": "false",
+                "federated_rules": "false",
+            },
         }
     }))
     .into_response()

@@ -105,6 +105,11 @@ pub struct ApiState {
     pub compactor: Option<Arc<architect_compactor::Compactor>>,
     /// HA pair dedup; its elections live in the store's index.
     pub ha: HaTracker,
+    /// Ruler settings (default group interval of the rules API).
+    pub ruler: architect_rules::RulerConfig,
+    /// The ruler behind `POST /api/v1/admin/rules/evaluate` (absent in the HTTP functions: the
+    /// `rules` function runs it there).
+    pub ruler_runner: Option<Arc<architect_rules::Ruler>>,
 }
 
 impl ApiState {
@@ -147,12 +152,26 @@ impl ApiState {
             requests,
             compactor: None,
             ha,
+            ruler: architect_rules::RulerConfig::default(),
+            ruler_runner: None,
         }
     }
 
     /// The same state with a compactor for `POST /api/v1/admin/compact`.
     pub fn with_compactor(mut self, compactor: Arc<architect_compactor::Compactor>) -> Self {
         self.compactor = Some(compactor);
+        self
+    }
+
+    /// Sets the ruler settings.
+    pub fn with_ruler_config(mut self, config: architect_rules::RulerConfig) -> Self {
+        self.ruler = config;
+        self
+    }
+
+    /// Sets the ruler `POST /api/v1/admin/rules/evaluate` runs.
+    pub fn with_ruler(mut self, ruler: Arc<architect_rules::Ruler>) -> Self {
+        self.ruler_runner = Some(ruler);
         self
     }
 }

@@ -9,6 +9,7 @@
 //! agrees on it without coordination (see `docs/adr/0001-metrics-data-model.md`).
 
 pub mod clock;
+pub mod duration;
 pub mod labels;
 pub mod matcher;
 pub mod samples;

@@ -39,7 +39,6 @@
 mod check;
 #[cfg(test)]
 mod corpus_tests;
-mod duration;
 mod histogram;
 mod nhcb;
 mod number;

@@ -73,7 +73,8 @@ pub fn run_script(text: &str) -> Result<FileReport, ScriptError> {
     Ok(report)
 }
 
-fn add_series(storage: &mut MemorySource, s: &LoadSeries) {
+/// Adds one loaded series to `storage`, with the counter-reset hints upstream's TSDB would set.
+pub fn add_series(storage: &mut MemorySource, s: &LoadSeries) {
     let labels = to_model_labels(&s.labels);
     // Prometheus's TSDB sets counter-reset hints as it appends histograms to a chunk: after the
     // first histogram of a chunk, each one not marked gauge is "not a reset". A detected reset

@@ -4,7 +4,7 @@
 //! result line, `expected_fail_message` and `expected_fail_regexp` end an `eval` block right away
 //! (anything after them is read as a new command), as upstream.
 
-use crate::duration::parse_duration;
+use architect_model::duration::parse_duration;
 use crate::number::parse_go_number;
 use crate::quote::unquote_go;
 use crate::series::parse_series_desc;

@@ -43,6 +43,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// Compaction, downsampling, retention and garbage collection.
     pub compactor: CompactorConfig,
+    /// Recording and alerting rule evaluation.
+    pub ruler: architect_rules::RulerConfig,
 }
 
 impl Default for Config {
@@ -61,6 +63,7 @@ impl Default for Config {
             },
             store: StoreConfig::default(),
             compactor: CompactorConfig::default(),
+            ruler: architect_rules::RulerConfig::default(),
         }
     }
 }
@@ -139,8 +142,7 @@ pub async fn run(
     let ingester = opened?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let compactor = Arc::new(Compactor::new(Arc::clone(&store), config.compactor.clone()));
-    let state = Arc::new(
-        ApiState::new(
+    let state = ApiState::new(
             Arc::clone(&ingester) as Arc<dyn architect_ingester::WritePath>,
             Arc::clone(&ingester) as Arc<dyn architect_ingester::HeadReader>,
             Some(ingester.metrics()),
@@ -151,8 +153,10 @@ pub async fn run(
             default_tenant,
             clock,
         )
-        .with_compactor(Arc::clone(&compactor)),
-    );
+        .with_compactor(Arc::clone(&compactor))
+        .with_ruler_config(config.ruler.clone());
+    let ruler = Arc::new(architect_api::ruler_for(&state));
+    let state = Arc::new(state.with_ruler(Arc::clone(&ruler)));
     let app = architect_api::router(state);
     tracing::info!(%addr, "ready");
 
@@ -169,6 +173,12 @@ pub async fn run(
             let _ = rx.changed().await;
         }))
     });
+    let rules_loop = config.ruler.enabled.then(|| {
+        let mut rx = stop_rx.clone();
+        tokio::spawn(Arc::clone(&ruler).run_every(async move {
+            let _ = rx.changed().await;
+        }))
+    });
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down");
@@ -178,6 +188,9 @@ pub async fn run(
     let _ = flush_loop.await;
     if let Some(compact_loop) = compact_loop {
         let _ = compact_loop.await;
+    }
+    if let Some(rules_loop) = rules_loop {
+        let _ = rules_loop.await;
     }
     let flushed = ingester.flush().await;
     served?;

@@ -14,7 +14,7 @@ const UNITS: [(&str, i64); 7] = [
 ];
 
 /// Parses a Prometheus duration into milliseconds.
-pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
+pub fn parse_duration(s: &str) -> Result<i64, String> {
     if s == "0" {
         return Ok(0);
     }
@@ -57,10 +57,46 @@ pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
     Ok(total)
 }
 
+/// Prints milliseconds as Prometheus's `model.Duration.String()` does: `0s`, `1m30s`, `1d`,
+/// `2w`, `1y`, `1ms` (largest units first, zero units left out).
+pub fn format_duration(ms: i64) -> String {
+    if ms == 0 {
+        return "0s".to_string();
+    }
+    let mut out = String::new();
+    let mut rest = ms;
+    if rest < 0 {
+        out.push('-');
+        rest = rest.saturating_neg();
+    }
+    for (unit, size) in UNITS {
+        let n = rest / size;
+        if n > 0 {
+            out.push_str(&n.to_string());
+            out.push_str(unit);
+            rest -= n * size;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::parse_duration;
+    use super::{format_duration, parse_duration};
+
+    #[test]
+    fn formats_as_prometheus() {
+        assert_eq!(format_duration(0), "0s");
+        assert_eq!(format_duration(90_000), "1m30s");
+        assert_eq!(format_duration(86_400_000), "1d");
+        assert_eq!(format_duration(1_209_600_000), "2w");
+        assert_eq!(format_duration(31_536_000_000 + 1), "1y1ms");
+        assert_eq!(format_duration(15_000), "15s");
+        for s in ["5m", "1h30m", "2d3h", "1w1d"] {
+            assert_eq!(format_duration(parse_duration(s).unwrap()), s);
+        }
+    }
 
     #[test]
     fn accepts_prometheus_durations() {

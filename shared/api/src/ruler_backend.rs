@@ -1,0 +1,117 @@
+//! The ruler's view of a tenant: queries read blocks and the head exactly as the query API
+//! does, and rule output goes through the normal write path (WAL, head, blocks).
+
+use crate::query::TenantSource;
+use crate::state::ApiState;
+use architect_ingester::{HeadReader, WritePath};
+use architect_model::{Labels, Sample, SeriesWrite, TenantId, WriteRequest};
+use architect_promql::SeriesSource;
+use architect_rules::{OutputSample, SampleAppender, TenantBackend};
+use architect_store::MetricsStore;
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// [`TenantBackend`] over the service's head, blocks and write path.
+#[derive(Debug, Clone)]
+pub struct RulerBackend {
+    head: Arc<dyn HeadReader>,
+    store: Arc<MetricsStore>,
+    writer: Arc<dyn WritePath>,
+}
+
+impl RulerBackend {
+    /// The backend of `state`'s data.
+    pub fn new(state: &ApiState) -> Self {
+        Self {
+            head: Arc::clone(&state.head),
+            store: Arc::clone(&state.store),
+            writer: Arc::clone(&state.writer),
+        }
+    }
+}
+
+impl TenantBackend for RulerBackend {
+    fn source(&self, tenant: &TenantId) -> Arc<dyn SeriesSource> {
+        Arc::new(TenantSource {
+            head: Arc::clone(&self.head),
+            store: Arc::clone(&self.store),
+            tenant: tenant.clone(),
+            max_resolution_ms: 0,
+        })
+    }
+
+    fn appender(&self, tenant: &TenantId) -> Arc<dyn SampleAppender> {
+        Arc::new(WriteAppender {
+            writer: Arc::clone(&self.writer),
+            tenant: tenant.clone(),
+        })
+    }
+}
+
+/// Appends rule output as one write request.
+#[derive(Debug)]
+struct WriteAppender {
+    writer: Arc<dyn WritePath>,
+    tenant: TenantId,
+}
+
+#[async_trait]
+impl SampleAppender for WriteAppender {
+    async fn append(&self, samples: Vec<OutputSample>) -> Result<(), String> {
+        let mut series: BTreeMap<Labels, Vec<Sample>> = BTreeMap::new();
+        for s in samples {
+            series
+                .entry(s.labels)
+                .or_default()
+                .push(Sample { t: s.t, v: s.v });
+        }
+        let request = WriteRequest {
+            series: series
+                .into_iter()
+                .map(|(labels, mut samples)| {
+                    samples.sort_by_key(|s| s.t);
+                    SeriesWrite {
+                        labels,
+                        samples,
+                        histograms: Vec::new(),
+                        exemplars: Vec::new(),
+                    }
+                })
+                .collect(),
+            metadata: Vec::new(),
+        };
+        let outcome = self
+            .writer
+            .write(&self.tenant, request)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(e) = outcome.first_error {
+            tracing::debug!(tenant = self.tenant.as_str(), error = %e, "rule output sample refused");
+        }
+        Ok(())
+    }
+}
+
+/// The ruler of `state`: its settings, engine limits and clock, rule output through its write
+/// path, alerts to the configured Alertmanagers.
+pub fn ruler_for(state: &ApiState) -> architect_rules::Ruler {
+    let config = state.ruler.clone();
+    let notifier: Arc<dyn architect_rules::Notifier> = if config.alertmanager_urls.is_empty() {
+        Arc::new(architect_rules::notifier::NoNotifier)
+    } else {
+        Arc::new(architect_rules::notifier::HttpNotifier::new(
+            config.alertmanager_urls.clone(),
+        ))
+    };
+    let mut opts = state.query.engine_options();
+    opts.default_subquery_step_ms = config.evaluation_interval_secs as i64 * 1000;
+    architect_rules::Ruler::new(
+        architect_rules::RuleStore::new(Arc::clone(state.store.index())),
+        Arc::new(RulerBackend::new(state)),
+        notifier,
+        architect_promql::Engine::new(opts),
+        Arc::clone(&state.clock),
+        config,
+    )
+}
