@@ -1,0 +1,312 @@
+//! Rules end to end, as a user runs them: a group uploaded through the Mimir ruler API, data
+//! remote-written, the alert pending then firing in `/api/v1/rules` and `/api/v1/alerts`, the
+//! notification delivered by a real Alertmanager (Debian's) to a local webhook, and the
+//! resolution following once the data recovers. Another tenant sees none of it.
+
+use architect_integration_tests::*;
+use axum::Json;
+use axum::extract::State;
+use axum::routing::post;
+use reqwest::StatusCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+type Received = Arc<Mutex<Vec<serde_json::Value>>>;
+
+/// A webhook receiver on a free port; returns its URL.
+async fn webhook_sink(received: Received) -> String {
+    async fn take(State(r): State<Received>, Json(body): Json<serde_json::Value>) -> StatusCode {
+        r.lock().expect("lock").push(body);
+        StatusCode::OK
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = axum::Router::new()
+        .route("/hook", post(take))
+        .with_state(received);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/hook")
+}
+
+fn start_alertmanager(dir: &std::path::Path, webhook: &str) -> (ChildGuard, String) {
+    let bin = require_binary("prometheus-alertmanager")
+        .or_else(|| require_binary("alertmanager"))
+        .expect("alertmanager");
+    let config = format!(
+        "route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n- name: hook\n  webhook_configs:\n  - url: {webhook}\n    send_resolved: true\n"
+    );
+    std::fs::write(dir.join("alertmanager.yml"), config).expect("config");
+    let port = free_port();
+    let mut cmd = std::process::Command::new(bin);
+    cmd.arg(format!("--config.file={}", dir.join("alertmanager.yml").display()))
+        .arg(format!("--storage.path={}", dir.join("am-data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--cluster.listen-address=");
+    let child = ChildGuard::spawn("alertmanager", cmd, Some(&dir.join("alertmanager.log")));
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+async fn wait_ready(url: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(r) = reqwest::get(format!("{url}/-/ready")).await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} not ready");
+}
+
+/// Waits until `f` returns something, polling.
+async fn eventually<T, F, Fut>(what: &str, secs: u64, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+const GROUP: &str = r#"name: availability
+interval: 1s
+rules:
+  - record: job:up:sum
+    expr: sum by (job) (up)
+  - alert: InstanceDown
+    expr: up == 0
+    for: 3s
+    labels:
+      severity: page
+    annotations:
+      summary: "{{ $labels.instance }} of {{ $labels.job }} is down"
+      value: "{{ $value }}"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_fires_through_alertmanager_and_resolves() {
+    if require_binary("prometheus-alertmanager")
+        .or_else(|| require_binary("alertmanager"))
+        .is_none()
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let received: Received = Arc::default();
+    let hook = webhook_sink(Arc::clone(&received)).await;
+    let (_am, am_url) = start_alertmanager(dir.path(), &hook);
+    wait_ready(&am_url).await;
+    let server = Server::start_with_config(&format!(
+        "ruler:\n  poll_interval_ms: 250\n  external_url: http://architect.test\n  external_labels: {{cluster: e2e}}\n  alertmanager_urls: [{am_url}]\n"
+    ))
+    .await;
+    let url = server.url();
+    let tenant = Some("team-a");
+
+    // Upload through the ruler API (under /prometheus, as Grafana's Mimir data source does).
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{url}/prometheus/config/v1/rules/prod"))
+        .header("X-Scope-OrgID", "team-a")
+        .header("Content-Type", "application/yaml")
+        .body(GROUP)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let listed = client
+        .get(format!("{url}/config/v1/rules"))
+        .header("X-Scope-OrgID", "team-a")
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(listed.status(), StatusCode::OK);
+    let yaml = listed.text().await.expect("body");
+    assert!(yaml.contains("prod:") && yaml.contains("InstanceDown"), "{yaml}");
+    // Listed at once, not yet evaluated.
+    let (status, rules) = get_json(&url, "/api/v1/rules", tenant, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rules["data"]["groups"][0]["name"], "availability");
+    assert_eq!(rules["data"]["groups"][0]["file"], "prod");
+    assert_eq!(rules["data"]["groups"][0]["interval"], 1.0);
+
+    // Data: one instance down, pushed every 250 ms until it recovers.
+    let down = Arc::new(AtomicBool::new(true));
+    let pusher = {
+        let url = url.clone();
+        let down = Arc::clone(&down);
+        tokio::spawn(async move {
+            loop {
+                let v = if down.load(Ordering::SeqCst) { 0.0 } else { 1.0 };
+                let t = now_ms();
+                let req = write_request(vec![
+                    series(&[("__name__", "up"), ("instance", "w1:80"), ("job", "web")], &[(t, v)]),
+                    series(&[("__name__", "up"), ("instance", "w2:80"), ("job", "web")], &[(t, 1.0)]),
+                ]);
+                let answer = push_v1(&url, Some("team-a"), &req).await;
+                assert!(answer.0.is_success(), "{answer:?}");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        })
+    };
+
+    // Pending first, then firing, as /api/v1/alerts reports.
+    eventually("a pending alert", 30, || async {
+        let (_, v) = get_json(&url, "/api/v1/alerts", tenant, &[]).await;
+        (v["data"]["alerts"][0]["state"] == "pending").then_some(())
+    })
+    .await;
+    let alert = eventually("a firing alert", 30, || async {
+        let (_, v) = get_json(&url, "/api/v1/alerts", tenant, &[]).await;
+        let a = v["data"]["alerts"][0].clone();
+        (a["state"] == "firing").then_some(a)
+    })
+    .await;
+    assert_eq!(alert["labels"]["alertname"], "InstanceDown");
+    assert_eq!(alert["labels"]["instance"], "w1:80");
+    assert_eq!(alert["annotations"]["summary"], "w1:80 of web is down");
+    assert_eq!(alert["value"], "0e+00");
+
+    // Delivered by Alertmanager to the webhook, grouped by alertname.
+    let firing = eventually("the firing notification", 30, || async {
+        received
+            .lock()
+            .expect("lock")
+            .iter()
+            .find(|b| b["status"] == "firing")
+            .cloned()
+    })
+    .await;
+    assert_eq!(firing["version"], "4");
+    assert_eq!(firing["groupLabels"]["alertname"], "InstanceDown");
+    let a = &firing["alerts"][0];
+    assert_eq!(a["labels"]["severity"], "page");
+    assert_eq!(a["labels"]["cluster"], "e2e", "external labels are added to sent alerts");
+    assert_eq!(a["annotations"]["value"], "0");
+    let generator = a["generatorURL"].as_str().expect("generatorURL");
+    assert!(
+        generator.starts_with("http://architect.test/graph?g0.expr=up+%3D%3D+0"),
+        "{generator}"
+    );
+
+    // Rule health and the recording rule's output.
+    let (_, rules) = get_json(&url, "/api/v1/rules", tenant, &[]).await;
+    let group = &rules["data"]["groups"][0];
+    assert_eq!(group["rules"][0]["type"], "recording");
+    assert_eq!(group["rules"][0]["health"], "ok");
+    assert_eq!(group["rules"][1]["state"], "firing");
+    assert_eq!(group["rules"][1]["duration"], 3.0);
+    let (_, recorded) = get_json(&url, "/api/v1/query", tenant, &[("query", "job:up:sum")]).await;
+    assert_eq!(recorded["data"]["result"][0]["value"][1], "1");
+    let (_, alerts_series) = get_json(
+        &url,
+        "/api/v1/query",
+        tenant,
+        &[("query", "ALERTS{alertstate=\"firing\"}")],
+    )
+    .await;
+    assert_eq!(
+        alerts_series["data"]["result"][0]["metric"]["alertname"],
+        "InstanceDown"
+    );
+
+    // Another tenant sees no rules and no alerts.
+    let (_, other) = get_json(&url, "/api/v1/rules", Some("team-b"), &[]).await;
+    assert_eq!(other["data"]["groups"], serde_json::json!([]));
+    let (_, other) = get_json(&url, "/api/v1/alerts", Some("team-b"), &[]).await;
+    assert_eq!(other["data"]["alerts"], serde_json::json!([]));
+
+    // Recovery: the resolution reaches the webhook.
+    down.store(false, Ordering::SeqCst);
+    let resolved = eventually("the resolved notification", 40, || async {
+        received
+            .lock()
+            .expect("lock")
+            .iter()
+            .find(|b| b["status"] == "resolved")
+            .cloned()
+    })
+    .await;
+    assert_eq!(resolved["alerts"][0]["labels"]["instance"], "w1:80");
+    pusher.abort();
+
+    // Deleting the group removes it from both APIs.
+    let r = client
+        .delete(format!("{url}/prometheus/config/v1/rules/prod/availability"))
+        .header("X-Scope-OrgID", "team-a")
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let r = client
+        .get(format!("{url}/config/v1/rules"))
+        .header("X-Scope-OrgID", "team-a")
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn invalid_groups_are_refused_with_promtool_messages() {
+    let server = Server::start().await;
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{}/config/v1/rules/ns", server.url()))
+        .body("name: g\nrules:\n- record: a\n  alert: b\n  expr: sum(\n")
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let text = r.text().await.expect("body");
+    assert!(
+        text.contains("only one of 'record' and 'alert' must be set")
+            && text.contains("could not parse expression"),
+        "{text}"
+    );
+    let r = client
+        .post(format!("{}/config/v1/rules/ns", server.url()))
+        .body("{not yaml")
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // Nothing was stored.
+    let r = client
+        .get(format!("{}/config/v1/rules", server.url()))
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Grafana posts JSON, which is YAML too.
+    let r = client
+        .post(format!("{}/config/v1/rules/ns", server.url()))
+        .header("Content-Type", "application/json")
+        .body(r#"{"name":"g","interval":"30s","rules":[{"record":"a:b","expr":"sum(up)"}]}"#)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let r = client
+        .get(format!("{}/config/v1/rules/ns/g", server.url()))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()["content-type"].to_str().expect("ct"),
+        "application/yaml"
+    );
+    let body = r.text().await.expect("body");
+    assert!(body.contains("interval: 30s") && body.contains("record: a:b"), "{body}");
+}
