@@ -41,10 +41,13 @@ fn start_alertmanager(dir: &std::path::Path, webhook: &str) -> (ChildGuard, Stri
     std::fs::write(dir.join("alertmanager.yml"), config).expect("config");
     let port = free_port();
     let mut cmd = std::process::Command::new(bin);
-    cmd.arg(format!("--config.file={}", dir.join("alertmanager.yml").display()))
-        .arg(format!("--storage.path={}", dir.join("am-data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--cluster.listen-address=");
+    cmd.arg(format!(
+        "--config.file={}",
+        dir.join("alertmanager.yml").display()
+    ))
+    .arg(format!("--storage.path={}", dir.join("am-data").display()))
+    .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+    .arg("--cluster.listen-address=");
     let child = ChildGuard::spawn("alertmanager", cmd, Some(&dir.join("alertmanager.log")));
     (child, format!("http://127.0.0.1:{port}"))
 }
@@ -132,7 +135,10 @@ async fn an_alert_fires_through_alertmanager_and_resolves() {
         .expect("list");
     assert_eq!(listed.status(), StatusCode::OK);
     let yaml = listed.text().await.expect("body");
-    assert!(yaml.contains("prod:") && yaml.contains("InstanceDown"), "{yaml}");
+    assert!(
+        yaml.contains("prod:") && yaml.contains("InstanceDown"),
+        "{yaml}"
+    );
     // Listed at once, not yet evaluated.
     let (status, rules) = get_json(&url, "/api/v1/rules", tenant, &[]).await;
     assert_eq!(status, StatusCode::OK);
@@ -147,11 +153,21 @@ async fn an_alert_fires_through_alertmanager_and_resolves() {
         let down = Arc::clone(&down);
         tokio::spawn(async move {
             loop {
-                let v = if down.load(Ordering::SeqCst) { 0.0 } else { 1.0 };
+                let v = if down.load(Ordering::SeqCst) {
+                    0.0
+                } else {
+                    1.0
+                };
                 let t = now_ms();
                 let req = write_request(vec![
-                    series(&[("__name__", "up"), ("instance", "w1:80"), ("job", "web")], &[(t, v)]),
-                    series(&[("__name__", "up"), ("instance", "w2:80"), ("job", "web")], &[(t, 1.0)]),
+                    series(
+                        &[("__name__", "up"), ("instance", "w1:80"), ("job", "web")],
+                        &[(t, v)],
+                    ),
+                    series(
+                        &[("__name__", "up"), ("instance", "w2:80"), ("job", "web")],
+                        &[(t, 1.0)],
+                    ),
                 ]);
                 let answer = push_v1(&url, Some("team-a"), &req).await;
                 assert!(answer.0.is_success(), "{answer:?}");
@@ -191,7 +207,10 @@ async fn an_alert_fires_through_alertmanager_and_resolves() {
     assert_eq!(firing["groupLabels"]["alertname"], "InstanceDown");
     let a = &firing["alerts"][0];
     assert_eq!(a["labels"]["severity"], "page");
-    assert_eq!(a["labels"]["cluster"], "e2e", "external labels are added to sent alerts");
+    assert_eq!(
+        a["labels"]["cluster"], "e2e",
+        "external labels are added to sent alerts"
+    );
     assert_eq!(a["annotations"]["value"], "0");
     let generator = a["generatorURL"].as_str().expect("generatorURL");
     assert!(
@@ -242,7 +261,9 @@ async fn an_alert_fires_through_alertmanager_and_resolves() {
 
     // Deleting the group removes it from both APIs.
     let r = client
-        .delete(format!("{url}/prometheus/config/v1/rules/prod/availability"))
+        .delete(format!(
+            "{url}/prometheus/config/v1/rules/prod/availability"
+        ))
         .header("X-Scope-OrgID", "team-a")
         .send()
         .await
@@ -308,5 +329,8 @@ async fn invalid_groups_are_refused_with_promtool_messages() {
         "application/yaml"
     );
     let body = r.text().await.expect("body");
-    assert!(body.contains("interval: 30s") && body.contains("record: a:b"), "{body}");
+    assert!(
+        body.contains("interval: 30s") && body.contains("record: a:b"),
+        "{body}"
+    );
 }

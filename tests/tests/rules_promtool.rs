@@ -71,7 +71,10 @@ fn unit_tests_get_the_same_verdicts_as_promtool() {
             assert_eq!(want, failing_cases(&ours), "{}", file.display());
         }
     }
-    assert!(failing_files >= 1, "a deliberately failing file keeps the comparison honest");
+    assert!(
+        failing_files >= 1,
+        "a deliberately failing file keeps the comparison honest"
+    );
 }
 
 #[test]
@@ -81,12 +84,30 @@ fn rule_checks_get_the_same_verdicts_as_promtool() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let cases = [
-        ("good.yml", "groups:\n- name: a\n  rules:\n  - record: x:y\n    expr: sum(up)\n  - alert: A\n    expr: up == 0\n    for: 1m\n    annotations: {s: '{{ $labels.job }}'}\n"),
-        ("bad_expr.yml", "groups:\n- name: a\n  rules:\n  - record: x\n    expr: sum(\n"),
-        ("both.yml", "groups:\n- name: a\n  rules:\n  - record: x\n    alert: y\n    expr: up\n"),
-        ("dup_group.yml", "groups:\n- name: a\n  rules: []\n- name: a\n  rules: []\n"),
-        ("bad_template.yml", "groups:\n- name: a\n  rules:\n  - alert: A\n    expr: up\n    annotations: {s: '{{ .Foo '}\n"),
-        ("record_for.yml", "groups:\n- name: a\n  rules:\n  - record: x\n    expr: up\n    for: 1m\n"),
+        (
+            "good.yml",
+            "groups:\n- name: a\n  rules:\n  - record: x:y\n    expr: sum(up)\n  - alert: A\n    expr: up == 0\n    for: 1m\n    annotations: {s: '{{ $labels.job }}'}\n",
+        ),
+        (
+            "bad_expr.yml",
+            "groups:\n- name: a\n  rules:\n  - record: x\n    expr: sum(\n",
+        ),
+        (
+            "both.yml",
+            "groups:\n- name: a\n  rules:\n  - record: x\n    alert: y\n    expr: up\n",
+        ),
+        (
+            "dup_group.yml",
+            "groups:\n- name: a\n  rules: []\n- name: a\n  rules: []\n",
+        ),
+        (
+            "bad_template.yml",
+            "groups:\n- name: a\n  rules:\n  - alert: A\n    expr: up\n    annotations: {s: '{{ .Foo '}\n",
+        ),
+        (
+            "record_for.yml",
+            "groups:\n- name: a\n  rules:\n  - record: x\n    expr: up\n    for: 1m\n",
+        ),
         ("unknown_field.yml", "groups:\n- name: a\n  rulez: []\n"),
     ];
     for (name, text) in cases {
@@ -104,7 +125,11 @@ fn rule_checks_get_the_same_verdicts_as_promtool() {
             String::from_utf8_lossy(&ours.stderr),
         );
     }
-    let seed = run(&architect_bin(), &["rules", "check"], &rules_dir().join("rules.yml"));
+    let seed = run(
+        &architect_bin(),
+        &["rules", "check"],
+        &rules_dir().join("rules.yml"),
+    );
     assert!(seed.status.success());
     assert!(String::from_utf8_lossy(&seed.stdout).contains("SUCCESS: 5 rules found"));
 }

@@ -22,7 +22,7 @@ const REGION: &str = "us-east-1";
 /// Concurrent terraform operations against moto (one process, threaded).
 const PARALLELISM: &str = "-parallelism=8";
 /// The functions of the example deployment.
-const FUNCTIONS: [&str; 4] = ["ingest", "query", "authorizer", "compact"];
+const FUNCTIONS: [&str; 5] = ["ingest", "query", "authorizer", "compact", "rules"];
 
 /// The tools every test here needs, or `None` after a loud skip (a panic under `CI=true`).
 struct Tools {
@@ -391,12 +391,15 @@ async fn example_applies_to_moto_and_destroys() {
         format!("-var-file={}", path.display())
     };
 
-    // Without the ingester and without compact: no VPC, no ECS, no schedule, three functions.
+    // Without the ingester and without the scheduled functions: no VPC, no ECS, no schedule,
+    // three functions.
     let mut without_compact = zips.clone();
-    without_compact
-        .as_object_mut()
-        .expect("zips map")
-        .remove("compact");
+    for scheduled in ["compact", "rules"] {
+        without_compact
+            .as_object_mut()
+            .expect("zips map")
+            .remove(scheduled);
+    }
     let small = write_vars("small.tfvars.json", &vars(&without_compact, false));
     let plan = tmp.path().join("small.tfplan");
     let plan_arg = format!("-out={}", plan.display());

@@ -90,8 +90,7 @@ impl SeriesSource for TenantSource {
         }
         let stored = if self.max_resolution_ms >= architect_store::downsampled::RES_5M {
             let aggregate = Aggregate::for_function(hints.func.as_deref());
-            self
-                .store
+            self.store
                 .select_downsampled(
                     &self.tenant,
                     matchers,
@@ -102,10 +101,7 @@ impl SeriesSource for TenantSource {
                 )
                 .await
         } else {
-            self
-                .store
-                .select(&self.tenant, matchers, start, end)
-                .await
+            self.store.select(&self.tenant, matchers, start, end).await
         }
         .map_err(|e| source_error(&e))?;
         let series = remote::merge_floats(&self.tenant, stored, head_floats);

@@ -1,13 +1,15 @@
-//! The scheduled functions (EventBridge rules): `compact` runs one compactor pass per event
-//! and answers with its report, which shows up in the Lambda's logs and in
-//! `aws lambda invoke` output.
+//! The scheduled functions (EventBridge rules): `compact` runs one compactor pass per event,
+//! `rules` one ruler pass; each answers with its report, which shows up in the Lambda's logs
+//! and in `aws lambda invoke` output.
 //!
-//! Compactor settings come from `ARCHITECT_COMPACTOR`, the `compactor:` section of the service
-//! configuration as YAML or JSON (`docs/configuration.md`); unset means the defaults.
+//! Settings come from `ARCHITECT_COMPACTOR` and `ARCHITECT_RULER`, the `compactor:` and
+//! `ruler:` sections of the service configuration as YAML or JSON (`docs/configuration.md`);
+//! unset means the defaults.
 
 use crate::FunctionError;
 use crate::env::FunctionEnv;
 use architect_compactor::{Compactor, CompactorConfig, Progress, RunReport};
+use architect_rules::{PassReport, Ruler, RulerConfig};
 use architect_service::backends;
 use architect_store::{MetricsStore, StoreConfig};
 use std::path::Path;
@@ -16,15 +18,53 @@ use std::sync::Arc;
 /// Compactor settings variable.
 pub const COMPACTOR: &str = "ARCHITECT_COMPACTOR";
 
+/// Ruler settings variable.
+pub const RULER: &str = "ARCHITECT_RULER";
+
+/// A settings section from `lookup(variable)` as YAML or JSON; unset means the defaults.
+fn settings<T: serde::de::DeserializeOwned + Default>(
+    lookup: impl Fn(&str) -> Option<String>,
+    variable: &str,
+) -> Result<T, FunctionError> {
+    match lookup(variable).filter(|v| !v.trim().is_empty()) {
+        None => Ok(T::default()),
+        Some(text) => serde_yaml_ng::from_str(&text)
+            .map_err(|e| FunctionError::Env(format!("{variable}: {e}"))),
+    }
+}
+
 /// Compactor settings from `lookup(ARCHITECT_COMPACTOR)`.
 pub fn compactor_config(
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<CompactorConfig, FunctionError> {
-    match lookup(COMPACTOR).filter(|v| !v.trim().is_empty()) {
-        None => Ok(CompactorConfig::default()),
-        Some(text) => serde_yaml_ng::from_str(&text)
-            .map_err(|e| FunctionError::Env(format!("{COMPACTOR}: {e}"))),
+    settings(lookup, COMPACTOR)
+}
+
+/// Ruler settings from `lookup(ARCHITECT_RULER)`.
+pub fn ruler_config(lookup: impl Fn(&str) -> Option<String>) -> Result<RulerConfig, FunctionError> {
+    settings(lookup, RULER)
+}
+
+/// The ruler of the function's bucket and table: queries and writes as the HTTP functions do
+/// (through the ingester container when there is one).
+pub async fn ruler(env: &FunctionEnv) -> Result<Ruler, FunctionError> {
+    let config = ruler_config(|name| std::env::var(name).ok())?;
+    let state = crate::http::api_state(env).await?;
+    let state = std::sync::Arc::try_unwrap(state)
+        .map_err(|_| FunctionError::Env("api state is shared".into()))?
+        .with_ruler_config(config);
+    Ok(architect_api::ruler_for(&state))
+}
+
+/// One ruler pass; a group that could not be evaluated fails the invocation (after the others
+/// were done), so it shows in the function's error metrics.
+pub async fn evaluate_rules(ruler: &Ruler) -> Result<PassReport, lambda_runtime::Error> {
+    let report = ruler.run_pass().await?;
+    tracing::info!(report = ?report, "rule pass done");
+    if let Some(first) = report.errors.first() {
+        return Err(format!("{} group(s) failed, first: {first}", report.errors.len()).into());
     }
+    Ok(report)
 }
 
 /// The compactor of the function's bucket and table.
@@ -71,5 +111,9 @@ mod tests {
             CompactorConfig::default()
         );
         assert!(compactor_config(|_| Some("nonsense_key: 1".into())).is_err());
+        let ruler = ruler_config(|_| Some(r#"{"alertmanager_urls": ["http://am:9093"]}"#.into()))
+            .expect("json");
+        assert_eq!(ruler.alertmanager_urls, ["http://am:9093"]);
+        assert!(ruler_config(|_| Some("nonsense_key: 1".into())).is_err());
     }
 }

@@ -4,7 +4,6 @@
 //! result line, `expected_fail_message` and `expected_fail_regexp` end an `eval` block right away
 //! (anything after them is read as a new command), as upstream.
 
-use architect_model::duration::parse_duration;
 use crate::number::parse_go_number;
 use crate::quote::unquote_go;
 use crate::series::parse_series_desc;
@@ -12,6 +11,7 @@ use crate::{
     AnnotationExpect, Command, EvalCase, EvalKind, Expected, ExpectedSeries, Labels, Load,
     LoadSeries, MessageMatch, Script, ScriptError,
 };
+use architect_model::duration::parse_duration;
 
 /// Parses a whole script.
 pub fn parse_script(text: &str) -> Result<Script, ScriptError> {

@@ -286,9 +286,6 @@ struct AlertTemplates {
     query: Option<QueryFn>,
 }
 
-
-
-
 impl AlertTemplates {
     fn expand(&self, text: &str) -> String {
         if !text.contains("{{") {

@@ -265,12 +265,16 @@ fn validate_rule(rule: &RuleSpec) -> Vec<String> {
     }
     if !rule.alert.is_empty() {
         for (k, v) in &rule.labels {
-            if let Err(e) = architect_template::Expander::parse_check(&format!("__alert_{}", rule.alert), v) {
+            if let Err(e) =
+                architect_template::Expander::parse_check(&format!("__alert_{}", rule.alert), v)
+            {
                 errors.push(format!("label {k:?}: {e}"));
             }
         }
         for (k, v) in &rule.annotations {
-            if let Err(e) = architect_template::Expander::parse_check(&format!("__alert_{}", rule.alert), v) {
+            if let Err(e) =
+                architect_template::Expander::parse_check(&format!("__alert_{}", rule.alert), v)
+            {
                 errors.push(format!("annotation {k:?}: {e}"));
             }
         }
@@ -518,8 +522,8 @@ groups:
     fn rejects_unknown_fields_and_bad_durations() {
         assert!(parse_rule_file("groups:\n- name: a\n  rulez: []\n").is_err());
         assert!(parse_rule_file("groups:\n- name: a\n  interval: 5x\n").is_err());
-        let file = parse_rule_file("groups:\n- name: a\n  rules:\n  - record: b\n    expr: 1\n")
-            .unwrap();
+        let file =
+            parse_rule_file("groups:\n- name: a\n  rules:\n  - record: b\n    expr: 1\n").unwrap();
         assert_eq!(file.groups[0].rules[0].expr, "1");
     }
 }

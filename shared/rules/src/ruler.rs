@@ -8,7 +8,9 @@
 //! re-sends at most once.
 
 use crate::RulesError;
-use crate::eval::{EvalContext, EvalSettings, Notification, SampleAppender, evaluate_group, restore_for_state};
+use crate::eval::{
+    EvalContext, EvalSettings, Notification, SampleAppender, evaluate_group, restore_for_state,
+};
 use crate::file::RuleGroup;
 use crate::schedule::{due_slots, group_hash};
 use crate::store::RuleStore;
@@ -221,7 +223,10 @@ impl Ruler {
         now: i64,
     ) -> Result<GroupOutcome, RulesError> {
         let group = RuleGroup::new(namespace, spec, self.default_interval_ms(), 0)?;
-        let (state, version) = self.store.load_state(tenant, namespace, &group.name).await?;
+        let (state, version) = self
+            .store
+            .load_state(tenant, namespace, &group.name)
+            .await?;
         let fresh = state.is_none();
         let mut state = state.unwrap_or_default();
         let hash = group_hash(namespace, &group.name);

@@ -89,7 +89,11 @@ mod tests {
         assert!(slots.windows(2).all(|w| w[1] - w[0] == 15_000));
         assert_eq!(slots[0] - first[0], 15_000);
         // Nothing new: nothing due.
-        assert!(due_slots(h, 15_000, Some(slots[3]), now, 600_000).0.is_empty());
+        assert!(
+            due_slots(h, 15_000, Some(slots[3]), now, 600_000)
+                .0
+                .is_empty()
+        );
         // After an hour down: only the latest, the rest counted as missed.
         let (slots, missed) = due_slots(h, 15_000, Some(first[0]), now + 3_600_000, 600_000);
         assert_eq!(slots.len(), 1);

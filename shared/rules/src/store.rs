@@ -131,10 +131,7 @@ impl RuleStore {
     ) -> Result<(), RulesError> {
         let yaml = serde_yaml_ng::to_string(spec).map_err(|e| RulesError::State(e.to_string()))?;
         self.index
-            .put(
-                Item::new(TENANTS_PK, tenant.as_str()),
-                Condition::None,
-            )
+            .put(Item::new(TENANTS_PK, tenant.as_str()), Condition::None)
             .await?;
         let item = Item::new(rules_pk(tenant), group_sk(namespace, &spec.name))
             .with_s("namespace", namespace)

@@ -11,7 +11,9 @@ use crate::eval::{EvalContext, EvalSettings, OutputSample, SampleAppender, evalu
 use crate::file::{PromDuration, RuleGroup, parse_rule_file, validate_file};
 use crate::state::{AlertStateKind, GroupState};
 use architect_model::{Label, Labels};
-use architect_promql::{Engine, MemorySource, Point, QueryValue, RawSeries, SeriesSource, SourceError};
+use architect_promql::{
+    Engine, MemorySource, Point, QueryValue, RawSeries, SeriesSource, SourceError,
+};
 use architect_promqltest::{Command, parse_script, runner};
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -410,7 +412,8 @@ async fn run_group(
                     && got.iter().zip(&exp).all(|(g, e)| {
                         g.0 == e.0
                             && (g.1 == e.1
-                                || (file.fuzzy_compare && (g.1 - e.1).abs() <= f64::EPSILON * e.1.abs()))
+                                || (file.fuzzy_compare
+                                    && (g.1 - e.1).abs() <= f64::EPSILON * e.1.abs()))
                     });
                 if !equal {
                     errs.push(format!(
@@ -429,7 +432,10 @@ async fn run_group(
 
 /// promtool's `indentLines`: `indent` before every line but the first.
 fn indent_lines(lines: &str, indent: &str) -> String {
-    lines.split('\n').collect::<Vec<_>>().join(&format!("\n{indent}"))
+    lines
+        .split('\n')
+        .collect::<Vec<_>>()
+        .join(&format!("\n{indent}"))
 }
 
 /// promtool's `labelsAndAnnotations.String()`.
@@ -460,7 +466,13 @@ fn samples_string(samples: &[(Labels, f64)]) -> String {
     }
     samples
         .iter()
-        .map(|(l, v)| format!("{} {}", labels_string(l), crate::format_float_e(*v).to_uppercase()))
+        .map(|(l, v)| {
+            format!(
+                "{} {}",
+                labels_string(l),
+                crate::format_float_e(*v).to_uppercase()
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

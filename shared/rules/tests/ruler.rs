@@ -5,7 +5,7 @@
 use architect_index::embedded::EmbeddedIndex;
 use architect_index::{Condition, Index, IndexError, Item, Page, QueryRequest, WriteOp};
 use architect_model::clock::{Clock, ManualClock};
-use architect_model::{Labels, Matcher, MatchOp, TenantId};
+use architect_model::{Labels, MatchOp, Matcher, TenantId};
 use architect_promql::{Engine, EngineOptions, MemorySource, RawSeries, SeriesSource, SourceError};
 use architect_rules::file::parse_rule_group;
 use architect_rules::schedule::{eval_slot_ns, group_hash};
@@ -193,7 +193,11 @@ async fn a_15s_group_gets_four_aligned_evaluations_per_minute_pass() {
     assert_eq!(second.missed, 0);
     let samples = f.samples("one").await;
     assert_eq!(samples.len(), 5);
-    let slot = eval_slot_ns(group_hash("ns", "fast"), 15_000, i128::from(START) * 1_000_000);
+    let slot = eval_slot_ns(
+        group_hash("ns", "fast"),
+        15_000,
+        i128::from(START) * 1_000_000,
+    );
     let expected_first = i64::try_from(slot / 1_000_000).expect("ms");
     let ts: Vec<i64> = samples.iter().map(|p| p.0).collect();
     assert_eq!(ts[0], expected_first);
@@ -234,7 +238,10 @@ async fn alerts_pend_fire_resend_and_resolve_across_fresh_rulers() {
     f.clock.advance_ms(60_000);
     f.ruler().run_pass().await.expect("pass");
     let last = f.sent().last().cloned().expect("resolution");
-    assert!(last.ends_at <= f.clock.now_ms(), "resolved: endsAt in the past");
+    assert!(
+        last.ends_at <= f.clock.now_ms(),
+        "resolved: endsAt in the past"
+    );
     let state = f.store().states(&f.tenant).await.expect("states");
     let alert = &state.values().next().expect("state").rules[0].alerts[0];
     assert_eq!(alert.state, architect_rules::AlertStateKind::Inactive);

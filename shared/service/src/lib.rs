@@ -143,18 +143,18 @@ pub async fn run(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let compactor = Arc::new(Compactor::new(Arc::clone(&store), config.compactor.clone()));
     let state = ApiState::new(
-            Arc::clone(&ingester) as Arc<dyn architect_ingester::WritePath>,
-            Arc::clone(&ingester) as Arc<dyn architect_ingester::HeadReader>,
-            Some(ingester.metrics()),
-            store,
-            config.limits.clone(),
-            config.http.clone(),
-            config.query.clone(),
-            default_tenant,
-            clock,
-        )
-        .with_compactor(Arc::clone(&compactor))
-        .with_ruler_config(config.ruler.clone());
+        Arc::clone(&ingester) as Arc<dyn architect_ingester::WritePath>,
+        Arc::clone(&ingester) as Arc<dyn architect_ingester::HeadReader>,
+        Some(ingester.metrics()),
+        store,
+        config.limits.clone(),
+        config.http.clone(),
+        config.query.clone(),
+        default_tenant,
+        clock,
+    )
+    .with_compactor(Arc::clone(&compactor))
+    .with_ruler_config(config.ruler.clone());
     let ruler = Arc::new(architect_api::ruler_for(&state));
     let state = Arc::new(state.with_ruler(Arc::clone(&ruler)));
     let app = architect_api::router(state);

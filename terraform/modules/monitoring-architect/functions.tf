@@ -25,6 +25,12 @@ locals {
       { actions = ["s3:ListBucket"], resources = [aws_s3_bucket.data.arn] },
       { actions = concat(local.dynamodb_read, local.dynamodb_write), resources = [aws_dynamodb_table.index.arn] },
     ]
+    # Reads data like a query, writes rule output like an ingest, keeps rule state in the table.
+    rules = [
+      { actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], resources = [local.bucket_objects_arn] },
+      { actions = ["s3:ListBucket"], resources = [aws_s3_bucket.data.arn] },
+      { actions = concat(local.dynamodb_read, local.dynamodb_write), resources = [aws_dynamodb_table.index.arn] },
+    ]
   }
 }
 
@@ -100,7 +106,7 @@ resource "aws_cloudwatch_log_group" "function" {
 
 resource "aws_lambda_function" "fn" {
   #checkov:skip=CKV_AWS_50:no X-Ray: the functions export their own metrics, logs and traces into a tenant of their own
-  #checkov:skip=CKV_AWS_116:API functions are invoked synchronously (the caller retries) and a failed compaction run is redone by the next schedule, so a dead-letter queue would only collect noise
+  #checkov:skip=CKV_AWS_116:API functions are invoked synchronously (the caller retries) and a failed compaction or rule pass is redone by the next schedule, so a dead-letter queue would only collect noise
   #checkov:skip=CKV_AWS_117:only the functions that talk to the ingester run in a VPC (when it is enabled); the rest need no network but AWS APIs
   #checkov:skip=CKV_AWS_173:the environment holds names (bucket, table, URL), no secrets; Lambda encrypts it at rest with its own key
   #checkov:skip=CKV_AWS_272:code signing needs AWS Signer profiles the zips of cargo lambda build do not have; the zip hash is pinned by source_code_hash
@@ -124,6 +130,7 @@ resource "aws_lambda_function" "fn" {
       local.function_env,
       local.in_vpc[each.key] ? { ARCHITECT_INGESTER_URL = local.ingester_url } : {},
       each.key == "compact" && var.compactor_settings != "" ? { ARCHITECT_COMPACTOR = var.compactor_settings } : {},
+      each.key == "rules" && var.ruler_settings != "" ? { ARCHITECT_RULER = var.ruler_settings } : {},
       each.key == "ingest" && var.limits != "" ? { ARCHITECT_LIMITS = var.limits } : {},
     )
   }

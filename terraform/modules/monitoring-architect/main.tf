@@ -7,7 +7,7 @@ locals {
   # Functions that talk to the ingester. With the ingester enabled they run in the VPC (to reach
   # it through Cloud Map); every other function, and all of them without the ingester, runs
   # outside any VPC and so needs no network of its own.
-  ingester_clients = ["ingest", "query"]
+  ingester_clients = ["ingest", "query", "rules"]
   in_vpc           = { for f in keys(var.lambda_zips) : f => var.enable_ingester && contains(local.ingester_clients, f) }
 
   ingester_host = "ingester.${var.service_discovery_namespace}"

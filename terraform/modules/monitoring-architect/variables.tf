@@ -23,8 +23,8 @@ variable "tags" {
 variable "lambda_zips" {
   description = <<-EOT
     Function name -> path of its `bootstrap.zip` (built by `cargo lambda build --release
-    --output-format zip`). Known names: ingest, query, authorizer (required) and compact
-    (optional). A function is created only when its zip is given.
+    --output-format zip`). Known names: ingest, query, authorizer (required), compact and
+    rules (optional). A function is created only when its zip is given.
   EOT
   type        = map(string)
 
@@ -34,8 +34,8 @@ variable "lambda_zips" {
   }
 
   validation {
-    condition     = alltrue([for f in keys(var.lambda_zips) : contains(["ingest", "query", "authorizer", "compact"], f)])
-    error_message = "lambda_zips keys must be among ingest, query, authorizer, compact."
+    condition     = alltrue([for f in keys(var.lambda_zips) : contains(["ingest", "query", "authorizer", "compact", "rules"], f)])
+    error_message = "lambda_zips keys must be among ingest, query, authorizer, compact, rules."
   }
 }
 
@@ -58,6 +58,7 @@ variable "lambda_memory_mb" {
     query      = 2048
     authorizer = 256
     compact    = 2048
+    rules      = 1024
   }
 }
 
@@ -69,6 +70,7 @@ variable "lambda_timeout_seconds" {
     query      = 30
     authorizer = 10
     compact    = 900
+    rules      = 300
   }
 }
 
@@ -139,6 +141,12 @@ variable "compactor_settings" {
   default     = ""
 }
 
+variable "ruler_settings" {
+  description = "Settings of the rules function as YAML or JSON: the `ruler:` section of docs/configuration.md (external URL and labels, Alertmanager URLs, catch-up window). Empty uses the defaults; rule groups live in the table (ruler API)."
+  type        = string
+  default     = ""
+}
+
 # --- schedules -------------------------------------------------------------------------------
 
 variable "schedules" {
@@ -146,6 +154,7 @@ variable "schedules" {
   type        = map(string)
   default = {
     compact = "rate(15 minutes)"
+    rules   = "rate(1 minute)"
   }
 
   validation {

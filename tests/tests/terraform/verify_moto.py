@@ -92,7 +92,7 @@ check("table TTL on `ttl`", ttl.get("AttributeName") == "ttl" and ttl["TimeToLiv
 iam = client("iam")
 lam = client("lambda")
 functions = out["function_names"]
-check("all four functions", sorted(functions) == ["authorizer", "compact", "ingest", "query"], functions)
+check("all five functions", sorted(functions) == ["authorizer", "compact", "ingest", "query", "rules"], functions)
 for name, fn in functions.items():
     role = out["function_role_arns"][name].split("/")[-1]
     policies = iam.list_role_policies(RoleName=role)["PolicyNames"]
@@ -110,7 +110,7 @@ for name, fn in functions.items():
         check(f"{name} has {var}", var in env, env)
     check(f"{name} ARCHITECT_BUCKET", env["ARCHITECT_BUCKET"] == bucket, env)
     in_vpc = bool(conf.get("VpcConfig", {}).get("SubnetIds"))
-    if name in ("ingest", "query"):
+    if name in ("ingest", "query", "rules"):
         check(f"{name} has ARCHITECT_INGESTER_URL", env.get("ARCHITECT_INGESTER_URL") == out["ingester_url"], env)
         check(f"{name} runs in the VPC", in_vpc, conf)
     else:
@@ -128,6 +128,10 @@ rule = events.describe_rule(Name=out["schedule_rule_names"]["compact"])
 check("compact schedule", rule["ScheduleExpression"] == "rate(15 minutes)", rule)
 targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
 check("schedule targets compact", any(t["Arn"].endswith(":function:" + functions["compact"]) for t in targets), targets)
+rule = events.describe_rule(Name=out["schedule_rule_names"]["rules"])
+check("rules schedule", rule["ScheduleExpression"] == "rate(1 minute)", rule)
+targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+check("schedule targets rules", any(t["Arn"].endswith(":function:" + functions["rules"]) for t in targets), targets)
 
 # --- API Gateway ---
 apigw = client("apigatewayv2")
