@@ -1,6 +1,6 @@
 //! Prometheus recording and alerting rules, evaluated by a stateless ruler.
 //!
-//! - [`file`]: the rule-file format and `promtool check rules` validation;
+//! - [`mod@file`]: the rule-file format and `promtool check rules` validation;
 //! - [`eval`]: one evaluation of a group (Prometheus's `Group.Eval` and `AlertingRule.Eval`);
 //! - [`schedule`]: which evaluation slots are due, aligned as Prometheus aligns them;
 //! - [`state`] and [`store`]: what a group remembers between evaluations, in the index;
