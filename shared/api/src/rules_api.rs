@@ -9,15 +9,16 @@
 use crate::error::{ApiError, ErrorCode, ErrorFormat};
 use crate::state::ApiState;
 use crate::tenant;
-use architect_model::{Labels, TenantId};
+use architect_model::TenantId;
 use architect_rules::file::{parse_rule_group, validate_group};
+use architect_rules::notifier::labels_json;
 use architect_rules::state::{AlertStateKind, GroupState, Health};
 use architect_rules::{Rule, RuleGroup, RuleStore, RulesError, StoredGroup};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -190,15 +191,6 @@ fn go_time(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-}
-
-fn labels_json(labels: &Labels) -> Value {
-    Value::Object(
-        labels
-            .iter()
-            .map(|l| (l.name.clone(), Value::String(l.value.clone())))
-            .collect::<Map<String, Value>>(),
-    )
 }
 
 fn alert_json(a: &architect_rules::Alert) -> Value {

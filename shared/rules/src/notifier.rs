@@ -16,7 +16,8 @@ pub fn rfc3339_ms(ms: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn labels_json(labels: &Labels) -> Value {
+/// Labels as a JSON object (`{"name": "value"}`), as Prometheus and Alertmanager print them.
+pub fn labels_json(labels: &Labels) -> Value {
     Value::Object(
         labels
             .iter()
