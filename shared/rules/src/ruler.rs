@@ -227,7 +227,6 @@ impl Ruler {
             .store
             .load_state(tenant, namespace, &group.name)
             .await?;
-        let fresh = state.is_none();
         let mut state = state.unwrap_or_default();
         let hash = group_hash(namespace, &group.name);
         let (slots, missed) = due_slots(
@@ -265,7 +264,6 @@ impl Ruler {
                 }
             }
         }
-        let _ = fresh;
         let source = self.backend.source(tenant);
         let appender = self.backend.appender(tenant);
         let ctx = EvalContext {

@@ -48,23 +48,17 @@ pub fn due_slots(
     if to_ms(latest) <= last {
         return (Vec::new(), 0);
     }
-    let limit = (max_catch_up_ms / interval_ms.max(1)).max(1) as usize;
-    let mut slots = Vec::new();
-    let mut slot = latest;
-    let mut count: u64 = 0;
-    while to_ms(slot) > last {
-        count += 1;
-        if slots.len() < limit {
-            slots.push(to_ms(slot));
-        }
-        slot -= interval;
-        if count > (limit as u64) + 1_000_000 {
-            break;
-        }
+    let limit = (max_catch_up_ms / interval_ms.max(1)).max(1);
+    // Slots after `last` are those at or after the first nanosecond of the next millisecond.
+    let bound = (i128::from(last) + 1) * 1_000_000;
+    let count = (latest - bound).div_euclid(interval) + 1;
+    if count > i128::from(limit) {
+        return (
+            vec![to_ms(latest)],
+            u64::try_from(count - 1).unwrap_or(u64::MAX),
+        );
     }
-    if count as usize > limit {
-        return (vec![to_ms(latest)], count - 1);
-    }
+    let mut slots: Vec<i64> = (0..count).map(|k| to_ms(latest - k * interval)).collect();
     slots.reverse();
     (slots, 0)
 }

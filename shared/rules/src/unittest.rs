@@ -190,9 +190,10 @@ fn load_groups(
     Ok(groups)
 }
 
-/// Storage shared by the evaluator (reads) and the rules' output (writes).
+/// In-memory series shared by the evaluator (reads) and the rules' output (writes): the
+/// unit-test runner's storage, and a test backend for the ruler.
 #[derive(Debug, Default)]
-struct SharedMemory(RwLock<MemorySource>);
+pub struct SharedMemory(pub RwLock<MemorySource>);
 
 #[async_trait]
 impl SeriesSource for SharedMemory {

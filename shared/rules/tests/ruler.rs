@@ -6,43 +6,18 @@ use architect_index::embedded::EmbeddedIndex;
 use architect_index::{Condition, Index, IndexError, Item, Page, QueryRequest, WriteOp};
 use architect_model::clock::{Clock, ManualClock};
 use architect_model::{Labels, MatchOp, Matcher, TenantId};
-use architect_promql::{Engine, EngineOptions, MemorySource, RawSeries, SeriesSource, SourceError};
+use architect_promql::{Engine, EngineOptions, SeriesSource};
 use architect_rules::file::parse_rule_group;
 use architect_rules::schedule::{eval_slot_ns, group_hash};
+use architect_rules::unittest::SharedMemory;
 use architect_rules::{
-    Notification, Notifier, OutputSample, RuleStore, Ruler, RulerConfig, SampleAppender,
-    TenantBackend,
+    Notification, Notifier, RuleStore, Ruler, RulerConfig, SampleAppender, TenantBackend,
 };
 use async_trait::async_trait;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::RwLock;
 
-#[derive(Debug, Default)]
-struct Memory(RwLock<MemorySource>);
-
-#[async_trait]
-impl SeriesSource for Memory {
-    async fn select(
-        &self,
-        matchers: &[Matcher],
-        start: i64,
-        end: i64,
-    ) -> Result<Vec<RawSeries>, SourceError> {
-        self.0.read().await.select(matchers, start, end).await
-    }
-}
-
-#[async_trait]
-impl SampleAppender for Memory {
-    async fn append(&self, samples: Vec<OutputSample>) -> Result<(), String> {
-        let mut m = self.0.write().await;
-        for s in samples {
-            m.add_float(&s.labels, s.t, s.v);
-        }
-        Ok(())
-    }
-}
+type Memory = SharedMemory;
 
 struct Backend(Arc<Memory>);
 
