@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Lambda functions' zips (ingest, query, authorizer, compact, rules) with cargo-lambda.
+# Builds the Lambda functions' zips (ingest, query, authorizer, compact, rules, alerts) with cargo-lambda.
 #
 #   local-dev/build-lambdas.sh [--arm64] [extra cargo-lambda build arguments]
 #
@@ -13,7 +13,7 @@
 #   CARGO_TARGET_DIR   default ~/.cache/monitoring-architect/target; the zips land in
 #                      $CARGO_TARGET_DIR/lambda/<function>/bootstrap.zip
 #   LAMBDA_PROFILE     cargo profile (default `lambda`; `release` works too)
-#   LAMBDA_FUNCTIONS   packages to build (default "ingest query authorizer compact rules")
+#   LAMBDA_FUNCTIONS   packages to build (default "ingest query authorizer compact rules alerts")
 #   TFVARS             where to write {"lambda_zips": {...}} (default
 #                      $CARGO_TARGET_DIR/lambda/lambda_zips.auto.tfvars.json); e.g.
 #                      terraform/examples/complete/lambda_zips.auto.tfvars.json, which terraform
@@ -28,7 +28,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/monitoring-architect/target}"
 PROFILE="${LAMBDA_PROFILE:-lambda}"
-FUNCTIONS="${LAMBDA_FUNCTIONS:-ingest query authorizer compact rules}"
+FUNCTIONS="${LAMBDA_FUNCTIONS:-ingest query authorizer compact rules alerts}"
 NICE="${NICE-nice}"
 LAMBDA_DIR="$CARGO_TARGET_DIR/lambda"
 TFVARS="${TFVARS:-$LAMBDA_DIR/lambda_zips.auto.tfvars.json}"

@@ -22,7 +22,14 @@ const REGION: &str = "us-east-1";
 /// Concurrent terraform operations against moto (one process, threaded).
 const PARALLELISM: &str = "-parallelism=8";
 /// The functions of the example deployment.
-const FUNCTIONS: [&str; 5] = ["ingest", "query", "authorizer", "compact", "rules"];
+const FUNCTIONS: [&str; 6] = [
+    "ingest",
+    "query",
+    "authorizer",
+    "compact",
+    "rules",
+    "alerts",
+];
 
 /// The tools every test here needs, or `None` after a loud skip (a panic under `CI=true`).
 struct Tools {
@@ -394,7 +401,7 @@ async fn example_applies_to_moto_and_destroys() {
     // Without the ingester and without the scheduled functions: no VPC, no ECS, no schedule,
     // three functions.
     let mut without_compact = zips.clone();
-    for scheduled in ["compact", "rules"] {
+    for scheduled in ["compact", "rules", "alerts"] {
         without_compact
             .as_object_mut()
             .expect("zips map")

@@ -7,6 +7,7 @@
 //! format: plain text for remote_write (as Prometheus and Mimir answer), Prometheus' JSON envelope
 //! for the query API.
 
+mod am_api;
 pub mod error;
 pub mod ha_tracker;
 mod health;
@@ -74,11 +75,19 @@ fn prometheus_api() -> Router<Arc<ApiState>> {
         .route("/api/v1/status/flags", get(query::status_flags))
         .route("/api/v1/read", post(remote::read))
         .route("/api/v1/rules", get(rules_api::prometheus_rules))
-        .route("/api/v1/alerts", get(rules_api::prometheus_alerts))
         .merge(ruler_config_api("/config/v1/rules"));
+    let prom_alerts = get(rules_api::prometheus_alerts);
     Router::new()
-        .merge(prom.clone())
-        .nest("/prometheus", prom)
+        .merge(
+            prom.clone().route(
+                "/api/v1/alerts",
+                prom_alerts
+                    .clone()
+                    .post(am_api::set_config)
+                    .delete(am_api::delete_config),
+            ),
+        )
+        .nest("/prometheus", prom.route("/api/v1/alerts", prom_alerts))
         .merge(ruler_config_api("/api/prom/rules"))
 }
 
@@ -97,6 +106,35 @@ fn ruler_config_api(base: &str) -> Router<Arc<ApiState>> {
             &format!("{base}/{{namespace}}/{{group}}"),
             get(rules_api::get_group).delete(rules_api::delete_group),
         )
+}
+
+/// Alertmanager's API v2 at the root and under `/alertmanager` (Mimir's layout), and Mimir's
+/// configuration API: in full under `/alertmanager/api/v1/alerts`, and `POST`/`DELETE` at the
+/// root, whose `GET /api/v1/alerts` is Prometheus's.
+fn alertmanager_api() -> Router<Arc<ApiState>> {
+    let v2 = Router::new()
+        .route(
+            "/api/v2/alerts",
+            get(am_api::get_alerts).post(am_api::post_alerts),
+        )
+        .route("/api/v2/alerts/groups", get(am_api::alert_groups))
+        .route(
+            "/api/v2/silences",
+            get(am_api::get_silences).post(am_api::post_silence),
+        )
+        .route(
+            "/api/v2/silence/{id}",
+            get(am_api::get_silence).delete(am_api::delete_silence),
+        )
+        .route("/api/v2/status", get(am_api::status))
+        .route("/api/v2/receivers", get(am_api::receivers));
+    let nested = v2.clone().route(
+        "/api/v1/alerts",
+        get(am_api::get_config)
+            .post(am_api::set_config)
+            .delete(am_api::delete_config),
+    );
+    Router::new().merge(v2).nest("/alertmanager", nested)
 }
 
 /// The write endpoints.
@@ -144,6 +182,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
     let routes = write_api()
         .merge(operations())
         .merge(prometheus_api())
+        .merge(alertmanager_api())
         .merge(internal());
     finish(routes, state)
 }
@@ -153,7 +192,13 @@ pub fn ingest_router(state: Arc<ApiState>) -> Router {
     finish(write_api().merge(operations()), state)
 }
 
-/// What the query function serves: the Prometheus API (and health and admin).
+/// What the query function serves: the Prometheus API, the Alertmanager API (and health and
+/// admin).
 pub fn query_router(state: Arc<ApiState>) -> Router {
-    finish(prometheus_api().merge(operations()), state)
+    finish(
+        prometheus_api()
+            .merge(alertmanager_api())
+            .merge(operations()),
+        state,
+    )
 }

@@ -93,12 +93,50 @@ impl SampleAppender for WriteAppender {
     }
 }
 
+/// Alerts from rules into the built-in Alertmanager's state (the tenant's alerts in the index).
+#[derive(Debug, Clone)]
+pub(crate) struct BuiltinAlertmanager {
+    state: architect_alertmanager::state::AmState,
+    clock: Arc<dyn architect_model::clock::Clock>,
+}
+
+#[async_trait]
+impl architect_rules::Notifier for BuiltinAlertmanager {
+    async fn notify(
+        &self,
+        tenant: &TenantId,
+        alerts: Vec<architect_rules::Notification>,
+    ) -> Result<(), String> {
+        let now = self.clock.now_ms();
+        let alerts = alerts
+            .into_iter()
+            .map(|n| architect_alertmanager::alert::Alert {
+                labels: n.labels,
+                annotations: n.annotations,
+                starts_at: n.starts_at,
+                ends_at: n.ends_at,
+                generator_url: n.generator_url,
+                updated_at: now,
+                timeout: false,
+            })
+            .collect();
+        self.state
+            .put_alerts(tenant, alerts, now)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// The ruler of `state`: its settings, engine limits and clock, rule output through its write
-/// path, alerts to the configured Alertmanagers.
+/// path, alerts to the configured Alertmanagers, or to the built-in one when none is
+/// configured.
 pub fn ruler_for(state: &ApiState) -> architect_rules::Ruler {
     let config = state.ruler.clone();
     let notifier: Arc<dyn architect_rules::Notifier> = if config.alertmanager_urls.is_empty() {
-        Arc::new(architect_rules::notifier::NoNotifier)
+        Arc::new(BuiltinAlertmanager {
+            state: architect_alertmanager::state::AmState::new(Arc::clone(state.store.index())),
+            clock: Arc::clone(&state.clock),
+        })
     } else {
         Arc::new(architect_rules::notifier::HttpNotifier::new(
             config.alertmanager_urls.clone(),

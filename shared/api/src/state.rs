@@ -110,6 +110,8 @@ pub struct ApiState {
     /// The ruler behind `POST /api/v1/admin/rules/evaluate` (absent in the HTTP functions: the
     /// `rules` function runs it there).
     pub ruler_runner: Option<Arc<architect_rules::Ruler>>,
+    /// When the state was built (Alertmanager's `uptime`), ms.
+    pub started_ms: i64,
 }
 
 impl ApiState {
@@ -138,6 +140,7 @@ impl ApiState {
             requests.clone(),
         );
         let ha = HaTracker::new(Arc::clone(store.index()), Arc::clone(&clock));
+        let started_ms = clock.now_ms();
         ha.register(&mut registry);
         Self {
             writer,
@@ -154,6 +157,7 @@ impl ApiState {
             ha,
             ruler: architect_rules::RulerConfig::default(),
             ruler_runner: None,
+            started_ms,
         }
     }
 

@@ -8,6 +8,8 @@
 
 use crate::FunctionError;
 use crate::env::FunctionEnv;
+use architect_alertmanager::dispatch::{AlertmanagerSettings, DispatchReport, Dispatcher};
+use architect_alertmanager::notify::HttpIntegrations;
 use architect_compactor::{Compactor, CompactorConfig, Progress, RunReport};
 use architect_rules::{PassReport, Ruler, RulerConfig};
 use architect_service::backends;
@@ -20,6 +22,8 @@ pub const COMPACTOR: &str = "ARCHITECT_COMPACTOR";
 
 /// Ruler settings variable.
 pub const RULER: &str = "ARCHITECT_RULER";
+/// Built-in Alertmanager settings variable.
+pub const ALERTMANAGER: &str = "ARCHITECT_ALERTMANAGER";
 
 /// A settings section from `lookup(variable)` as YAML or JSON; unset means the defaults.
 fn settings<T: serde::de::DeserializeOwned + Default>(
@@ -54,6 +58,29 @@ pub async fn ruler(env: &FunctionEnv) -> Result<Ruler, FunctionError> {
         .map_err(|_| FunctionError::Env("api state is shared".into()))?
         .with_ruler_config(config);
     Ok(architect_api::ruler_for(&state))
+}
+
+/// The notification pipeline over the function's table.
+pub async fn dispatcher(env: &FunctionEnv) -> Result<Dispatcher, FunctionError> {
+    let settings: AlertmanagerSettings = settings(|name| std::env::var(name).ok(), ALERTMANAGER)?;
+    let index = backends::open_index(&env.storage(), Path::new("/tmp")).await?;
+    Ok(Dispatcher::new(
+        index,
+        Arc::new(HttpIntegrations::default()),
+        settings.external_url,
+    ))
+}
+
+/// One dispatch pass; a tenant that could not be processed fails the invocation (after the
+/// others were done).
+pub async fn dispatch(dispatcher: &Dispatcher) -> Result<DispatchReport, lambda_runtime::Error> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let report = dispatcher.run_pass(now).await;
+    tracing::info!(report = ?report, "dispatch pass done");
+    if let Some(first) = report.errors.first() {
+        return Err(format!("{} tenant(s) failed, first: {first}", report.errors.len()).into());
+    }
+    Ok(report)
 }
 
 /// One ruler pass; a group that could not be evaluated fails the invocation (after the others

@@ -45,6 +45,8 @@ pub struct Config {
     pub compactor: CompactorConfig,
     /// Recording and alerting rule evaluation.
     pub ruler: architect_rules::RulerConfig,
+    /// The built-in Alertmanager's notification pipeline.
+    pub alertmanager: architect_alertmanager::dispatch::AlertmanagerSettings,
 }
 
 impl Default for Config {
@@ -64,6 +66,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             compactor: CompactorConfig::default(),
             ruler: architect_rules::RulerConfig::default(),
+            alertmanager: architect_alertmanager::dispatch::AlertmanagerSettings::default(),
         }
     }
 }
@@ -156,6 +159,12 @@ pub async fn run(
     .with_compactor(Arc::clone(&compactor))
     .with_ruler_config(config.ruler.clone());
     let ruler = Arc::new(architect_api::ruler_for(&state));
+    let dispatcher = Arc::new(architect_alertmanager::dispatch::Dispatcher::new(
+        Arc::clone(state.store.index()),
+        Arc::new(architect_alertmanager::notify::HttpIntegrations::default()),
+        config.alertmanager.external_url.clone(),
+    ));
+    let dispatch_clock = Arc::clone(&state.clock);
     let state = Arc::new(state.with_ruler(Arc::clone(&ruler)));
     let app = architect_api::router(state);
     tracing::info!(%addr, "ready");
@@ -179,6 +188,16 @@ pub async fn run(
             let _ = rx.changed().await;
         }))
     });
+    let dispatch_loop = config.alertmanager.enabled.then(|| {
+        let mut rx = stop_rx.clone();
+        tokio::spawn(Arc::clone(&dispatcher).run_every(
+            dispatch_clock,
+            std::time::Duration::from_millis(config.alertmanager.poll_interval_ms),
+            async move {
+                let _ = rx.changed().await;
+            },
+        ))
+    });
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down");
@@ -191,6 +210,9 @@ pub async fn run(
     }
     if let Some(rules_loop) = rules_loop {
         let _ = rules_loop.await;
+    }
+    if let Some(dispatch_loop) = dispatch_loop {
+        let _ = dispatch_loop.await;
     }
     let flushed = ingester.flush().await;
     served?;

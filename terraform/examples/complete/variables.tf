@@ -17,14 +17,14 @@ variable "name" {
 }
 
 variable "lambda_zips" {
-  description = "Function name -> path of its bootstrap.zip (ingest, query, authorizer; compact and rules when built)."
+  description = "Function name -> path of its bootstrap.zip (ingest, query, authorizer; compact, rules and alerts when built)."
   type        = map(string)
 }
 
 variable "schedules" {
   description = "Function name -> EventBridge schedule expression."
   type        = map(string)
-  default     = { compact = "rate(15 minutes)", rules = "rate(1 minute)" }
+  default     = { compact = "rate(15 minutes)", rules = "rate(1 minute)", alerts = "rate(1 minute)" }
 }
 
 variable "enable_ingester" {

@@ -6,13 +6,16 @@ locals {
   # the most specific route, so the ingest routes win over `ANY /api/v1/{proxy+}`. A new ingest
   # protocol is one more line here.
   routes = {
-    "POST /api/v1/push"        = { function = "ingest", authorized = true }
-    "POST /api/v1/write"       = { function = "ingest", authorized = true }
-    "POST /otlp/v1/metrics"    = { function = "ingest", authorized = true }
-    "ANY /api/v1/{proxy+}"     = { function = "query", authorized = true }
-    "ANY /prometheus/{proxy+}" = { function = "query", authorized = true }
-    "GET /-/healthy"           = { function = "query", authorized = false }
-    "GET /-/ready"             = { function = "query", authorized = false }
+    "POST /api/v1/push"          = { function = "ingest", authorized = true }
+    "POST /api/v1/write"         = { function = "ingest", authorized = true }
+    "POST /otlp/v1/metrics"      = { function = "ingest", authorized = true }
+    "ANY /api/v1/{proxy+}"       = { function = "query", authorized = true }
+    "ANY /prometheus/{proxy+}"   = { function = "query", authorized = true }
+    "ANY /config/v1/{proxy+}"    = { function = "query", authorized = true }
+    "ANY /api/v2/{proxy+}"       = { function = "query", authorized = true }
+    "ANY /alertmanager/{proxy+}" = { function = "query", authorized = true }
+    "GET /-/healthy"             = { function = "query", authorized = false }
+    "GET /-/ready"               = { function = "query", authorized = false }
   }
 
   api_functions = toset([for r in values(local.routes) : r.function])

@@ -16,6 +16,14 @@ locals {
       { actions = ["s3:GetObject"], resources = [local.bucket_objects_arn] },
       { actions = ["s3:ListBucket"], resources = [aws_s3_bucket.data.arn] },
       { actions = local.dynamodb_read, resources = [aws_dynamodb_table.index.arn] },
+      # The ruler configuration and Alertmanager APIs write rule groups, alerts, silences and
+      # Alertmanager configurations, and nothing else: only items whose partition key is one of
+      # theirs (docs/rules.md, docs/alerting.md).
+      {
+        actions      = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+        resources    = [aws_dynamodb_table.index.arn]
+        leading_keys = ["*#rules", "*#rulestate", "rules#tenants", "*#am", "*#am#alerts", "*#am#silences", "am#tenants"]
+      },
     ]
     authorizer = [
       { actions = ["dynamodb:GetItem"], resources = [aws_dynamodb_table.index.arn] },
@@ -23,6 +31,11 @@ locals {
     compact = [
       { actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], resources = [local.bucket_objects_arn] },
       { actions = ["s3:ListBucket"], resources = [aws_s3_bucket.data.arn] },
+      { actions = concat(local.dynamodb_read, local.dynamodb_write), resources = [aws_dynamodb_table.index.arn] },
+    ]
+    # The built-in Alertmanager's notification pipeline: alerts, silences, group timers and the
+    # notification log are all in the table; notifications go out over HTTPS.
+    alerts = [
       { actions = concat(local.dynamodb_read, local.dynamodb_write), resources = [aws_dynamodb_table.index.arn] },
     ]
     # Reads data like a query, writes rule output like an ingest, keeps rule state in the table.
@@ -61,6 +74,14 @@ data "aws_iam_policy_document" "function" {
     content {
       actions   = statement.value.actions
       resources = statement.value.resources
+      dynamic "condition" {
+        for_each = lookup(statement.value, "leading_keys", null) == null ? [] : [statement.value.leading_keys]
+        content {
+          test     = "ForAllValues:StringLike"
+          variable = "dynamodb:LeadingKeys"
+          values   = condition.value
+        }
+      }
     }
   }
 
@@ -131,6 +152,7 @@ resource "aws_lambda_function" "fn" {
       local.in_vpc[each.key] ? { ARCHITECT_INGESTER_URL = local.ingester_url } : {},
       each.key == "compact" && var.compactor_settings != "" ? { ARCHITECT_COMPACTOR = var.compactor_settings } : {},
       each.key == "rules" && var.ruler_settings != "" ? { ARCHITECT_RULER = var.ruler_settings } : {},
+      each.key == "alerts" && var.alertmanager_settings != "" ? { ARCHITECT_ALERTMANAGER = var.alertmanager_settings } : {},
       each.key == "ingest" && var.limits != "" ? { ARCHITECT_LIMITS = var.limits } : {},
     )
   }

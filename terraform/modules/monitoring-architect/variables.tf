@@ -23,8 +23,8 @@ variable "tags" {
 variable "lambda_zips" {
   description = <<-EOT
     Function name -> path of its `bootstrap.zip` (built by `cargo lambda build --release
-    --output-format zip`). Known names: ingest, query, authorizer (required), compact and
-    rules (optional). A function is created only when its zip is given.
+    --output-format zip`). Known names: ingest, query, authorizer (required), compact,
+    rules and alerts (optional). A function is created only when its zip is given.
   EOT
   type        = map(string)
 
@@ -34,8 +34,8 @@ variable "lambda_zips" {
   }
 
   validation {
-    condition     = alltrue([for f in keys(var.lambda_zips) : contains(["ingest", "query", "authorizer", "compact", "rules"], f)])
-    error_message = "lambda_zips keys must be among ingest, query, authorizer, compact, rules."
+    condition     = alltrue([for f in keys(var.lambda_zips) : contains(["ingest", "query", "authorizer", "compact", "rules", "alerts"], f)])
+    error_message = "lambda_zips keys must be among ingest, query, authorizer, compact, rules, alerts."
   }
 }
 
@@ -59,6 +59,7 @@ variable "lambda_memory_mb" {
     authorizer = 256
     compact    = 2048
     rules      = 1024
+    alerts     = 512
   }
 }
 
@@ -71,6 +72,7 @@ variable "lambda_timeout_seconds" {
     authorizer = 10
     compact    = 900
     rules      = 300
+    alerts     = 120
   }
 }
 
@@ -147,6 +149,12 @@ variable "ruler_settings" {
   default     = ""
 }
 
+variable "alertmanager_settings" {
+  description = "Settings of the alerts function as YAML or JSON: the `alertmanager:` section of docs/configuration.md (external URL for links). Empty uses the defaults; Alertmanager configurations, alerts and silences live in the table (API)."
+  type        = string
+  default     = ""
+}
+
 # --- schedules -------------------------------------------------------------------------------
 
 variable "schedules" {
@@ -155,6 +163,7 @@ variable "schedules" {
   default = {
     compact = "rate(15 minutes)"
     rules   = "rate(1 minute)"
+    alerts  = "rate(1 minute)"
   }
 
   validation {

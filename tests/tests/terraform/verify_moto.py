@@ -92,7 +92,7 @@ check("table TTL on `ttl`", ttl.get("AttributeName") == "ttl" and ttl["TimeToLiv
 iam = client("iam")
 lam = client("lambda")
 functions = out["function_names"]
-check("all five functions", sorted(functions) == ["authorizer", "compact", "ingest", "query", "rules"], functions)
+check("all six functions", sorted(functions) == ["alerts", "authorizer", "compact", "ingest", "query", "rules"], functions)
 for name, fn in functions.items():
     role = out["function_role_arns"][name].split("/")[-1]
     policies = iam.list_role_policies(RoleName=role)["PolicyNames"]
@@ -102,7 +102,10 @@ for name, fn in functions.items():
     if name == "authorizer":
         check("authorizer may only GetItem", "dynamodb:GetItem" in doc and "s3:" not in doc and "PutItem" not in doc, doc)
     if name == "query":
-        check("query cannot write", "PutObject" not in doc and "PutItem" not in doc, doc)
+        statements = iam.get_role_policy(RoleName=role, PolicyName=policies[0])["PolicyDocument"]["Statement"]
+        writes = [st for st in statements if "dynamodb:PutItem" in json.dumps(st)]
+        check("query cannot write data", "PutObject" not in doc and "TransactWriteItems" not in doc, doc)
+        check("query writes only rule and alertmanager items", len(writes) == 1 and "dynamodb:LeadingKeys" in json.dumps(writes[0].get("Condition", {})), writes)
     conf = lam.get_function_configuration(FunctionName=fn)
     check(f"{name} runs provided.al2023 bootstrap", conf["Runtime"] == "provided.al2023" and conf["Handler"] == "bootstrap", conf)
     env = conf["Environment"]["Variables"]
@@ -132,6 +135,8 @@ rule = events.describe_rule(Name=out["schedule_rule_names"]["rules"])
 check("rules schedule", rule["ScheduleExpression"] == "rate(1 minute)", rule)
 targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
 check("schedule targets rules", any(t["Arn"].endswith(":function:" + functions["rules"]) for t in targets), targets)
+rule = events.describe_rule(Name=out["schedule_rule_names"]["alerts"])
+check("alerts schedule", rule["ScheduleExpression"] == "rate(1 minute)", rule)
 
 # --- API Gateway ---
 apigw = client("apigatewayv2")
