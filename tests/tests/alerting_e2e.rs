@@ -334,3 +334,205 @@ async fn invalid_groups_are_refused_with_promtool_messages() {
         "{body}"
     );
 }
+
+const AM_CONFIG: &str = r#"route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+inhibit_rules:
+  - source_matchers: ['severity="critical"']
+    target_matchers: ['severity="warning"']
+    equal: [instance]
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: HOOK
+        send_resolved: true
+"#;
+
+const BUILTIN_GROUP: &str = r#"name: builtin
+interval: 1s
+rules:
+  - alert: InstanceDown
+    expr: up == 0
+    for: 2s
+    labels: {severity: critical}
+    annotations: {summary: "{{ $labels.instance }} is down"}
+  - alert: HighLatency
+    expr: latency_seconds > 1
+    for: 5s
+    labels: {severity: warning}
+  - alert: Noisy
+    expr: noisy > 0
+    labels: {severity: info}
+"#;
+
+/// Rules → the built-in Alertmanager → a webhook, in one `architect serve`: the firing
+/// notification arrives grouped, the inhibited and the silenced alerts send nothing, the
+/// Alertmanager API shows why, and the resolution follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule_alerts_reach_a_webhook_through_the_builtin_alertmanager() {
+    let received: Received = Arc::default();
+    let hook = webhook_sink(Arc::clone(&received)).await;
+    let server = Server::start_with_config(
+        "ruler:\n  poll_interval_ms: 250\nalertmanager:\n  poll_interval_ms: 200\n",
+    )
+    .await;
+    let url = server.url();
+    let client = reqwest::Client::new();
+    let am_config = AM_CONFIG.replace("HOOK", &hook);
+    let upload = format!(
+        "alertmanager_config: |\n{}",
+        am_config
+            .lines()
+            .map(|l| format!("  {l}\n"))
+            .collect::<String>()
+    );
+    let r = client
+        .post(format!("{url}/api/v1/alerts"))
+        .header("X-Scope-OrgID", "team-a")
+        .body(upload)
+        .send()
+        .await
+        .expect("config upload");
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    let r = client
+        .post(format!("{url}/config/v1/rules/prod"))
+        .header("X-Scope-OrgID", "team-a")
+        .body(BUILTIN_GROUP)
+        .send()
+        .await
+        .expect("rules upload");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let now = now_ms();
+    let silence = serde_json::json!({
+        "matchers": [{"name": "alertname", "value": "Noisy", "isRegex": false, "isEqual": true}],
+        "startsAt": chrono::DateTime::from_timestamp_millis(now).expect("t").to_rfc3339(),
+        "endsAt": chrono::DateTime::from_timestamp_millis(now + 3_600_000).expect("t").to_rfc3339(),
+        "createdBy": "e2e",
+        "comment": "known noisy",
+    });
+    let r = client
+        .post(format!("{url}/alertmanager/api/v2/silences"))
+        .header("X-Scope-OrgID", "team-a")
+        .json(&silence)
+        .send()
+        .await
+        .expect("silence");
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+
+    let down = Arc::new(AtomicBool::new(true));
+    let pusher = {
+        let url = url.clone();
+        let down = Arc::clone(&down);
+        tokio::spawn(async move {
+            loop {
+                let t = now_ms();
+                let up = if down.load(Ordering::SeqCst) {
+                    0.0
+                } else {
+                    1.0
+                };
+                let req = write_request(vec![
+                    series(
+                        &[("__name__", "up"), ("instance", "w1:80"), ("job", "web")],
+                        &[(t, up)],
+                    ),
+                    series(
+                        &[
+                            ("__name__", "latency_seconds"),
+                            ("instance", "w1:80"),
+                            ("job", "web"),
+                        ],
+                        &[(t, 5.0)],
+                    ),
+                    series(
+                        &[("__name__", "noisy"), ("instance", "w1:80"), ("job", "web")],
+                        &[(t, 1.0)],
+                    ),
+                ]);
+                let answer = push_v1(&url, Some("team-a"), &req).await;
+                assert!(answer.0.is_success(), "{answer:?}");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        })
+    };
+
+    let firing = eventually("the firing notification", 40, || async {
+        received
+            .lock()
+            .expect("lock")
+            .iter()
+            .find(|b| b["status"] == "firing" && b["groupLabels"]["alertname"] == "InstanceDown")
+            .cloned()
+    })
+    .await;
+    assert_eq!(firing["receiver"], "hook");
+    assert_eq!(firing["version"], "4");
+    assert_eq!(firing["groupKey"], "{}:{alertname=\"InstanceDown\"}");
+    assert_eq!(firing["commonAnnotations"]["summary"], "w1:80 is down");
+    assert_eq!(firing["alerts"][0]["endsAt"], "0001-01-01T00:00:00Z");
+    // Inhibited and silenced alerts stay quiet; the API says why.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let names: Vec<String> = received
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|b| {
+            b["groupLabels"]["alertname"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert!(
+        names.iter().all(|n| n == "InstanceDown"),
+        "only InstanceDown notifies: {names:?}"
+    );
+    let alerts: serde_json::Value = client
+        .get(format!("{url}/alertmanager/api/v2/alerts"))
+        .header("X-Scope-OrgID", "team-a")
+        .send()
+        .await
+        .expect("alerts")
+        .json()
+        .await
+        .expect("json");
+    let status_of = |name: &str| {
+        alerts
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|a| a["labels"]["alertname"] == name)
+            .map(|a| a["status"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(status_of("HighLatency")["state"], "suppressed");
+    assert_eq!(
+        status_of("HighLatency")["inhibitedBy"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        status_of("Noisy")["silencedBy"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(status_of("InstanceDown")["state"], "active");
+
+    // Recovery: the resolved notification follows.
+    down.store(false, Ordering::SeqCst);
+    let resolved = eventually("the resolved notification", 40, || async {
+        received
+            .lock()
+            .expect("lock")
+            .iter()
+            .find(|b| b["status"] == "resolved" && b["groupLabels"]["alertname"] == "InstanceDown")
+            .cloned()
+    })
+    .await;
+    assert_eq!(resolved["alerts"][0]["status"], "resolved");
+    pusher.abort();
+}

@@ -402,7 +402,7 @@ pub(crate) async fn buildinfo() -> Response {
             "goVersion": "",
             "features": {
                 "ruler_config_api": "true",
-                "alertmanager_config_api": "false",
+                "alertmanager_config_api": "true",
                 "query_sharding": "false",
                 "federated_rules": "false",
             },

@@ -143,7 +143,8 @@ apigw = client("apigatewayv2")
 api_id = out["api_url"].split("//")[1].split(".")[0]
 routes = {r["RouteKey"]: r for r in apigw.get_routes(ApiId=api_id)["Items"]}
 expected = ["POST /api/v1/push", "POST /api/v1/write", "POST /otlp/v1/metrics", "ANY /api/v1/{proxy+}",
-            "ANY /prometheus/{proxy+}", "GET /-/healthy", "GET /-/ready"]
+            "ANY /prometheus/{proxy+}", "ANY /config/v1/{proxy+}", "ANY /api/v2/{proxy+}",
+            "ANY /alertmanager/{proxy+}", "GET /-/healthy", "GET /-/ready"]
 check("every route exists", sorted(routes) == sorted(expected), sorted(routes))
 for key, r in routes.items():
     want = "NONE" if key.startswith("GET /-/") else "CUSTOM"
