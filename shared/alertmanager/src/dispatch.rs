@@ -350,6 +350,15 @@ impl Dispatcher {
                     Some((i.sk.clone(), (st, i.get_n("version").unwrap_or(0))))
                 })
                 .collect();
+        // The notification log of the tenant, read once per pass.
+        let log: HashMap<String, LogEntry> = query_all(&*self.index, &log_pk, SkRange::All)
+            .await?
+            .into_iter()
+            .filter_map(|i| {
+                let entry = serde_json::from_str(i.get_s("entry")?).ok()?;
+                Some((i.sk.clone(), entry))
+            })
+            .collect();
         // Route and group every alert that is firing, or resolved since its group's last
         // flush.
         let mut groups: BTreeMap<String, Group<'_>> = BTreeMap::new();
@@ -452,13 +461,9 @@ impl Dispatcher {
                 .integrations(&am.config, &group.route.receiver);
             for (i, integration) in integrations.iter().enumerate() {
                 let log_sk = format!("{sk}:{}:{}{i}", group.route.receiver, integration.kind());
-                let entry: Option<LogEntry> = self
-                    .index
-                    .get(&log_pk, &log_sk)
-                    .await?
-                    .and_then(|item| serde_json::from_str(item.get_s("entry")?).ok());
+                let entry = log.get(&log_sk);
                 if !LogEntry::needs_update(
-                    entry.as_ref(),
+                    entry,
                     &firing,
                     &resolved,
                     integration.send_resolved(),

@@ -91,14 +91,3 @@ impl Notifier for HttpNotifier {
         }
     }
 }
-
-/// Drops alerts (no Alertmanager configured).
-#[derive(Debug, Clone, Default)]
-pub struct NoNotifier;
-
-#[async_trait]
-impl Notifier for NoNotifier {
-    async fn notify(&self, _tenant: &TenantId, _alerts: Vec<Notification>) -> Result<(), String> {
-        Ok(())
-    }
-}
