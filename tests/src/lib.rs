@@ -5,6 +5,7 @@
 //! Every process a test starts is owned by a guard ([`Server`], [`ChildGuard`]) that kills it by
 //! PID when dropped, so a panicking test leaves nothing running.
 
+pub mod alerting;
 pub mod lambda;
 
 use architect_protocols::prompb::{

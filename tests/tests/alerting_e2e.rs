@@ -3,83 +3,12 @@
 //! notification delivered by a real Alertmanager (Debian's) to a local webhook, and the
 //! resolution following once the data recovers. Another tenant sees none of it.
 
+use architect_integration_tests::alerting::*;
 use architect_integration_tests::*;
-use axum::Json;
-use axum::extract::State;
-use axum::routing::post;
 use reqwest::StatusCode;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-type Received = Arc<Mutex<Vec<serde_json::Value>>>;
-
-/// A webhook receiver on a free port; returns its URL.
-async fn webhook_sink(received: Received) -> String {
-    async fn take(State(r): State<Received>, Json(body): Json<serde_json::Value>) -> StatusCode {
-        r.lock().expect("lock").push(body);
-        StatusCode::OK
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app = axum::Router::new()
-        .route("/hook", post(take))
-        .with_state(received);
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}/hook")
-}
-
-fn start_alertmanager(dir: &std::path::Path, webhook: &str) -> (ChildGuard, String) {
-    let bin = require_binary("prometheus-alertmanager")
-        .or_else(|| require_binary("alertmanager"))
-        .expect("alertmanager");
-    let config = format!(
-        "route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n- name: hook\n  webhook_configs:\n  - url: {webhook}\n    send_resolved: true\n"
-    );
-    std::fs::write(dir.join("alertmanager.yml"), config).expect("config");
-    let port = free_port();
-    let mut cmd = std::process::Command::new(bin);
-    cmd.arg(format!(
-        "--config.file={}",
-        dir.join("alertmanager.yml").display()
-    ))
-    .arg(format!("--storage.path={}", dir.join("am-data").display()))
-    .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-    .arg("--cluster.listen-address=");
-    let child = ChildGuard::spawn("alertmanager", cmd, Some(&dir.join("alertmanager.log")));
-    (child, format!("http://127.0.0.1:{port}"))
-}
-
-async fn wait_ready(url: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(r) = reqwest::get(format!("{url}/-/ready")).await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{url} not ready");
-}
-
-/// Waits until `f` returns something, polling.
-async fn eventually<T, F, Fut>(what: &str, secs: u64, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
+use std::time::Duration;
 
 const GROUP: &str = r#"name: availability
 interval: 1s
@@ -98,16 +27,15 @@ rules:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alert_fires_through_alertmanager_and_resolves() {
-    if require_binary("prometheus-alertmanager")
-        .or_else(|| require_binary("alertmanager"))
-        .is_none()
-    {
-        return;
-    }
     let dir = tempfile::tempdir().expect("tempdir");
     let received: Received = Arc::default();
-    let hook = webhook_sink(Arc::clone(&received)).await;
-    let (_am, am_url) = start_alertmanager(dir.path(), &hook);
+    let hook = format!("{}/hook", webhook_sink(Arc::clone(&received)).await);
+    let am_config = format!(
+        "route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n- name: hook\n  webhook_configs:\n  - url: {hook}\n    send_resolved: true\n"
+    );
+    let Some((_am, am_url)) = start_alertmanager(dir.path(), &am_config) else {
+        return;
+    };
     wait_ready(&am_url).await;
     let server = Server::start_with_config(&format!(
         "ruler:\n  poll_interval_ms: 250\n  external_url: http://architect.test\n  external_labels: {{cluster: e2e}}\n  alertmanager_urls: [{am_url}]\n"
@@ -375,7 +303,7 @@ rules:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rule_alerts_reach_a_webhook_through_the_builtin_alertmanager() {
     let received: Received = Arc::default();
-    let hook = webhook_sink(Arc::clone(&received)).await;
+    let hook = format!("{}/hook", webhook_sink(Arc::clone(&received)).await);
     let server = Server::start_with_config(
         "ruler:\n  poll_interval_ms: 250\nalertmanager:\n  poll_interval_ms: 200\n",
     )
@@ -383,13 +311,7 @@ async fn rule_alerts_reach_a_webhook_through_the_builtin_alertmanager() {
     let url = server.url();
     let client = reqwest::Client::new();
     let am_config = AM_CONFIG.replace("HOOK", &hook);
-    let upload = format!(
-        "alertmanager_config: |\n{}",
-        am_config
-            .lines()
-            .map(|l| format!("  {l}\n"))
-            .collect::<String>()
-    );
+    let upload = mimir_upload_body(&am_config);
     let r = client
         .post(format!("{url}/api/v1/alerts"))
         .header("X-Scope-OrgID", "team-a")

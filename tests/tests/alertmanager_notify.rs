@@ -4,33 +4,13 @@
 //! alerts with their status, labels and annotations): grouping, routing with `continue`,
 //! inhibition and silences included, then the resolved notifications.
 
+use architect_integration_tests::alerting::*;
 use architect_integration_tests::*;
-use axum::Json;
-use axum::extract::State;
-use axum::routing::post;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-type Received = Arc<Mutex<Vec<Value>>>;
-
-async fn webhook_sink(received: Received) -> String {
-    async fn take(State(r): State<Received>, Json(body): Json<Value>) -> StatusCode {
-        r.lock().expect("lock").push(body);
-        StatusCode::OK
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app = axum::Router::new()
-        .route("/{receiver}", post(take))
-        .with_state(received);
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
-}
 
 fn config(sink: &str) -> String {
     format!(
@@ -157,48 +137,19 @@ async fn settle(received: &Received, at_least: usize, secs: u64) -> BTreeSet<Str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notifications_match_a_real_alertmanager() {
-    let Some(am_bin) = require_binary("prometheus-alertmanager") else {
-        return;
-    };
     let dir = tempfile::tempdir().expect("tempdir");
     let theirs: Received = Arc::default();
     let ours: Received = Arc::default();
     let their_sink = webhook_sink(Arc::clone(&theirs)).await;
     let our_sink = webhook_sink(Arc::clone(&ours)).await;
-
-    std::fs::write(dir.path().join("am.yml"), config(&their_sink)).expect("config");
-    let port = free_port();
-    let mut cmd = std::process::Command::new(am_bin);
-    cmd.arg(format!(
-        "--config.file={}",
-        dir.path().join("am.yml").display()
-    ))
-    .arg(format!(
-        "--storage.path={}",
-        dir.path().join("am-data").display()
-    ))
-    .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-    .arg("--cluster.listen-address=");
-    let _am = ChildGuard::spawn("alertmanager", cmd, Some(&dir.path().join("am.log")));
-    let am_url = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !reqwest::get(format!("{am_url}/-/ready"))
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(Instant::now() < deadline, "alertmanager not ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let Some((_am, am_url)) = start_alertmanager(dir.path(), &config(&their_sink)) else {
+        return;
+    };
+    wait_ready(&am_url).await;
 
     let server = Server::start_with_config("alertmanager:\n  poll_interval_ms: 200\n").await;
     let ours_url = format!("{}/alertmanager", server.url());
-    let upload = format!(
-        "alertmanager_config: |\n{}",
-        config(&our_sink)
-            .lines()
-            .map(|l| format!("  {l}\n"))
-            .collect::<String>()
-    );
+    let upload = mimir_upload_body(&config(&our_sink));
     let r = reqwest::Client::new()
         .post(format!("{}/api/v1/alerts", server.url()))
         .body(upload)

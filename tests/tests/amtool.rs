@@ -4,12 +4,11 @@
 //! tested), after ids and times are normalised. `amtool check-config` and the configuration
 //! upload agree on which configurations are valid.
 
+use architect_integration_tests::alerting::*;
 use architect_integration_tests::*;
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 const CONFIG: &str = r#"global:
   resolve_timeout: 5m
@@ -201,32 +200,6 @@ fn scenario(url: &str) -> Observed {
     }
 }
 
-fn start_alertmanager(dir: &Path) -> Option<(ChildGuard, String)> {
-    let bin = require_binary("prometheus-alertmanager")?;
-    std::fs::write(dir.join("am.yml"), CONFIG).expect("config");
-    let port = free_port();
-    let mut cmd = Command::new(bin);
-    cmd.arg(format!("--config.file={}", dir.join("am.yml").display()))
-        .arg(format!("--storage.path={}", dir.join("am-data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--cluster.listen-address=");
-    let child = ChildGuard::spawn("alertmanager", cmd, Some(&dir.join("am.log")));
-    Some((child, format!("http://127.0.0.1:{port}")))
-}
-
-async fn wait_ready(url: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(r) = reqwest::get(format!("{url}/-/ready")).await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{url} not ready");
-}
-
 async fn upload_config(url: &str, config: &str) -> (StatusCode, String) {
     let body = mimir_upload_body(config);
     let r = reqwest::Client::new()
@@ -238,12 +211,6 @@ async fn upload_config(url: &str, config: &str) -> (StatusCode, String) {
         .expect("upload");
     let status = r.status();
     (status, r.text().await.unwrap_or_default())
-}
-
-/// Mimir's upload body: the configuration as a YAML block string.
-fn mimir_upload_body(config: &str) -> String {
-    let indented: String = config.lines().map(|l| format!("  {l}\n")).collect();
-    format!("alertmanager_config: |\n{indented}")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -278,7 +245,7 @@ async fn amtool_sees_the_same_alertmanager_as_a_real_one() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "bad config {i}: {text}");
     }
     // The same scenario on a real Alertmanager and on ours.
-    let Some((_am, am_url)) = start_alertmanager(dir.path()) else {
+    let Some((_am, am_url)) = start_alertmanager(dir.path(), CONFIG) else {
         return;
     };
     wait_ready(&am_url).await;

@@ -578,30 +578,9 @@ impl Dispatcher {
 pub fn go_labels(labels: &Labels) -> String {
     let parts: Vec<String> = labels
         .iter()
-        .map(|l| format!("{}={}", l.name, go_quote(&l.value)))
+        .map(|l| format!("{}={}", l.name, architect_template::go_quote(&l.value)))
         .collect();
     format!("{{{}}}", parts.join(", "))
-}
-
-/// Go's `%q` of a string (`strconv.Quote`), for ASCII and printable UTF-8.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]

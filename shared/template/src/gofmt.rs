@@ -95,8 +95,8 @@ fn decimal_digits(v: f64, prec: Option<usize>) -> (String, i32) {
     (digits, exp)
 }
 
-/// Go's `strconv.Quote` (close enough for error messages and node strings).
-pub(crate) fn quote(s: &str) -> String {
+/// Go's `strconv.Quote` (close enough for error messages, node strings and label sets).
+pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

@@ -34,7 +34,7 @@ mod gofmt;
 mod rewrite;
 mod values;
 
-pub use gofmt::format_float;
+pub use gofmt::{format_float, quote as go_quote};
 
 /// The variable definitions Prometheus prepends to every alert label and
 /// annotation template (`rules/alerting.go`).
