@@ -479,3 +479,133 @@ async fn the_compact_function_runs_a_pass_per_scheduled_event() {
         "{again}"
     );
 }
+
+/// A scheduled event as EventBridge sends it.
+fn scheduled_event(rule: &str) -> serde_json::Value {
+    serde_json::json!({
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eab",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-11-25T00:00:00Z",
+        "region": "us-east-1",
+        "resources": [format!("arn:aws:events:us-east-1:123456789012:rule/{rule}")],
+        "detail": {}
+    })
+}
+
+/// Rules and alerts as deployed: a rule group and an Alertmanager configuration uploaded
+/// through the query function, data through the ingest function; the `rules` function fires the
+/// alert into the built-in Alertmanager (visible through the query function's API v2), and the
+/// `alerts` function delivers it to a webhook. Each scheduled event is a fresh pass over the
+/// table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rules_and_alerts_functions_evaluate_and_notify_per_scheduled_event() {
+    use architect_integration_tests::alerting::{Received, mimir_upload_body, webhook_sink};
+    let Some(emulator) = Emulator::start_or_skip("rules and alerts functions").await else {
+        return;
+    };
+    let bucket = emulator.create_bucket("rules").await.expect("bucket");
+    let table = emulator.create_table("rules").await.expect("table");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut env: Vec<(&str, String)> = emulator.env();
+    env.push(("ARCHITECT_BUCKET", bucket));
+    env.push(("ARCHITECT_TABLE", table));
+    env.push(("ARCHITECT_S3_PATH_STYLE", "true".into()));
+    let ingest = Function::start("ingest", &env, dir.path()).await;
+    let query = Function::start("query", &env, dir.path()).await;
+    let received: Received = Default::default();
+    let hook = format!(
+        "{}/hook",
+        webhook_sink(std::sync::Arc::clone(&received)).await
+    );
+
+    let group = "name: lambda\ninterval: 1m\nrules:\n- alert: LambdaDown\n  expr: lambda_up == 0\n  labels: {severity: page}\n";
+    let answer = query
+        .http(http_event(
+            "POST",
+            "/config/v1/rules/prod",
+            "",
+            &[("Content-Type", "application/yaml")],
+            group.as_bytes(),
+            false,
+            None,
+        ))
+        .await;
+    assert_eq!(answer.status, 202, "{}", answer.text());
+    let am = format!(
+        "route: {{receiver: hook, group_by: [alertname], group_wait: 0s}}\nreceivers: [{{name: hook, webhook_configs: [{{url: '{hook}'}}]}}]\n"
+    );
+    let answer = query
+        .http(http_event(
+            "POST",
+            "/api/v1/alerts",
+            "",
+            &[("Content-Type", "application/yaml")],
+            mimir_upload_body(&am).as_bytes(),
+            false,
+            None,
+        ))
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.text());
+    let now = architect_integration_tests::now_ms();
+    let answer = ingest
+        .http(push_event(
+            None,
+            &remote_write_body("lambda_up", 0.0, now - 30_000),
+            None,
+        ))
+        .await;
+    assert_eq!(answer.status, 204, "{}", answer.text());
+
+    let rules = Function::start("rules", &env, dir.path()).await;
+    let report = match rules.api.invoke(scheduled_event("architect-rules")).await {
+        architect_integration_tests::lambda::Outcome::Response(r) => r,
+        other => panic!("rules failed: {other:?}"),
+    };
+    assert_eq!(report["evaluations"], 1, "{report}");
+    assert_eq!(report["alerts_sent"], 1, "{report}");
+    let alerts = query
+        .http(http_event(
+            "GET",
+            "/alertmanager/api/v2/alerts",
+            "",
+            &[],
+            b"",
+            false,
+            None,
+        ))
+        .await;
+    assert_eq!(alerts.status, 200, "{}", alerts.text());
+    assert_eq!(
+        alerts.json()[0]["labels"]["alertname"],
+        "LambdaDown",
+        "{}",
+        alerts.text()
+    );
+
+    let dispatch = Function::start("alerts", &env, dir.path()).await;
+    let report = match dispatch
+        .api
+        .invoke(scheduled_event("architect-alerts"))
+        .await
+    {
+        architect_integration_tests::lambda::Outcome::Response(r) => r,
+        other => panic!("alerts failed: {other:?}"),
+    };
+    assert_eq!(report["notifications"], 1, "{report}");
+    let got = received.lock().expect("lock").clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["alerts"][0]["labels"]["alertname"], "LambdaDown");
+    // The next event has nothing new to say.
+    let again = match dispatch
+        .api
+        .invoke(scheduled_event("architect-alerts"))
+        .await
+    {
+        architect_integration_tests::lambda::Outcome::Response(r) => r,
+        other => panic!("alerts failed: {other:?}"),
+    };
+    assert_eq!(again["notifications"], 0, "{again}");
+}
