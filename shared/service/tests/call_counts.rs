@@ -480,3 +480,126 @@ async fn calls_per_compaction_and_per_downsampled_query_on_s3_and_dynamodb() {
         "{compact_index:?}"
     );
 }
+
+/// Object-store and index calls of one rule-evaluation cycle: 10 groups of 10 rules (recording
+/// and alerting) over data still in the ingester's head and data already flushed to a block,
+/// evaluated by one ruler pass (`POST /api/v1/admin/rules/evaluate`), then a pass with nothing
+/// due.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_per_rule_evaluation_cycle_on_s3_and_dynamodb() {
+    let Some(Counted {
+        _emulator,
+        _dir,
+        dir_path,
+        objects,
+        index,
+        object_counts,
+        index_counts,
+    }) = counted_storage("rule-cycle").await
+    else {
+        return;
+    };
+    let store = Arc::new(MetricsStore::new(objects, index, &StoreConfig::default()));
+    let ingester = Ingester::open(
+        IngesterConfig {
+            wal_dir: dir_path.join("wal"),
+            ..IngesterConfig::default()
+        },
+        Arc::clone(&store),
+    )
+    .await
+    .expect("ingester");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let state = ApiState::new(
+        Arc::clone(&ingester) as Arc<dyn architect_ingester::WritePath>,
+        Arc::clone(&ingester) as Arc<dyn architect_ingester::HeadReader>,
+        Some(ingester.metrics()),
+        store,
+        Limits::default(),
+        HttpLimits::default(),
+        QueryLimits::default(),
+        TenantId::new("anonymous").expect("tenant"),
+        clock,
+    );
+    let ruler = Arc::new(architect_api::ruler_for(&state));
+    let app = architect_api::router(Arc::new(state.with_ruler(ruler)));
+
+    // An hour of data, flushed to a block, then the last minutes again in the head.
+    let now = SystemClock.now_ms();
+    let t = (now - 3_600_000) / 60_000 * 60_000;
+    for (start, samples, flush) in [(t, 230, true), (now - 120_000, 8, false)] {
+        let push = Request::post("/api/v1/push")
+            .header("Content-Type", "application/x-protobuf")
+            .header("Content-Encoding", "snappy")
+            .header("X-Prometheus-Remote-Write-Version", "0.1.0")
+            .header("X-Scope-OrgID", "cost")
+            .body(Body::from(write_body(start, 100, samples)))
+            .expect("request");
+        let (status, body) = call(&app, push).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        if flush {
+            let (status, body) = call(
+                &app,
+                Request::post("/api/v1/admin/flush")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+    }
+    for g in 0..10 {
+        let mut group = format!("name: g{g}\ninterval: 1m\nrules:\n");
+        for r in 0..5 {
+            group.push_str(&format!(
+                "- record: cost:rate5m:{r}\n  expr: sum by (job) (rate(cost_metric[5m])) * {r}\n  labels: {{group: g{g}}}\n"
+            ));
+            group.push_str(&format!(
+                "- alert: CostHigh{r}\n  expr: max_over_time(cost_metric[10m]) > {}\n  for: 5m\n",
+                r * 100_000
+            ));
+        }
+        let upload = Request::post(format!("/config/v1/rules/ns{g}"))
+            .header("X-Scope-OrgID", "cost")
+            .body(Body::from(group))
+            .expect("request");
+        let (status, body) = call(&app, upload).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+    object_counts.take();
+    index_counts.take();
+
+    let mut passes = Vec::new();
+    for _ in 0..2 {
+        let (status, body) = call(
+            &app,
+            Request::post("/api/v1/admin/rules/evaluate")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        passes.push((body, object_counts.take(), index_counts.take()));
+    }
+    eprintln!("CALL COUNTS (rule cycle: 10 groups x 10 rules over 100 series; S3 + DynamoDB)");
+    for (i, (report, o, x)) in passes.iter().enumerate() {
+        eprintln!("  pass #{}: {report}: objects {o:?}, index {x:?}", i + 1);
+    }
+    let first: serde_json::Value = serde_json::from_str(&passes[0].0).expect("report");
+    assert_eq!(first["evaluations"], 10, "{first}");
+    // Loose bounds, so a regression that multiplies requests fails: per rule, a few catalog
+    // queries and block reads; per group, one state read and one state write.
+    let queries = passes[0].2.get("query").copied().unwrap_or(0);
+    assert!(queries <= 1000, "{:?}", passes[0].2);
+    assert_eq!(passes[0].2.get("put"), Some(&10), "{:?}", passes[0].2);
+    let reads: u64 = passes[0].1.values().sum();
+    assert!(reads <= 500, "{:?}", passes[0].1);
+    // The next pass, a moment later, finds (almost) nothing due: one state read per group,
+    // work only for a group whose slot it crossed.
+    let second: serde_json::Value = serde_json::from_str(&passes[1].0).expect("report");
+    assert!(
+        second["evaluations"].as_u64().is_some_and(|n| n <= 2),
+        "{second}"
+    );
+    assert_eq!(passes[1].2.get("get"), Some(&10), "{:?}", passes[1].2);
+}
