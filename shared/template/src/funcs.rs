@@ -38,7 +38,7 @@ pub(crate) const BUILTINS: [&str; 19] = [
     "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne",
 ];
 
-fn func(
+pub(crate) fn func(
     arity: Option<usize>,
     f: impl Fn(&[Value]) -> Result<Value, String> + Send + Sync + 'static,
 ) -> Func {
@@ -48,7 +48,7 @@ fn func(
     }
 }
 
-fn string_arg(v: &Value) -> Result<&str, String> {
+pub(crate) fn string_arg(v: &Value) -> Result<&str, String> {
     match v {
         Value::String(s) => Ok(s),
         other => Err(format!(

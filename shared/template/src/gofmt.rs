@@ -230,8 +230,14 @@ pub(crate) struct Civil {
 }
 
 pub(crate) fn civil(unix_nanos: i64) -> Civil {
-    let secs = unix_nanos.div_euclid(NANOS_PER_SEC);
-    let nanos = unix_nanos.rem_euclid(NANOS_PER_SEC) as u32;
+    let (secs, nanos) = if unix_nanos == GO_ZERO_TIME {
+        (GO_ZERO_TIME_SECS, 0)
+    } else {
+        (
+            unix_nanos.div_euclid(NANOS_PER_SEC),
+            unix_nanos.rem_euclid(NANOS_PER_SEC) as u32,
+        )
+    };
     let dt = DateTime::from_timestamp(secs, nanos).unwrap_or_default();
     Civil {
         year: dt.year(),
@@ -245,6 +251,11 @@ pub(crate) fn civil(unix_nanos: i64) -> Civil {
         yday: dt.ordinal(),
     }
 }
+
+/// Stands for Go's zero `time.Time` (0001-01-01 00:00:00 UTC), which is outside the range of
+/// nanoseconds since the epoch in an `i64`.
+pub(crate) const GO_ZERO_TIME: i64 = i64::MIN;
+const GO_ZERO_TIME_SECS: i64 = -62_135_596_800;
 
 /// Go's `time.Time.Format(layout)` for a UTC time.
 pub(crate) fn format_time(unix_nanos: i64, layout: &str) -> String {

@@ -31,8 +31,11 @@ use gotmpl::{FuncMap, MissingKey, Template, Value};
 
 mod funcs;
 mod gofmt;
+mod notify;
 mod rewrite;
 mod values;
+
+pub use notify::{DEFAULT_TEMPLATES, NotifyAlert, NotifyData, NotifyTemplates};
 
 pub use gofmt::{format_float, quote as go_quote};
 
@@ -189,7 +192,7 @@ impl Expander {
 }
 
 /// A parsed and rewritten template, ready to execute.
-struct Built {
+pub(crate) struct Built {
     template: Template,
     has_body: bool,
     slot: rewrite::ErrorSlot,
@@ -298,17 +301,31 @@ fn check_action_blanks(name: &str, text: &str) -> Result<(), String> {
 }
 
 fn build(name: &str, text: &str, ctx: &funcs::FuncContext) -> Result<Built, String> {
-    check_action_blanks(name, text)?;
-    let parsed = Template::new(name)
-        .parse(text)
-        .map_err(|e| parse_error_text(name, &e))?;
     let funcs = funcs::prometheus_funcs(ctx);
+    build_set(&[(name, text)], name, &funcs, rewrite::Dialect::Prometheus)
+}
+
+/// Parses and rewrites several sources into one template set (later definitions replace
+/// earlier ones, as Go's `ParseFiles`); `name` is the template to execute.
+pub(crate) fn build_set(
+    sources: &[(&str, &str)],
+    name: &str,
+    funcs: &BTreeMap<&'static str, funcs::Func>,
+    dialect: rewrite::Dialect,
+) -> Result<Built, String> {
     let slot: rewrite::ErrorSlot = Arc::new(Mutex::new(None));
-    let mut rewriter = rewrite::Rewriter::new(text, name, &funcs, Arc::clone(&slot));
+    let mut rewriter = rewrite::Rewriter::new("", name, funcs, Arc::clone(&slot), dialect);
     let mut trees = Vec::new();
-    for tname in parsed.templates() {
-        if let Some(tree) = parsed.lookup(tname) {
-            trees.push((tname.to_owned(), rewriter.rewrite_tree(tname, tree)?));
+    for (source_name, text) in sources {
+        check_action_blanks(source_name, text)?;
+        let parsed = Template::new(*source_name)
+            .parse(text)
+            .map_err(|e| parse_error_text(source_name, &e))?;
+        rewriter.set_source(text, source_name);
+        for tname in parsed.templates() {
+            if let Some(tree) = parsed.lookup(tname) {
+                trees.push((tname.to_owned(), rewriter.rewrite_tree(tname, tree)?));
+            }
         }
     }
     let has_body = trees.iter().any(|(n, _)| n == name);
@@ -336,6 +353,11 @@ fn run(
         name: name.to_owned(),
         message,
     })?;
+    execute(name, &built, data)
+}
+
+/// Executes a built template set's `name`, with Go's error texts.
+pub(crate) fn execute(name: &str, built: &Built, data: &Value) -> Result<String, TemplateError> {
     if !built.has_body {
         return Ok(String::new());
     }

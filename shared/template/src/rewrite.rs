@@ -24,7 +24,9 @@ use crate::funcs::{BUILTINS, Func};
 use crate::gofmt::{
     civil, duration_string, format_float, format_time, month_name, quote, time_string, weekday_name,
 };
-use crate::values::{MapKind, duration_value, go_type_name, map_kind, print_action, time_value};
+use crate::values::{
+    MapKind, duration_value, go_type_name, map_kind, print_action, print_html, time_value,
+};
 
 /// The slot the wrappers record their Go-formatted error in (gotmpl's own
 /// error value cannot carry it through unchanged).
@@ -32,7 +34,18 @@ pub(crate) type ErrorSlot = Arc<Mutex<Option<String>>>;
 
 const PRINT_ALIAS: &str = "\u{1}print";
 
+/// Which Go program's data types the template runs against: the method sets differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// Prometheus's rule templates: maps have no methods.
+    Prometheus,
+    /// Alertmanager's notification templates: `template.KV`, `Pairs` and `Alerts` methods;
+    /// `html` also escapes every printed value as html/template does in text context.
+    Alertmanager { html: bool },
+}
+
 pub(crate) struct Rewriter<'a> {
+    dialect: Dialect,
     src: &'a str,
     parse_name: &'a str,
     exec_name: String,
@@ -74,15 +87,21 @@ impl<'a> Rewriter<'a> {
         parse_name: &'a str,
         funcs: &'a BTreeMap<&'static str, Func>,
         slot: ErrorSlot,
+        dialect: Dialect,
     ) -> Self {
         let mut aliases: Vec<(String, ValueFunc)> = Vec::new();
-        let print: ValueFunc = Arc::new(|args: &[Value]| {
-            Ok(Value::String(Arc::from(print_action(
-                args.last().unwrap_or(&Value::Nil),
-            ))))
+        let html = matches!(dialect, Dialect::Alertmanager { html: true });
+        let print: ValueFunc = Arc::new(move |args: &[Value]| {
+            let v = args.last().unwrap_or(&Value::Nil);
+            Ok(Value::String(Arc::from(if html {
+                print_html(v)
+            } else {
+                print_action(v)
+            })))
         });
         aliases.push((PRINT_ALIAS.to_owned(), print));
         Rewriter {
+            dialect,
             src,
             parse_name,
             exec_name: parse_name.to_owned(),
@@ -91,6 +110,12 @@ impl<'a> Rewriter<'a> {
             aliases,
             vars: Vec::new(),
         }
+    }
+
+    /// Switches to another source text (for error positions) of the same template set.
+    pub(crate) fn set_source(&mut self, src: &'a str, parse_name: &'a str) {
+        self.src = src;
+        self.parse_name = parse_name;
     }
 
     /// The functions the rewritten trees call, to register on the template.
@@ -282,15 +307,16 @@ impl<'a> Rewriter<'a> {
                     .map_or(("", &[][..]), |(m, p)| (m.as_str(), p));
                 let prefix: Vec<String> = prefix.iter().map(ToString::to_string).collect();
                 let method = method.to_owned();
+                let dialect = self.dialect;
                 let alias = self.register(Arc::new(move |args: &[Value]| {
                     let Some((recv, margs)) = args.split_first() else {
                         return Err(site.error("missing receiver"));
                     };
                     let mut v = recv.clone();
                     for f in &prefix {
-                        v = field_step(&v, f).map_err(|e| site.error(&e))?;
+                        v = field_step(&v, f, dialect).map_err(|e| site.error(&e))?;
                     }
-                    call_method(&v, &method, margs).map_err(|e| site.error(&e))
+                    call_method(&v, &method, margs, dialect).map_err(|e| site.error(&e))
                 }));
                 let mut args = vec![Expr::Identifier(head.pos(), alias), receiver];
                 args.extend(tail);
@@ -375,10 +401,11 @@ impl<'a> Rewriter<'a> {
                 let pos = e.pos();
                 let site = self.site(pos, expr_string(e));
                 let fields: Vec<String> = fields.iter().map(ToString::to_string).collect();
+                let dialect = self.dialect;
                 let alias = self.register(Arc::new(move |args: &[Value]| {
                     let mut v = args.first().cloned().unwrap_or(Value::Nil);
                     for f in &fields {
-                        v = field_step(&v, f).map_err(|e| site.error(&e))?;
+                        v = field_step(&v, f, dialect).map_err(|e| site.error(&e))?;
                     }
                     Ok(v)
                 }));
@@ -401,16 +428,26 @@ impl<'a> Rewriter<'a> {
 }
 
 /// One step of Go's field evaluation (`evalField`) on our value model.
-fn field_step(v: &Value, name: &str) -> Result<Value, String> {
+fn field_step(v: &Value, name: &str, dialect: Dialect) -> Result<Value, String> {
+    if matches!(dialect, Dialect::Alertmanager { .. })
+        && let Some(result) = crate::notify::method(v, name, &[])
+    {
+        return result;
+    }
     match v {
         Value::Nil => Ok(Value::Nil),
         Value::Map(m) => match map_kind(m) {
-            MapKind::Time(_) | MapKind::Duration(_) => call_method(v, name, &[]),
+            MapKind::Time(_) | MapKind::Duration(_) => call_method(v, name, &[], dialect),
+            MapKind::Struct(type_name, _) => m
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("can't evaluate field {name} in type {type_name}")),
             MapKind::Labels => Ok(m
                 .get(name)
                 .cloned()
                 .unwrap_or_else(|| Value::String(Arc::from("")))),
             MapKind::Any => Ok(m.get(name).cloned().unwrap_or(Value::Nil)),
+            MapKind::Html => Err(format!("can't evaluate field {name} in type template.HTML")),
             MapKind::AlertData | MapKind::Sample => m
                 .get(name)
                 .cloned()
@@ -467,9 +504,14 @@ fn time_arg(v: &Value) -> Result<i64, String> {
     }
 }
 
-/// Methods of `time.Time` / `time.Duration`; a "method" on anything else is a
-/// field access (with arguments: Go's error).
-fn call_method(recv: &Value, name: &str, args: &[Value]) -> Result<Value, String> {
+/// Methods of `time.Time` / `time.Duration` (and Alertmanager's types in that dialect); a
+/// "method" on anything else is a field access (with arguments: Go's error).
+fn call_method(recv: &Value, name: &str, args: &[Value], dialect: Dialect) -> Result<Value, String> {
+    if matches!(dialect, Dialect::Alertmanager { .. })
+        && let Some(result) = crate::notify::method(recv, name, args)
+    {
+        return result;
+    }
     let kind = match recv {
         Value::Map(m) => map_kind(m),
         _ => MapKind::Any,
@@ -527,7 +569,7 @@ fn call_method(recv: &Value, name: &str, args: &[Value]) -> Result<Value, String
                 "YearDay" => int(i64::from(t.yday)),
                 "Weekday" => Ok(Value::String(Arc::from(weekday_name(t.weekday)))),
                 "UTC" | "Local" => Ok(recv.clone()),
-                "IsZero" => Ok(Value::Bool(false)),
+                "IsZero" => Ok(Value::Bool(ns == crate::gofmt::GO_ZERO_TIME)),
                 _ => Err(format!("can't evaluate field {name} in type *time.Time")),
             }
         }
@@ -590,14 +632,14 @@ fn call_method(recv: &Value, name: &str, args: &[Value]) -> Result<Value, String
         MapKind::Labels | MapKind::Any if !args.is_empty() => {
             Err(format!("{name} is not a method but has arguments"))
         }
-        MapKind::AlertData | MapKind::Sample if !args.is_empty() => Err(format!(
-            "{name} has arguments but cannot be invoked as function"
-        )),
+        MapKind::AlertData | MapKind::Sample | MapKind::Struct(..) if !args.is_empty() => Err(
+            format!("{name} has arguments but cannot be invoked as function"),
+        ),
         _ if !args.is_empty() => Err(format!(
             "can't evaluate field {name} in type {}",
             go_type_name(recv)
         )),
-        _ => field_step(recv, name),
+        _ => field_step(recv, name, dialect),
     }
 }
 

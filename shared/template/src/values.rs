@@ -15,6 +15,76 @@ pub(crate) const TIME_KEY: &str = "\u{0}time.Time";
 /// Marker key of a `*time.Duration` value (nanoseconds).
 pub(crate) const DURATION_KEY: &str = "\u{0}time.Duration";
 
+/// Marker key of a Go struct value; its value is the index of the type in [`STRUCT_TYPES`].
+pub(crate) const STRUCT_KEY: &str = "\u{0}struct";
+/// Marker key of html/template's `template.HTML` (trusted markup, printed unescaped).
+pub(crate) const HTML_KEY: &str = "\u{0}template.HTML";
+
+/// A Go struct type: its name (as `%T` prints it) and its fields in declaration order.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct StructType {
+    pub(crate) name: &'static str,
+    pub(crate) fields: &'static [&'static str],
+}
+
+/// Alertmanager's `template.Data`.
+pub(crate) const AM_DATA: usize = 0;
+/// Alertmanager's `template.Alert`.
+pub(crate) const AM_ALERT: usize = 1;
+/// Alertmanager's `template.Pair`.
+pub(crate) const AM_PAIR: usize = 2;
+
+/// The struct types values can stand for, indexed by the `STRUCT_KEY` marker.
+pub(crate) static STRUCT_TYPES: [StructType; 3] = [
+    StructType {
+        name: "*template.Data",
+        fields: &[
+            "Receiver",
+            "Status",
+            "Alerts",
+            "GroupLabels",
+            "CommonLabels",
+            "CommonAnnotations",
+            "ExternalURL",
+        ],
+    },
+    StructType {
+        name: "template.Alert",
+        fields: &[
+            "Status",
+            "Labels",
+            "Annotations",
+            "StartsAt",
+            "EndsAt",
+            "GeneratorURL",
+            "Fingerprint",
+        ],
+    },
+    StructType {
+        name: "template.Pair",
+        fields: &["Name", "Value"],
+    },
+];
+
+/// A struct value of `STRUCT_TYPES[type_index]`; `fields` in any order.
+pub(crate) fn struct_value(type_index: usize, fields: Vec<(&'static str, Value)>) -> Value {
+    let mut m: BTreeMap<Arc<str>, Value> =
+        fields.into_iter().map(|(k, v)| (Arc::from(k), v)).collect();
+    m.insert(
+        Arc::from(STRUCT_KEY),
+        Value::Int(i64::try_from(type_index).unwrap_or(0)),
+    );
+    Value::Map(Arc::new(m))
+}
+
+/// html/template's `template.HTML`.
+pub(crate) fn html_value(s: &str) -> Value {
+    Value::Map(Arc::new(BTreeMap::from([(
+        Arc::from(HTML_KEY),
+        Value::String(Arc::from(s)),
+    )])))
+}
+
 const ALERT_FIELDS: [&str; 4] = ["Labels", "ExternalLabels", "ExternalURL", "Value"];
 const SAMPLE_FIELDS: [&str; 2] = ["Labels", "Value"];
 
@@ -33,10 +103,22 @@ pub(crate) enum MapKind {
     Duration(i64),
     /// `map[string]any` (e.g. the result of `args`).
     Any,
+    /// A struct of [`STRUCT_TYPES`]: Go's type name and field order.
+    Struct(&'static str, &'static [&'static str]),
+    /// `template.HTML`.
+    Html,
 }
 
 pub(crate) fn map_kind(m: &BTreeMap<Arc<str>, Value>) -> MapKind {
+    if let Some(Value::Int(i)) = m.get(STRUCT_KEY)
+        && let Some(t) = usize::try_from(*i).ok().and_then(|i| STRUCT_TYPES.get(i))
+    {
+        return MapKind::Struct(t.name, t.fields);
+    }
     if m.len() == 1 {
+        if let Some(Value::String(_)) = m.get(HTML_KEY) {
+            return MapKind::Html;
+        }
         if let Some(Value::Int(ns)) = m.get(TIME_KEY) {
             return MapKind::Time(*ns);
         }
@@ -112,6 +194,8 @@ pub(crate) fn go_type_name(v: &Value) -> String {
             MapKind::Time(_) => "*time.Time",
             MapKind::Duration(_) => "*time.Duration",
             MapKind::Any => "map[string]interface {}",
+            MapKind::Struct(name, _) => name,
+            MapKind::Html => "template.HTML",
         }
         .into(),
         Value::Function(_) => "func".into(),
@@ -126,6 +210,35 @@ pub(crate) fn print_action(v: &Value) -> String {
         Value::Nil => "<no value>".into(),
         other => sprint_value(other),
     }
+}
+
+/// What html/template prints for an action in text context: the value escaped as
+/// `htmlEscaper` does, `template.HTML` as is.
+pub(crate) fn print_html(v: &Value) -> String {
+    if let Value::Map(m) = v
+        && map_kind(m) == MapKind::Html
+        && let Some(Value::String(s)) = m.get(HTML_KEY)
+    {
+        return s.to_string();
+    }
+    let text = match v {
+        Value::Nil => String::new(),
+        other => sprint_value(other),
+    };
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\0' => out.push('\u{FFFD}'),
+            '"' => out.push_str("&#34;"),
+            '&' => out.push_str("&amp;"),
+            '\'' => out.push_str("&#39;"),
+            '+' => out.push_str("&#43;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Go's `fmt.Sprint` of one value (`%v`).
@@ -161,6 +274,23 @@ fn write_value(out: &mut String, v: &Value, top: bool) {
         }
         Value::Map(m) => match map_kind(m) {
             MapKind::Time(ns) => out.push_str(&time_string(ns)),
+            MapKind::Html => {
+                if let Some(Value::String(s)) = m.get(HTML_KEY) {
+                    out.push_str(s);
+                }
+            }
+            MapKind::Struct(_, fields) => {
+                out.push('{');
+                for (i, f) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    if let Some(field) = m.get(*f) {
+                        write_value(out, field, false);
+                    }
+                }
+                out.push('}');
+            }
             MapKind::Duration(ns) => out.push_str(&duration_string(ns)),
             kind @ (MapKind::AlertData | MapKind::Sample) => {
                 if kind == MapKind::Sample && !top {
