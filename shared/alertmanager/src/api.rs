@@ -15,6 +15,8 @@ use architect_model::{Label, Labels, TenantId};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use architect_template::NotifyTemplates;
 
 /// RFC 3339 with milliseconds, UTC, as Alertmanager prints times.
 pub fn rfc3339(ms: i64) -> String {
@@ -121,6 +123,8 @@ pub struct TenantAlertmanager {
     tenant: TenantId,
     /// The configuration in force.
     pub config: Config,
+    /// Alertmanager's default templates and the tenant's template files.
+    pub templates: Arc<NotifyTemplates>,
     route: Route,
     inhibit_rules: Vec<InhibitRule>,
 }
@@ -141,15 +145,27 @@ pub struct AlertView {
 impl TenantAlertmanager {
     /// Loads `tenant`'s configuration (the fallback when none was uploaded).
     pub async fn load(state: AmState, tenant: TenantId) -> Result<Self, AmError> {
-        let config = match state.config(&tenant).await? {
-            Some(stored) => parse_config(&stored.alertmanager_config)
-                .map_err(|e| AmError::Invalid(e.to_string()))?,
-            None => Config::default_fallback(),
+        let (config, files) = match state.config(&tenant).await? {
+            Some(stored) => (
+                parse_config(&stored.alertmanager_config)
+                    .map_err(|e| AmError::Invalid(e.to_string()))?,
+                stored.template_files,
+            ),
+            None => (Config::default_fallback(), BTreeMap::new()),
         };
-        Self::with_config(state, tenant, config)
+        Self::with_config(state, tenant, config, files)
     }
 
-    fn with_config(state: AmState, tenant: TenantId, config: Config) -> Result<Self, AmError> {
+    fn with_config(
+        state: AmState,
+        tenant: TenantId,
+        config: Config,
+        template_files: BTreeMap<String, String>,
+    ) -> Result<Self, AmError> {
+        let templates = Arc::new(
+            NotifyTemplates::new(template_files)
+                .map_err(|e| AmError::Invalid(format!("invalid template: {e}")))?,
+        );
         let route = Route::new(&config.route).map_err(|e| AmError::Invalid(e.to_string()))?;
         let inhibit_rules = config
             .inhibit_rules
@@ -161,6 +177,7 @@ impl TenantAlertmanager {
             state,
             tenant,
             config,
+            templates,
             route,
             inhibit_rules,
         })
@@ -486,7 +503,12 @@ pub async fn set_config(
 ) -> Result<(), AmError> {
     let config =
         parse_config(&stored.alertmanager_config).map_err(|e| AmError::Invalid(e.to_string()))?;
-    TenantAlertmanager::with_config(state.clone(), tenant.clone(), config)?;
+    TenantAlertmanager::with_config(
+        state.clone(),
+        tenant.clone(),
+        config,
+        stored.template_files.clone(),
+    )?;
     state.set_config(tenant, &stored).await
 }
 

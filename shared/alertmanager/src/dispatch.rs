@@ -19,6 +19,7 @@ use crate::api::{TenantAlertmanager, rfc3339};
 use crate::route::Route;
 use architect_index::{AttrValue, Condition, Index, Item, SkRange, query_all};
 use architect_model::{Label, Labels, TenantId};
+use architect_template::{NotifyAlert, NotifyData, NotifyTemplates};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -43,6 +44,8 @@ pub struct Notification {
     pub external_url: String,
     /// Alerts left out by `max_alerts`.
     pub truncated: usize,
+    /// The tenant's notification templates.
+    pub templates: Arc<NotifyTemplates>,
 }
 
 impl Notification {
@@ -63,6 +66,37 @@ impl Notification {
     /// Annotations every alert has with the same value.
     pub fn common_annotations(&self) -> Labels {
         common(self.alerts.iter().map(|a| &a.annotations))
+    }
+
+    /// The data the receiver's templates are executed with (`template.Data`).
+    pub fn template_data(&self, now: i64) -> NotifyData {
+        let map = |l: &Labels| -> BTreeMap<String, String> {
+            l.iter()
+                .map(|x| (x.name.clone(), x.value.clone()))
+                .collect()
+        };
+        let alerts = self
+            .alerts
+            .iter()
+            .map(|a| {
+                let resolved = a.resolved_at(now);
+                NotifyAlert {
+                    status: if resolved { "resolved" } else { "firing" }.to_owned(),
+                    labels: map(&a.labels),
+                    annotations: map(&a.annotations),
+                    starts_at_ms: a.starts_at,
+                    ends_at_ms: if resolved { a.ends_at } else { 0 },
+                    generator_url: a.generator_url.clone(),
+                    fingerprint: fingerprint(&a.labels),
+                }
+            })
+            .collect();
+        NotifyData::new(
+            &self.receiver,
+            map(&self.group_labels),
+            alerts,
+            &self.external_url,
+        )
     }
 
     /// Alertmanager's webhook message (version 4).
@@ -499,6 +533,7 @@ impl Dispatcher {
                     alerts: to_send,
                     external_url: self.external_url.clone(),
                     truncated,
+                    templates: Arc::clone(&am.templates),
                 };
                 match integration.notify(&n, now).await {
                     Ok(()) => {
