@@ -32,9 +32,43 @@ pub async fn webhook_sink(received: Received) -> String {
     format!("http://{addr}")
 }
 
+/// What a [`raw_sink`] received: `(path, body)` in arrival order.
+pub type RawReceived = Arc<Mutex<Vec<(String, String)>>>;
+
+/// A receiver on a free loopback port recording the exact bytes POSTed to any path; returns
+/// its base URL.
+pub async fn raw_sink(received: RawReceived) -> String {
+    async fn take(
+        State(r): State<RawReceived>,
+        uri: axum::http::Uri,
+        body: String,
+    ) -> StatusCode {
+        r.lock().expect("lock").push((uri.path().to_owned(), body));
+        StatusCode::OK
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = axum::Router::new()
+        .route("/{*path}", post(take))
+        .with_state(received);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
 /// Debian's Alertmanager with `config` on a free port (no clustering), data under `dir`; its
 /// URL. `None` (after a loud skip, or a panic under `CI=true`) when it is not installed.
 pub fn start_alertmanager(dir: &Path, config: &str) -> Option<(ChildGuard, String)> {
+    start_alertmanager_with(dir, config, &[])
+}
+
+/// [`start_alertmanager`] with extra command-line flags.
+pub fn start_alertmanager_with(
+    dir: &Path,
+    config: &str,
+    extra: &[&str],
+) -> Option<(ChildGuard, String)> {
     let bin = require_binary("prometheus-alertmanager")?;
     let file = dir.join("alertmanager.yml");
     std::fs::write(&file, config).expect("write alertmanager config");
@@ -43,7 +77,8 @@ pub fn start_alertmanager(dir: &Path, config: &str) -> Option<(ChildGuard, Strin
     cmd.arg(format!("--config.file={}", file.display()))
         .arg(format!("--storage.path={}", dir.join("am-data").display()))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--cluster.listen-address=");
+        .arg("--cluster.listen-address=")
+        .args(extra);
     let child = ChildGuard::spawn("alertmanager", cmd, Some(&dir.join("alertmanager.log")));
     Some((child, format!("http://127.0.0.1:{port}")))
 }

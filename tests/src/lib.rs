@@ -6,6 +6,7 @@
 //! PID when dropped, so a panicking test leaves nothing running.
 
 pub mod alerting;
+pub mod smtp;
 pub mod lambda;
 
 use architect_protocols::prompb::{

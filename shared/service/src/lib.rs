@@ -145,7 +145,7 @@ pub async fn run(
     let ingester = opened?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let compactor = Arc::new(Compactor::new(Arc::clone(&store), config.compactor.clone()));
-    let state = ApiState::new(
+    let mut state = ApiState::new(
         Arc::clone(&ingester) as Arc<dyn architect_ingester::WritePath>,
         Arc::clone(&ingester) as Arc<dyn architect_ingester::HeadReader>,
         Some(ingester.metrics()),
@@ -159,9 +159,11 @@ pub async fn run(
     .with_compactor(Arc::clone(&compactor))
     .with_ruler_config(config.ruler.clone());
     let ruler = Arc::new(architect_api::ruler_for(&state));
+    let integrations = architect_alertmanager::notify::HttpIntegrations::default();
+    integrations.metrics().register(&mut state.registry);
     let dispatcher = Arc::new(architect_alertmanager::dispatch::Dispatcher::new(
         Arc::clone(state.store.index()),
-        Arc::new(architect_alertmanager::notify::HttpIntegrations::default()),
+        Arc::new(integrations),
         config.alertmanager.external_url.clone(),
     ));
     let dispatch_clock = Arc::clone(&state.clock);
