@@ -278,6 +278,12 @@ receivers:
     webhook_configs:
       - url: HOOK
         send_resolved: true
+    email_configs:
+      - to: oncall@example.org
+        from: alerts@example.org
+        smarthost: SMTP
+        require_tls: false
+        send_resolved: true
 "#;
 
 const BUILTIN_GROUP: &str = r#"name: builtin
@@ -297,20 +303,30 @@ rules:
     labels: {severity: info}
 "#;
 
-/// Rules → the built-in Alertmanager → a webhook, in one `architect serve`: the firing
-/// notification arrives grouped, the inhibited and the silenced alerts send nothing, the
-/// Alertmanager API shows why, and the resolution follows.
+/// Rules → the built-in Alertmanager → a webhook and an SMTP sink, in one `architect serve`:
+/// the firing notification arrives grouped, the inhibited and the silenced alerts send
+/// nothing, the Alertmanager API shows why, and the resolution follows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rule_alerts_reach_a_webhook_through_the_builtin_alertmanager() {
+async fn rule_alerts_reach_a_webhook_and_email_through_the_builtin_alertmanager() {
     let received: Received = Arc::default();
     let hook = format!("{}/hook", webhook_sink(Arc::clone(&received)).await);
+    let mailbox: architect_integration_tests::smtp::Mailbox = Arc::default();
+    let smtp = architect_integration_tests::smtp::smtp_sink(Arc::clone(&mailbox), false).await;
+    let subjects = || -> Vec<String> {
+        mailbox
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter_map(|m| m.header("Subject"))
+            .collect()
+    };
     let server = Server::start_with_config(
         "ruler:\n  poll_interval_ms: 250\nalertmanager:\n  poll_interval_ms: 200\n",
     )
     .await;
     let url = server.url();
     let client = reqwest::Client::new();
-    let am_config = AM_CONFIG.replace("HOOK", &hook);
+    let am_config = AM_CONFIG.replace("HOOK", &hook).replace("SMTP", &smtp);
     let upload = mimir_upload_body(&am_config);
     let r = client
         .post(format!("{url}/api/v1/alerts"))
@@ -413,6 +429,11 @@ async fn rule_alerts_reach_a_webhook_through_the_builtin_alertmanager() {
         names.iter().all(|n| n == "InstanceDown"),
         "only InstanceDown notifies: {names:?}"
     );
+    assert_eq!(
+        subjects(),
+        vec!["[FIRING:1] InstanceDown (w1:80 web critical)".to_owned()],
+        "one email, for the InstanceDown group only"
+    );
     let alerts: serde_json::Value = client
         .get(format!("{url}/alertmanager/api/v2/alerts"))
         .header("X-Scope-OrgID", "team-a")
@@ -456,5 +477,11 @@ async fn rule_alerts_reach_a_webhook_through_the_builtin_alertmanager() {
     })
     .await;
     assert_eq!(resolved["alerts"][0]["status"], "resolved");
+    eventually("the resolved email", 20, || async {
+        subjects()
+            .contains(&"[RESOLVED] InstanceDown (w1:80 web critical)".to_owned())
+            .then_some(())
+    })
+    .await;
     pusher.abort();
 }
