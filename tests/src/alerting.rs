@@ -38,11 +38,7 @@ pub type RawReceived = Arc<Mutex<Vec<(String, String)>>>;
 /// A receiver on a free loopback port recording the exact bytes POSTed to any path; returns
 /// its base URL.
 pub async fn raw_sink(received: RawReceived) -> String {
-    async fn take(
-        State(r): State<RawReceived>,
-        uri: axum::http::Uri,
-        body: String,
-    ) -> StatusCode {
+    async fn take(State(r): State<RawReceived>, uri: axum::http::Uri, body: String) -> StatusCode {
         r.lock().expect("lock").push((uri.path().to_owned(), body));
         StatusCode::OK
     }

@@ -6,8 +6,8 @@
 //! PID when dropped, so a panicking test leaves nothing running.
 
 pub mod alerting;
-pub mod smtp;
 pub mod lambda;
+pub mod smtp;
 
 use architect_protocols::prompb::{
     self, LabelMatcher, Query, ReadRequest, ReadResponse, WriteRequest,

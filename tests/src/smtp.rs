@@ -72,8 +72,9 @@ pub async fn smtp_sink(mailbox: Mailbox, starttls: bool) -> String {
 
 fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
     use tokio_rustls::rustls;
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-        .expect("self-signed certificate");
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .expect("self-signed certificate");
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
@@ -182,7 +183,10 @@ async fn session(
             mail.data = data;
             mail.tls = tls;
             mail.auth = auth.clone();
-            mailbox.lock().expect("lock").push(std::mem::take(&mut mail));
+            mailbox
+                .lock()
+                .expect("lock")
+                .push(std::mem::take(&mut mail));
             "250 queued\r\n".into()
         } else if upper == "QUIT" {
             io.get_mut().write_all(b"221 bye\r\n").await?;

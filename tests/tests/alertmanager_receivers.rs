@@ -82,9 +82,18 @@ fn alerts(starts: i64, ends: Option<i64>) -> Value {
         a
     };
     json!([
-        alert(json!({"alertname": "Down", "instance": "a:9100", "severity": "critical", "team": "db"}), "a is down"),
-        alert(json!({"alertname": "Down", "instance": "b:9100", "severity": "critical", "team": "db"}), "b is <down> & out"),
-        alert(json!({"alertname": "Slow", "instance": "c:9100", "severity": "warning", "team": "web"}), "c is slow"),
+        alert(
+            json!({"alertname": "Down", "instance": "a:9100", "severity": "critical", "team": "db"}),
+            "a is down"
+        ),
+        alert(
+            json!({"alertname": "Down", "instance": "b:9100", "severity": "critical", "team": "db"}),
+            "b is <down> & out"
+        ),
+        alert(
+            json!({"alertname": "Slow", "instance": "c:9100", "severity": "warning", "team": "web"}),
+            "c is slow"
+        ),
     ])
 }
 
@@ -136,7 +145,11 @@ fn envelope(m: &Mail) -> Value {
 
 fn assert_same_bodies(theirs: &[(String, String)], ours: &[(String, String)]) {
     let paths = |v: &[(String, String)]| v.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
-    assert_eq!(paths(ours), paths(theirs), "requests per integration differ");
+    assert_eq!(
+        paths(ours),
+        paths(theirs),
+        "requests per integration differ"
+    );
     for ((path, want), (_, got)) in theirs.iter().zip(ours) {
         let (w, g): (Value, Value) = (
             serde_json::from_str(want).expect("their json"),
@@ -229,7 +242,10 @@ async fn slack_pagerduty_and_email_match_a_real_alertmanager() {
     }
     let want = settle_raw(&theirs, 8).await;
     assert_eq!(want.len(), 8, "{want:#?}");
-    assert!(want.iter().all(|(_, b)| b.contains("resolve") || b.contains("RESOLVED")));
+    assert!(
+        want.iter()
+            .all(|(_, b)| b.contains("resolve") || b.contains("RESOLVED"))
+    );
     let got = settle_raw(&ours, 8).await;
     assert_same_bodies(&want, &got);
     let want_mail = settle_mail(&their_mail, 2).await;

@@ -12,11 +12,11 @@ use crate::route::Route;
 use crate::silence::{Silence, SilenceMatcher, SilenceState, new_silence_id};
 use crate::state::{AmState, StoredConfig};
 use architect_model::{Label, Labels, TenantId};
+use architect_template::NotifyTemplates;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use architect_template::NotifyTemplates;
 
 /// RFC 3339 with milliseconds, UTC, as Alertmanager prints times.
 pub fn rfc3339(ms: i64) -> String {

@@ -119,8 +119,65 @@ pub struct PassReport {
     pub errors: Vec<String>,
 }
 
+type GroupLabels = Vec<(String, String)>;
+
+/// The ruler's metrics, named as Mimir's ruler exports Prometheus's (`tenant` is Mimir's
+/// `user`): rule evaluations and failures, missed iterations, per tenant and group
+/// (`namespace;group`).
+#[derive(Debug, Clone, Default)]
+pub struct RulerMetrics {
+    evaluations: prometheus_client::metrics::family::Family<
+        GroupLabels,
+        prometheus_client::metrics::counter::Counter,
+    >,
+    failures: prometheus_client::metrics::family::Family<
+        GroupLabels,
+        prometheus_client::metrics::counter::Counter,
+    >,
+    missed: prometheus_client::metrics::family::Family<
+        GroupLabels,
+        prometheus_client::metrics::counter::Counter,
+    >,
+}
+
+impl RulerMetrics {
+    /// Registers the metrics.
+    pub fn register(&self, registry: &mut prometheus_client::registry::Registry) {
+        registry.register(
+            "prometheus_rule_evaluations",
+            "The total number of rule evaluations.",
+            self.evaluations.clone(),
+        );
+        registry.register(
+            "prometheus_rule_evaluation_failures",
+            "The total number of rule evaluation failures.",
+            self.failures.clone(),
+        );
+        registry.register(
+            "prometheus_rule_group_iterations_missed",
+            "The total number of rule group evaluations missed due to slow rule group evaluation.",
+            self.missed.clone(),
+        );
+    }
+
+    /// Failed rule evaluations of `tenant`'s group `namespace;group` so far.
+    pub fn failures(&self, tenant: &str, rule_group: &str) -> u64 {
+        self.failures
+            .get_or_create(&labels(tenant, rule_group))
+            .get()
+    }
+}
+
+fn labels(tenant: &str, rule_group: &str) -> GroupLabels {
+    vec![
+        ("tenant".to_owned(), tenant.to_owned()),
+        ("rule_group".to_owned(), rule_group.to_owned()),
+    ]
+}
+
 /// Evaluates rules.
 pub struct Ruler {
+    metrics: RulerMetrics,
     store: RuleStore,
     backend: Arc<dyn TenantBackend>,
     notifier: Arc<dyn Notifier>,
@@ -150,6 +207,7 @@ impl Ruler {
     ) -> Self {
         let settings = config.eval_settings();
         Self {
+            metrics: RulerMetrics::default(),
             store,
             backend,
             notifier,
@@ -158,6 +216,11 @@ impl Ruler {
             config,
             settings,
         }
+    }
+
+    /// The ruler's metrics (register them once to expose them).
+    pub fn metrics(&self) -> &RulerMetrics {
+        &self.metrics
     }
 
     /// The rule store.
@@ -240,6 +303,13 @@ impl Ruler {
             missed,
             ..GroupOutcome::default()
         };
+        let metric_labels = labels(tenant.as_str(), &format!("{namespace};{}", group.name));
+        if missed > 0 {
+            self.metrics
+                .missed
+                .get_or_create(&metric_labels)
+                .inc_by(missed);
+        }
         if slots.is_empty() {
             return Ok(outcome);
         }
@@ -276,11 +346,20 @@ impl Ruler {
         for ts in slots {
             let sent = evaluate_group(&ctx, &group, &mut state, ts, self.clock.now_ms()).await;
             outcome.evaluations += 1;
-            outcome.rule_failures += state
+            let failed = state
                 .rules
                 .iter()
                 .filter(|r| r.health == crate::state::Health::Err)
                 .count() as u64;
+            outcome.rule_failures += failed;
+            self.metrics
+                .evaluations
+                .get_or_create(&metric_labels)
+                .inc_by(state.rules.len() as u64);
+            self.metrics
+                .failures
+                .get_or_create(&metric_labels)
+                .inc_by(failed);
             // A later send of the same alert supersedes an earlier one.
             for n in sent {
                 match to_send.iter_mut().find(|x| x.labels == n.labels) {

@@ -281,3 +281,38 @@ async fn downtime_skips_missed_slots_and_restores_pending_for_state() {
         "fired {fired_after} ms after the restart"
     );
 }
+
+#[tokio::test]
+async fn failing_rules_are_counted_in_the_metrics_and_the_report() {
+    let f = Fixture::new();
+    // Two series with the same labels but the name: `x + on() x` has duplicates on the right.
+    f.set("x", 1.0, START - 120_000, START).await;
+    {
+        let labels = Labels::from_pairs([("__name__", "x"), ("instance", "b")]);
+        let mut m = f.memory.0.write().await;
+        let mut t = START - 120_000;
+        while t <= START {
+            m.add_float(&labels, t, 2.0);
+            t += 15_000;
+        }
+    }
+    f.upload(
+        "ns",
+        "name: broken\ninterval: 1m\nrules:\n- record: bad\n  expr: x + on() x\n- record: good\n  expr: vector(1)\n",
+    )
+    .await;
+    let ruler = f.ruler();
+    let report = ruler.run_pass().await.expect("pass");
+    assert_eq!(report.rule_failures, 1, "{report:?}");
+    assert_eq!(ruler.metrics().failures("team-a", "ns;broken"), 1);
+    let mut registry = prometheus_client::registry::Registry::default();
+    ruler.metrics().register(&mut registry);
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).expect("encode");
+    assert!(
+        text.contains(
+            "prometheus_rule_evaluations_total{tenant=\"team-a\",rule_group=\"ns;broken\"} 2"
+        ),
+        "{text}"
+    );
+}

@@ -159,6 +159,7 @@ pub async fn run(
     .with_compactor(Arc::clone(&compactor))
     .with_ruler_config(config.ruler.clone());
     let ruler = Arc::new(architect_api::ruler_for(&state));
+    ruler.metrics().register(&mut state.registry);
     let integrations = architect_alertmanager::notify::HttpIntegrations::default();
     integrations.metrics().register(&mut state.registry);
     let dispatcher = Arc::new(architect_alertmanager::dispatch::Dispatcher::new(

@@ -318,7 +318,7 @@ pub(crate) fn build_set(
     let mut trees = Vec::new();
     for (source_name, text) in sources {
         check_action_blanks(source_name, text)?;
-        let parsed = Template::new(*source_name)
+        let parsed = Template::new(source_name)
             .parse(text)
             .map_err(|e| parse_error_text(source_name, &e))?;
         rewriter.set_source(text, source_name);

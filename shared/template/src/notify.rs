@@ -108,7 +108,13 @@ impl NotifyData {
                 ("Status", text(&self.status)),
                 (
                     "Alerts",
-                    Value::List(self.alerts.iter().map(alert_value).collect::<Vec<_>>().into()),
+                    Value::List(
+                        self.alerts
+                            .iter()
+                            .map(alert_value)
+                            .collect::<Vec<_>>()
+                            .into(),
+                    ),
                 ),
                 ("GroupLabels", string_map(&self.group_labels)),
                 ("CommonLabels", string_map(&self.common_labels)),
@@ -156,7 +162,9 @@ impl NotifyTemplates {
         let mut all = vec![("default.tmpl".to_owned(), DEFAULT_TEMPLATES.to_owned())];
         all.extend(files);
         let templates = NotifyTemplates { files: all };
-        templates.build("", false).map_err(|message| TemplateError::Syntax { message })?;
+        templates
+            .build("", false)
+            .map_err(|message| TemplateError::Syntax { message })?;
         Ok(templates)
     }
 
@@ -268,7 +276,9 @@ fn alertmanager_funcs() -> BTreeMap<&'static str, Func> {
     m.insert(
         "title",
         funcs::func(Some(1), |a| {
-            Ok(Value::String(Arc::from(title_case(funcs::string_arg(&a[0])?))))
+            Ok(Value::String(Arc::from(title_case(funcs::string_arg(
+                &a[0],
+            )?))))
         }),
     );
     m.insert(
@@ -382,7 +392,11 @@ pub(crate) fn method(recv: &Value, name: &str, args: &[Value]) -> Option<Result<
             let all = |t: usize| items.iter().all(|i| is_struct(i, t));
             match name {
                 "Firing" | "Resolved" if all(AM_ALERT) => {
-                    let want = if name == "Firing" { "firing" } else { "resolved" };
+                    let want = if name == "Firing" {
+                        "firing"
+                    } else {
+                        "resolved"
+                    };
                     Some(want_args(name, args, 0).map(|()| {
                         Value::List(
                             items
@@ -397,9 +411,11 @@ pub(crate) fn method(recv: &Value, name: &str, args: &[Value]) -> Option<Result<
                         )
                     }))
                 }
-                "Names" | "Values" if all(AM_PAIR) => Some(want_args(name, args, 0).map(|()| {
-                    pair_field(items, if name == "Names" { "Name" } else { "Value" })
-                })),
+                "Names" | "Values" if all(AM_PAIR) => {
+                    Some(want_args(name, args, 0).map(|()| {
+                        pair_field(items, if name == "Names" { "Name" } else { "Value" })
+                    }))
+                }
                 _ => None,
             }
         }
@@ -423,7 +439,11 @@ mod tests {
             labels: map(labels),
             annotations: map(annotations),
             starts_at_ms: 1_700_000_000_000,
-            ends_at_ms: if status == "firing" { 0 } else { 1_700_000_060_000 },
+            ends_at_ms: if status == "firing" {
+                0
+            } else {
+                1_700_000_060_000
+            },
             generator_url: "http://prometheus/graph?g0.expr=up".to_owned(),
             fingerprint: "0123456789abcdef".to_owned(),
         }
@@ -455,10 +475,16 @@ mod tests {
 
     #[test]
     fn functions_follow_alertmanager() {
-        assert_eq!(title_case("hELLO wORLD foo-bar foo_bar don't"), "Hello World Foo-Bar Foo_bar Don't");
+        assert_eq!(
+            title_case("hELLO wORLD foo-bar foo_bar don't"),
+            "Hello World Foo-Bar Foo_bar Don't"
+        );
         assert_eq!(quote_meta("a.b-c[d]"), r"a\.b-c\[d\]");
         assert_eq!(text("{{ stringSlice \"a\" \"b\" | join \"+\" }}"), "a+b");
-        assert_eq!(text("{{ reReplaceAll \"(a)\" \"<$1>\" \"banana\" }}"), "b<a>n<a>n<a>");
+        assert_eq!(
+            text("{{ reReplaceAll \"(a)\" \"<$1>\" \"banana\" }}"),
+            "b<a>n<a>n<a>"
+        );
     }
 
     #[test]
@@ -472,22 +498,35 @@ mod tests {
 
     #[test]
     fn methods_of_kv_pairs_and_alerts() {
-        assert_eq!(text("{{ .Alerts.Firing | len }}/{{ len .Alerts.Resolved }}"), "1/1");
+        assert_eq!(
+            text("{{ .Alerts.Firing | len }}/{{ len .Alerts.Resolved }}"),
+            "1/1"
+        );
         assert_eq!(
             text("{{ .CommonLabels.SortedPairs.Values | join \" \" }}"),
             "Down node"
         );
         assert_eq!(text("{{ .CommonLabels.Names }}"), "[alertname job]");
         assert_eq!(
-            text("{{ with .CommonLabels.Remove .GroupLabels.Names }}{{ .Values | join \",\" }}{{ end }}"),
+            text(
+                "{{ with .CommonLabels.Remove .GroupLabels.Names }}{{ .Values | join \",\" }}{{ end }}"
+            ),
             "node"
         );
         assert_eq!(
-            text("{{ range .Alerts.Firing }}{{ range .Labels.SortedPairs }}{{ .Name }}={{ .Value }};{{ end }}{{ end }}"),
+            text(
+                "{{ range .Alerts.Firing }}{{ range .Labels.SortedPairs }}{{ .Name }}={{ .Value }};{{ end }}{{ end }}"
+            ),
             "alertname=Down;instance=a;job=node;"
         );
-        assert_eq!(text("{{ (index .Alerts 0).StartsAt }}"), "2023-11-14 22:13:20 +0000 UTC");
-        assert_eq!(text("{{ (index .Alerts 0).EndsAt }}"), "0001-01-01 00:00:00 +0000 UTC");
+        assert_eq!(
+            text("{{ (index .Alerts 0).StartsAt }}"),
+            "2023-11-14 22:13:20 +0000 UTC"
+        );
+        assert_eq!(
+            text("{{ (index .Alerts 0).EndsAt }}"),
+            "0001-01-01 00:00:00 +0000 UTC"
+        );
         assert_eq!(
             text("{{ (index .Alerts 1).EndsAt.Format \"15:04\" }}"),
             "22:14"
@@ -499,7 +538,10 @@ mod tests {
     fn structs_reject_unknown_fields_and_print_like_go() {
         let t = NotifyTemplates::new([]).unwrap();
         let err = t.text("{{ .Nope }}", &data()).unwrap_err().to_string();
-        assert!(err.contains("can't evaluate field Nope in type *template.Data"), "{err}");
+        assert!(
+            err.contains("can't evaluate field Nope in type *template.Data"),
+            "{err}"
+        );
         assert_eq!(
             text("{{ range .Alerts.Firing }}{{ index .Labels.SortedPairs 0 }}{{ end }}"),
             "{alertname Down}"
@@ -516,7 +558,8 @@ mod tests {
             "",
         );
         assert_eq!(
-            t.html("{{ .CommonLabels.a }}|{{ \"<i>\" | safeHtml }}", &d).unwrap(),
+            t.html("{{ .CommonLabels.a }}|{{ \"<i>\" | safeHtml }}", &d)
+                .unwrap(),
             "&lt;b&gt;&amp;&#39;&#34;&#43;|<i>"
         );
     }
@@ -529,7 +572,8 @@ mod tests {
         )])
         .unwrap();
         assert_eq!(
-            t.text("{{ template \"slack.default.title\" . }}", &data()).unwrap(),
+            t.text("{{ template \"slack.default.title\" . }}", &data())
+                .unwrap(),
             "custom firing"
         );
         let err = NotifyTemplates::new([("bad.tmpl".to_owned(), "{{ if }".to_owned())])

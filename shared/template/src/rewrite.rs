@@ -506,7 +506,12 @@ fn time_arg(v: &Value) -> Result<i64, String> {
 
 /// Methods of `time.Time` / `time.Duration` (and Alertmanager's types in that dialect); a
 /// "method" on anything else is a field access (with arguments: Go's error).
-fn call_method(recv: &Value, name: &str, args: &[Value], dialect: Dialect) -> Result<Value, String> {
+fn call_method(
+    recv: &Value,
+    name: &str,
+    args: &[Value],
+    dialect: Dialect,
+) -> Result<Value, String> {
     if matches!(dialect, Dialect::Alertmanager { .. })
         && let Some(result) = crate::notify::method(recv, name, args)
     {

@@ -83,7 +83,10 @@ impl Email {
             .map_err(|e| AttemptError::Permanent(format!("parse 'from' addresses: {e}")))?;
         let from: Vec<Mailbox> = from.into_iter().collect();
         let [from] = <[Mailbox; 1]>::try_from(from).map_err(|v| {
-            AttemptError::Permanent(format!("must be exactly one 'from' address (got: {})", v.len()))
+            AttemptError::Permanent(format!(
+                "must be exactly one 'from' address (got: {})",
+                v.len()
+            ))
         })?;
         let to_text = t("'to'", &c.to)?;
         let to: Mailboxes = to_text
@@ -139,12 +142,7 @@ impl Email {
             .port
             .parse()
             .map_err(|_| AttemptError::Permanent(format!("bad port {:?}", smarthost.port)))?;
-        let tls_setting = |key: &str| {
-            c.tls_config
-                .as_ref()
-                .and_then(|v| v.get(key))
-                .cloned()
-        };
+        let tls_setting = |key: &str| c.tls_config.as_ref().and_then(|v| v.get(key)).cloned();
         let server_name = tls_setting("server_name")
             .and_then(|v| v.as_str().map(str::to_owned))
             .filter(|s| !s.is_empty())

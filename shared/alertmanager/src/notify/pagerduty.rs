@@ -154,7 +154,11 @@ impl Pagerduty {
                 description: truncate_runes(&t(&c.description)?, MAX_SUMMARY_RUNES),
                 event_action: String::new(),
                 payload: None,
-                client: if trigger { t(&c.client)? } else { String::new() },
+                client: if trigger {
+                    t(&c.client)?
+                } else {
+                    String::new()
+                },
                 client_url: if trigger {
                     t(&c.client_url)?
                 } else {
@@ -274,12 +278,12 @@ impl Integration for Pagerduty {
 mod tests {
     #[test]
     fn hashes_and_error_details() {
+        assert_eq!(super::sha256_hex("{}:{alertname=\"Foo\"}").len(), 64);
         assert_eq!(
-            super::sha256_hex("{}:{alertname=\"Foo\"}").len(),
-            64
-        );
-        assert_eq!(
-            super::error_details(400, r#"{"status":"invalid event","message":"Event object is invalid","errors":["a","b"]}"#),
+            super::error_details(
+                400,
+                r#"{"status":"invalid event","message":"Event object is invalid","errors":["a","b"]}"#
+            ),
             "Event object is invalid: a,b"
         );
         assert_eq!(super::error_details(500, "x"), "");
