@@ -15,6 +15,11 @@
 //! to DynamoDB (the WAL stays in the data directory); one without the other is an error. Region,
 //! credentials and endpoint overrides come from the AWS SDK's standard environment. Logging
 //! (`ARCHITECT_LOG`, `ARCHITECT_LOG_FORMAT`) is the binary's business.
+//!
+//! Without `ARCHITECT_CONFIG` the container only takes hot writes: compaction, rule evaluation
+//! and alert dispatch are off, because in AWS the scheduled `compact`, `rules` and `alerts`
+//! functions do them (and the container's network may reach nothing but AWS endpoints, where
+//! a receiver would be unreachable). A config file turns them back on explicitly.
 
 use crate::{Config, ServiceError, StorageConfig};
 use std::path::{Path, PathBuf};
@@ -51,10 +56,16 @@ impl Config {
         let lookup = |name: &str| lookup(name).filter(|v| !v.is_empty());
         let mut config = match lookup(CONFIG) {
             Some(path) => Config::from_file(Path::new(&path))?,
-            None => Config {
-                listen: "0.0.0.0:9009".into(),
-                ..Config::default()
-            },
+            None => {
+                let mut c = Config {
+                    listen: "0.0.0.0:9009".into(),
+                    ..Config::default()
+                };
+                c.compactor.enabled = false;
+                c.ruler.enabled = false;
+                c.alertmanager.enabled = false;
+                c
+            }
         };
         if let Some(listen) = lookup(LISTEN) {
             config.listen = listen;
@@ -102,6 +113,8 @@ mod tests {
         let c = config(&[]).expect("valid");
         assert_eq!(c.listen, "0.0.0.0:9009");
         assert_eq!(c.storage, StorageConfig::default());
+        // The scheduled functions do the periodic work in AWS.
+        assert!(!c.compactor.enabled && !c.ruler.enabled && !c.alertmanager.enabled);
     }
 
     #[test]
