@@ -486,7 +486,7 @@ impl TenantAlertmanager {
                 "buildDate": "",
                 "goVersion": "",
             },
-            "config": {"original": self.config.original},
+            "config": {"original": crate::config::mask_secrets(&self.config.original)},
             "uptime": rfc3339(started_ms),
         })
     }

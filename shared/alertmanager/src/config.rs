@@ -105,6 +105,64 @@ impl Config {
     }
 }
 
+/// Settings Alertmanager keeps as `Secret`/`SecretURL` (anywhere in the file), printed as
+/// `<secret>` by its status API.
+const SECRET_KEYS: [&str; 20] = [
+    "smtp_auth_password",
+    "smtp_auth_secret",
+    "slack_api_url",
+    "opsgenie_api_key",
+    "wechat_api_secret",
+    "victorops_api_key",
+    "auth_password",
+    "auth_secret",
+    "service_key",
+    "routing_key",
+    "api_secret",
+    "api_key",
+    "user_key",
+    "token",
+    "bot_token",
+    "webhook_url",
+    "password",
+    "credentials",
+    "bearer_token",
+    "client_secret",
+];
+
+/// The configuration text with its secrets replaced by `<secret>`, as Alertmanager's
+/// `/api/v2/status` shows it (`api_url` is a secret in `slack_configs` only).
+pub fn mask_secrets(yaml: &str) -> String {
+    fn walk(v: &mut Value, in_slack: bool) {
+        match v {
+            Value::Mapping(m) => {
+                for (k, child) in m.iter_mut() {
+                    let key = k.as_str().unwrap_or("");
+                    let secret = SECRET_KEYS.contains(&key) || (in_slack && key == "api_url");
+                    if secret && child.as_str().is_some_and(|s| !s.is_empty()) {
+                        *child = Value::String("<secret>".to_owned());
+                    } else {
+                        walk(child, key == "slack_configs");
+                    }
+                }
+            }
+            Value::Sequence(items) => {
+                for item in items {
+                    walk(item, in_slack);
+                }
+            }
+            _ => {}
+        }
+    }
+    match serde_yaml_ng::from_str::<Value>(yaml) {
+        Ok(mut v) => {
+            walk(&mut v, false);
+            serde_yaml_ng::to_string(&v).unwrap_or_default()
+        }
+        Err(_) => String::new(),
+    }
+}
+
 /// A named list of time intervals; an instant is inside when any entry contains it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]

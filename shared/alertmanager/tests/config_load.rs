@@ -473,3 +473,16 @@ fn unquoted_wildcard_group_by() {
     .unwrap();
     assert!(c.route.group_by_all());
 }
+
+#[test]
+fn status_masks_secrets_as_alertmanager() {
+    let text = "global:\n  smtp_auth_password: hunter2\n  slack_api_url: https://hooks.slack.com/services/T/B/X\nroute:\n  receiver: r\nreceivers:\n- name: r\n  slack_configs:\n  - api_url: https://hooks.slack.com/services/T/B/Y\n    channel: '#a'\n  pagerduty_configs:\n  - routing_key: rk\n  webhook_configs:\n  - url: http://hook/x\n    http_config: {basic_auth: {username: u, password: p}}\n";
+    let masked = architect_alertmanager::config::mask_secrets(text);
+    for secret in ["hunter2", "services/T/B", "rk\n", "password: p"] {
+        assert!(!masked.contains(secret), "{secret} leaked: {masked}");
+    }
+    assert!(masked.contains("http://hook/x"), "{masked}");
+    assert!(masked.contains("channel: '#a'"), "{masked}");
+    assert_eq!(masked.matches("<secret>").count(), 5, "{masked}");
+    architect_alertmanager::config::parse_config(&masked).expect("still a valid configuration");
+}
