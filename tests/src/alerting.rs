@@ -21,13 +21,20 @@ pub async fn webhook_sink(received: Received) -> String {
         r.lock().expect("lock").push(body);
         StatusCode::OK
     }
+    serve_on_free_port(
+        axum::Router::new()
+            .route("/{*path}", post(take))
+            .with_state(received),
+    )
+    .await
+}
+
+/// Serves `app` on a free loopback port; its base URL.
+async fn serve_on_free_port(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let app = axum::Router::new()
-        .route("/{*path}", post(take))
-        .with_state(received);
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}")
 }
@@ -42,15 +49,12 @@ pub async fn raw_sink(received: RawReceived) -> String {
         r.lock().expect("lock").push((uri.path().to_owned(), body));
         StatusCode::OK
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app = axum::Router::new()
-        .route("/{*path}", post(take))
-        .with_state(received);
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
+    serve_on_free_port(
+        axum::Router::new()
+            .route("/{*path}", post(take))
+            .with_state(received),
+    )
+    .await
 }
 
 /// Debian's Alertmanager with `config` on a free port (no clustering), data under `dir`; its
