@@ -113,6 +113,24 @@ where
     }
 }
 
+/// RFC 3339 (UTC, milliseconds) of `ms`, as alerts and silences are posted.
+pub fn rfc3339_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .expect("time")
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// POSTs `body` as JSON; the status.
+pub async fn post_json(url: &str, body: &Value) -> StatusCode {
+    reqwest::Client::new()
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .expect("post")
+        .status()
+}
+
 /// Mimir's configuration upload body: the Alertmanager file as a YAML block string.
 pub fn mimir_upload_body(config: &str) -> String {
     let indented: String = config.lines().map(|l| format!("  {l}\n")).collect();

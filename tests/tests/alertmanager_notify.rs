@@ -67,9 +67,9 @@ fn normalise(n: &Value) -> String {
 
 fn alerts_body(ends_in: Option<i64>) -> Value {
     let now = now_ms();
-    let ends = ends_in.map(|d| chrono_like(now + d));
+    let ends = ends_in.map(|d| rfc3339_ms(now + d));
     let alert = |labels: Value, summary: &str| {
-        let mut a = json!({"labels": labels, "annotations": {"summary": summary}, "startsAt": chrono_like(now - 60_000), "generatorURL": "http://gen/x"});
+        let mut a = json!({"labels": labels, "annotations": {"summary": summary}, "startsAt": rfc3339_ms(now - 60_000), "generatorURL": "http://gen/x"});
         if let Some(e) = &ends {
             a["endsAt"] = json!(e);
         }
@@ -97,23 +97,6 @@ fn alerts_body(ends_in: Option<i64>) -> Value {
             "silenced"
         ),
     ])
-}
-
-/// RFC 3339 (UTC, milliseconds) of `ms`.
-fn chrono_like(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .expect("time")
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-async fn post_json(url: &str, body: &Value) -> StatusCode {
-    reqwest::Client::new()
-        .post(url)
-        .json(body)
-        .send()
-        .await
-        .expect("post")
-        .status()
 }
 
 async fn settle(received: &Received, at_least: usize, secs: u64) -> BTreeSet<String> {
@@ -160,8 +143,8 @@ async fn notifications_match_a_real_alertmanager() {
 
     let silence = json!({
         "matchers": [{"name": "alertname", "value": "Noisy", "isRegex": false, "isEqual": true}],
-        "startsAt": chrono_like(now_ms()),
-        "endsAt": chrono_like(now_ms() + 3_600_000),
+        "startsAt": rfc3339_ms(now_ms()),
+        "endsAt": rfc3339_ms(now_ms() + 3_600_000),
         "createdBy": "test",
         "comment": "quiet",
     });

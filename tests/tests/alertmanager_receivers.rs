@@ -66,18 +66,12 @@ receivers:
     )
 }
 
-fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .expect("time")
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
 fn alerts(starts: i64, ends: Option<i64>) -> Value {
     let alert = |labels: Value, summary: &str| {
         let mut a = json!({"labels": labels, "annotations": {"summary": summary},
-            "startsAt": rfc3339(starts), "generatorURL": "http://prometheus:9090/graph?g0.expr=up+%3D%3D+0"});
+            "startsAt": rfc3339_ms(starts), "generatorURL": "http://prometheus:9090/graph?g0.expr=up+%3D%3D+0"});
         if let Some(e) = ends {
-            a["endsAt"] = json!(rfc3339(e));
+            a["endsAt"] = json!(rfc3339_ms(e));
         }
         a
     };
@@ -95,16 +89,6 @@ fn alerts(starts: i64, ends: Option<i64>) -> Value {
             "c is slow"
         ),
     ])
-}
-
-async fn post(url: &str, body: &Value) -> StatusCode {
-    reqwest::Client::new()
-        .post(url)
-        .json(body)
-        .send()
-        .await
-        .expect("post")
-        .status()
 }
 
 /// Waits for at least `n` requests, then for quiet; the requests sorted.
@@ -193,7 +177,7 @@ async fn slack_pagerduty_and_email_match_a_real_alertmanager() {
     let starts = now_ms() - 120_000;
     for base in [&am_url, &ours_url] {
         assert_eq!(
-            post(&format!("{base}/api/v2/alerts"), &alerts(starts, None)).await,
+            post_json(&format!("{base}/api/v2/alerts"), &alerts(starts, None)).await,
             StatusCode::OK
         );
     }
@@ -232,7 +216,7 @@ async fn slack_pagerduty_and_email_match_a_real_alertmanager() {
     our_mail.lock().expect("lock").clear();
     for base in [&am_url, &ours_url] {
         assert_eq!(
-            post(
+            post_json(
                 &format!("{base}/api/v2/alerts"),
                 &alerts(starts, Some(now_ms() - 1000))
             )
