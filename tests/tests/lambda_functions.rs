@@ -611,3 +611,147 @@ async fn the_rules_and_alerts_functions_evaluate_and_notify_per_scheduled_event(
     };
     assert_eq!(again["notifications"], 0, "{again}");
 }
+
+/// An SQS event as the queue's event source mapping delivers it.
+fn sqs_event(bodies: &[String]) -> serde_json::Value {
+    let records: Vec<serde_json::Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            serde_json::json!({
+                "messageId": format!("m-{i}"),
+                "receiptHandle": format!("r-{i}"),
+                "body": body,
+                "attributes": {},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:architect-alert-wakeups",
+                "awsRegion": "us-east-1"
+            })
+        })
+        .collect();
+    serde_json::json!({ "Records": records })
+}
+
+/// The next message of `queue` (deleted), waiting up to 30 s for it to become visible.
+async fn next_message(sqs: &aws_sdk_sqs::Client, queue: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(queue)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .expect("ReceiveMessage");
+        if let Some(m) = out.messages().first() {
+            sqs.delete_message()
+                .queue_url(queue)
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("DeleteMessage");
+            return m.body().unwrap_or_default().to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no wake-up message arrived"
+        );
+    }
+}
+
+/// Group timers shorter than the `alerts` function's one-minute schedule: an alert posted
+/// through the query function wakes the function through SQS at once; that pass starts the
+/// group and schedules the `group_wait` wake-up (delayed 3 s); the woken pass notifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sub_minute_group_timers_wake_the_alerts_function_through_sqs() {
+    use architect_integration_tests::alerting::{
+        Received, mimir_upload_body, rfc3339_ms, webhook_sink,
+    };
+    let Some(emulator) = Emulator::start_or_skip("alert wake-ups over SQS").await else {
+        return;
+    };
+    let bucket = emulator.create_bucket("wake").await.expect("bucket");
+    let table = emulator.create_table("wake").await.expect("table");
+    let sqs = aws_sdk_sqs::Client::new(emulator.sdk_config());
+    let queue = sqs
+        .create_queue()
+        .queue_name(architect_testkit::unique_name("wake"))
+        .send()
+        .await
+        .expect("CreateQueue")
+        .queue_url()
+        .expect("queue url")
+        .to_owned();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut env: Vec<(&str, String)> = emulator.env();
+    env.push(("ARCHITECT_BUCKET", bucket));
+    env.push(("ARCHITECT_TABLE", table));
+    env.push(("ARCHITECT_S3_PATH_STYLE", "true".into()));
+    env.push(("ARCHITECT_ALERT_QUEUE", queue.clone()));
+    let query = Function::start("query", &env, dir.path()).await;
+    let received: Received = Default::default();
+    let hook = format!(
+        "{}/hook",
+        webhook_sink(std::sync::Arc::clone(&received)).await
+    );
+    let am = format!(
+        "route: {{receiver: hook, group_by: [alertname], group_wait: 3s, group_interval: 1h}}\nreceivers: [{{name: hook, webhook_configs: [{{url: '{hook}'}}]}}]\n"
+    );
+    let answer = query
+        .http(http_event(
+            "POST",
+            "/api/v1/alerts",
+            "",
+            &[("Content-Type", "application/yaml")],
+            mimir_upload_body(&am).as_bytes(),
+            false,
+            None,
+        ))
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.text());
+    let now = architect_integration_tests::now_ms();
+    let alerts =
+        serde_json::json!([{"labels": {"alertname": "Fast"}, "startsAt": rfc3339_ms(now)}]);
+    let answer = query
+        .http(http_event(
+            "POST",
+            "/alertmanager/api/v2/alerts",
+            "",
+            &[("Content-Type", "application/json")],
+            alerts.to_string().as_bytes(),
+            false,
+            None,
+        ))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+
+    // The post's wake-up, at once.
+    let first = next_message(&sqs, &queue).await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&first).expect("json")["tenant"],
+        "anonymous"
+    );
+    let dispatch = Function::start("alerts", &env, dir.path()).await;
+    let woken_at = std::time::Instant::now();
+    let report = match dispatch.api.invoke(sqs_event(&[first])).await {
+        architect_integration_tests::lambda::Outcome::Response(r) => r,
+        other => panic!("alerts failed: {other:?}"),
+    };
+    assert_eq!(report["notifications"], 0, "{report}");
+    assert_eq!(report["wakeups"], 1, "{report}");
+    // The group_wait wake-up, visible only after its delay.
+    let second = next_message(&sqs, &queue).await;
+    assert!(
+        woken_at.elapsed() >= std::time::Duration::from_secs(2),
+        "the group_wait wake-up came before its delay"
+    );
+    let report = match dispatch.api.invoke(sqs_event(&[second])).await {
+        architect_integration_tests::lambda::Outcome::Response(r) => r,
+        other => panic!("alerts failed: {other:?}"),
+    };
+    assert_eq!(report["notifications"], 1, "{report}");
+    let got = received.lock().expect("lock").clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["alerts"][0]["labels"]["alertname"], "Fast");
+}

@@ -183,6 +183,11 @@ impl TenantAlertmanager {
         })
     }
 
+    /// The tenant.
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
     /// The routing tree.
     pub fn route(&self) -> &Route {
         &self.route

@@ -210,6 +210,9 @@ pub struct DispatchReport {
     pub notifications: u64,
     /// Notifications that failed (retried at the next flush).
     pub failures: u64,
+    /// Wake-ups scheduled for groups due before the next pass ([`crate::wake`]).
+    #[serde(default)]
+    pub wakeups: u64,
     /// Errors that stopped a tenant.
     pub errors: Vec<String>,
 }
@@ -280,6 +283,7 @@ pub struct Dispatcher {
     index: Arc<dyn Index>,
     integrations: Arc<dyn IntegrationFactory>,
     external_url: String,
+    waker: Option<Arc<dyn crate::wake::Waker>>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -308,7 +312,27 @@ impl Dispatcher {
             index,
             integrations,
             external_url,
+            waker: None,
         }
+    }
+
+    /// The same dispatcher, scheduling a wake-up for each tenant's next due group
+    /// ([`crate::wake`]).
+    pub fn with_waker(mut self, waker: Arc<dyn crate::wake::Waker>) -> Self {
+        self.waker = Some(waker);
+        self
+    }
+
+    /// One pass over the given tenants (a wake-up's).
+    pub async fn run_tenants(&self, tenants: &[TenantId], now: i64) -> DispatchReport {
+        let mut report = DispatchReport::default();
+        for tenant in tenants {
+            if let Err(e) = self.run_tenant(tenant, now, &mut report).await {
+                tracing::warn!(tenant = tenant.as_str(), error = %e, "alert dispatch failed");
+                report.errors.push(format!("{}: {e}", tenant.as_str()));
+            }
+        }
+        report
     }
 
     /// Runs passes every `period` until `shutdown` resolves.
@@ -354,13 +378,7 @@ impl Dispatcher {
                 return report;
             }
         };
-        for tenant in tenants {
-            if let Err(e) = self.run_tenant(&tenant, now, &mut report).await {
-                tracing::warn!(tenant = tenant.as_str(), error = %e, "alert dispatch failed");
-                report.errors.push(format!("{}: {e}", tenant.as_str()));
-            }
-        }
-        report
+        self.run_tenants(&tenants, now).await
     }
 
     /// One pass over one tenant.
@@ -417,6 +435,7 @@ impl Dispatcher {
             }
         }
         report.groups += groups.len();
+        let mut next_due: Vec<i64> = Vec::new();
         let active_silences: Vec<&crate::silence::Silence> = silences
             .iter()
             .filter(|s| s.state(now) == crate::silence::SilenceState::Active)
@@ -448,15 +467,21 @@ impl Dispatcher {
                     self.save_group(&groups_pk, &sk, &group.key, first_seen, 0, version)
                         .await?;
                 }
+                next_due.push(if st.last_flush == 0 {
+                    first_seen + group.route.group_wait_ms
+                } else {
+                    st.last_flush + group.route.group_interval_ms
+                });
                 continue;
             }
-            // Claim this flush; a racing pass that claimed it first wins.
+            // Claim this flush; a racing pass that claimed it first wins (and schedules it).
             if !self
                 .save_group(&groups_pk, &sk, &group.key, first_seen, now, version)
                 .await?
             {
                 continue;
             }
+            next_due.push(now + group.route.group_interval_ms);
             report.flushes += 1;
             // The flush: firing alerts lose their end time, as Alertmanager's `flush`.
             let mut alerts: Vec<Alert> = group
@@ -570,6 +595,11 @@ impl Dispatcher {
             if !groups.contains_key(&st.key) {
                 self.index.delete(&groups_pk, sk, Condition::None).await?;
             }
+        }
+        if let (Some(waker), Some(at)) = (&self.waker, next_due.into_iter().min())
+            && crate::wake::schedule(&*self.index, &**waker, tenant, at, now).await?
+        {
+            report.wakeups += 1;
         }
         Ok(())
     }

@@ -10,7 +10,8 @@
 //! - [`state`]: alerts, silences and configurations in the index;
 //! - [`api`]: the API v2 operations (transport-independent);
 //! - [`dispatch`]: the notification pipeline as a stateless pass;
-//! - [`notify`]: the integrations that deliver notifications.
+//! - [`notify`]: the integrations that deliver notifications;
+//! - [`wake`]: precise timers where passes are far apart (wake-ups).
 
 pub mod alert;
 pub mod api;
@@ -23,6 +24,7 @@ pub mod route;
 pub mod silence;
 pub mod state;
 pub mod timeinterval;
+pub mod wake;
 
 /// Errors of the pipeline.
 #[derive(Debug, thiserror::Error)]

@@ -325,3 +325,43 @@ async fn a_pass_killed_between_send_and_log_repeats_the_notification_once() {
         "then deduplicated"
     );
 }
+
+#[derive(Debug, Default)]
+struct Wakeups(Mutex<Vec<u32>>);
+
+#[async_trait]
+impl architect_alertmanager::wake::Waker for Wakeups {
+    async fn wake(&self, _tenant: &TenantId, delay_secs: u32) -> Result<(), String> {
+        self.0.lock().expect("lock").push(delay_secs);
+        Ok(())
+    }
+}
+
+/// Passes far apart (AWS's one-minute schedule) still flush on time: each pass schedules a
+/// wake-up for its tenant's next due group, once per due time.
+#[tokio::test]
+async fn passes_schedule_a_wake_up_for_the_next_due_group() {
+    let f = Fixture::new().await;
+    let wakeups = Arc::new(Wakeups::default());
+    let dispatcher = || {
+        Dispatcher::new(
+            Arc::clone(&f.index) as Arc<dyn Index>,
+            Arc::new(Factory(Arc::clone(&f.sent))),
+            "http://am".into(),
+        )
+        .with_waker(Arc::clone(&wakeups) as Arc<dyn architect_alertmanager::wake::Waker>)
+    };
+    let t = t0();
+    f.post("Down", "a", "critical", t, 0, t).await;
+    // The first pass sees the group: due at group_wait (30 s).
+    let r = dispatcher().run_pass(t).await;
+    assert_eq!((r.flushes, r.wakeups), (0, 1), "{r:?}");
+    // A second pass before then computes the same time: no second wake-up.
+    let r = dispatcher().run_pass(t + 10_000).await;
+    assert_eq!((r.flushes, r.wakeups), (0, 0), "{r:?}");
+    // The woken pass flushes and schedules the group_interval (5 m) timer.
+    let tenant = [f.tenant.clone()];
+    let r = dispatcher().run_tenants(&tenant, t + 30_000).await;
+    assert_eq!((r.flushes, r.notifications, r.wakeups), (1, 1, 1), "{r:?}");
+    assert_eq!(*wakeups.0.lock().expect("lock"), vec![30, 300]);
+}

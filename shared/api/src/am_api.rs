@@ -137,7 +137,10 @@ pub(crate) async fn post_alerts(
     let posted: Vec<PostableAlert> = json_body(&body)?;
     let am = load(&state, &headers).await?;
     match am.post_alerts(posted, now(&state)).await {
-        Ok(()) => Ok(StatusCode::OK.into_response()),
+        Ok(()) => {
+            state.wake_dispatcher(am.tenant()).await;
+            Ok(StatusCode::OK.into_response())
+        }
         Err(e) => Err(from_am(e)),
     }
 }

@@ -98,6 +98,8 @@ impl SampleAppender for WriteAppender {
 pub(crate) struct BuiltinAlertmanager {
     state: architect_alertmanager::state::AmState,
     clock: Arc<dyn architect_model::clock::Clock>,
+    index: Arc<dyn architect_index::Index>,
+    waker: Option<Arc<dyn architect_alertmanager::wake::Waker>>,
 }
 
 #[async_trait]
@@ -123,7 +125,14 @@ impl architect_rules::Notifier for BuiltinAlertmanager {
         self.state
             .put_alerts(tenant, alerts, now)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        if let Some(waker) = &self.waker {
+            // The dispatcher's pass starts the new groups' timers (see `ApiState::wake_dispatcher`).
+            architect_alertmanager::wake::schedule(&*self.index, &**waker, tenant, now, now)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
     }
 }
 
@@ -136,6 +145,8 @@ pub fn ruler_for(state: &ApiState) -> architect_rules::Ruler {
         Arc::new(BuiltinAlertmanager {
             state: architect_alertmanager::state::AmState::new(Arc::clone(state.store.index())),
             clock: Arc::clone(&state.clock),
+            index: Arc::clone(state.store.index()),
+            waker: state.alert_waker.clone(),
         })
     } else {
         Arc::new(architect_rules::notifier::HttpNotifier::new(

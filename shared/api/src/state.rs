@@ -112,6 +112,9 @@ pub struct ApiState {
     pub ruler_runner: Option<Arc<architect_rules::Ruler>>,
     /// When the state was built (Alertmanager's `uptime`), ms.
     pub started_ms: i64,
+    /// Wakes the `alerts` function for a tenant whose alerts were posted (AWS; `architect
+    /// serve` dispatches every second without one).
+    pub alert_waker: Option<Arc<dyn architect_alertmanager::wake::Waker>>,
 }
 
 impl ApiState {
@@ -158,6 +161,7 @@ impl ApiState {
             ruler: architect_rules::RulerConfig::default(),
             ruler_runner: None,
             started_ms,
+            alert_waker: None,
         }
     }
 
@@ -171,6 +175,32 @@ impl ApiState {
     pub fn with_ruler_config(mut self, config: architect_rules::RulerConfig) -> Self {
         self.ruler = config;
         self
+    }
+
+    /// Sets the waker of the alert dispatcher.
+    pub fn with_alert_waker(mut self, waker: Arc<dyn architect_alertmanager::wake::Waker>) -> Self {
+        self.alert_waker = Some(waker);
+        self
+    }
+
+    /// Asks for a dispatch pass over `tenant` now, when there is a waker: the pass starts the
+    /// timers of the groups new alerts enter, as Alertmanager does when alerts arrive.
+    pub async fn wake_dispatcher(&self, tenant: &architect_model::TenantId) {
+        let Some(waker) = &self.alert_waker else {
+            return;
+        };
+        let now = self.clock.now_ms();
+        if let Err(e) = architect_alertmanager::wake::schedule(
+            &**self.store.index(),
+            &**waker,
+            tenant,
+            now,
+            now,
+        )
+        .await
+        {
+            tracing::warn!(tenant = tenant.as_str(), error = %e, "waking the alert dispatcher failed");
+        }
     }
 
     /// Sets the ruler `POST /api/v1/admin/rules/evaluate` runs.

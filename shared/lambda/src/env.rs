@@ -5,6 +5,7 @@
 //! | `ARCHITECT_BUCKET`         | S3 bucket of the Parquet files (required)                 |
 //! | `ARCHITECT_TABLE`          | DynamoDB table of the index (required)                    |
 //! | `ARCHITECT_INGESTER_URL`   | the ingester container, e.g. `http://ingester.architect.internal:9009`; unset: writes go straight to level-0 blocks and queries read blocks only |
+//! | `ARCHITECT_ALERT_QUEUE`    | URL of the SQS queue that wakes the `alerts` function for a tenant when a group is due (precise `group_wait`/`group_interval`); unset: the one-minute schedule only |
 //! | `ARCHITECT_DEFAULT_TENANT` | tenant of requests without `X-Scope-OrgID` and without an authorizer tenant (default `anonymous`) |
 //! | `ARCHITECT_S3_PATH_STYLE`  | `true` for path-style S3 requests (emulators, MinIO)      |
 //! | `ARCHITECT_LIMITS`         | write limits as JSON, the keys of the YAML `limits` section (e.g. `{"accept_ha_samples":true}`); unset keys keep their defaults |
@@ -21,6 +22,8 @@ pub use architect_service::env::{BUCKET, DEFAULT_TENANT, S3_PATH_STYLE, TABLE};
 
 /// Ingester URL variable.
 pub const INGESTER_URL: &str = "ARCHITECT_INGESTER_URL";
+/// Alert wake-up queue variable.
+pub const ALERT_QUEUE: &str = "ARCHITECT_ALERT_QUEUE";
 /// Write limits variable (JSON).
 pub const LIMITS: &str = "ARCHITECT_LIMITS";
 
@@ -39,6 +42,8 @@ pub struct FunctionEnv {
     pub path_style: bool,
     /// Write limits (HA dedup among them).
     pub limits: Limits,
+    /// URL of the SQS queue of alert dispatch wake-ups (`ARCHITECT_ALERT_QUEUE`), if any.
+    pub alert_queue: Option<String>,
 }
 
 impl FunctionEnv {
@@ -58,6 +63,7 @@ impl FunctionEnv {
             bucket: required(BUCKET)?,
             table: required(TABLE)?,
             ingester_url: lookup(INGESTER_URL).filter(|v| !v.is_empty()),
+            alert_queue: lookup(ALERT_QUEUE).filter(|v| !v.is_empty()),
             default_tenant: lookup(DEFAULT_TENANT)
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "anonymous".into()),

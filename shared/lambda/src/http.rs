@@ -44,7 +44,7 @@ pub async fn api_state(env: &FunctionEnv) -> Result<Arc<ApiState>, FunctionError
     };
     let default_tenant = TenantId::new(&env.default_tenant)
         .map_err(|e| FunctionError::Env(format!("ARCHITECT_DEFAULT_TENANT: {e}")))?;
-    Ok(Arc::new(ApiState::new(
+    let state = ApiState::new(
         writer,
         head,
         None,
@@ -54,7 +54,11 @@ pub async fn api_state(env: &FunctionEnv) -> Result<Arc<ApiState>, FunctionError
         QueryLimits::default(),
         default_tenant,
         Arc::new(SystemClock),
-    )))
+    );
+    Ok(Arc::new(match crate::waker::from_env(env).await? {
+        Some(waker) => state.with_alert_waker(waker),
+        None => state,
+    }))
 }
 
 /// Serves `router` as a Lambda function until the runtime stops it.

@@ -13,6 +13,7 @@ pub mod authorizer;
 pub mod env;
 pub mod http;
 pub mod scheduled;
+pub mod waker;
 
 /// Failures while a function starts.
 #[derive(Debug, thiserror::Error)]

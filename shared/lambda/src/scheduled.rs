@@ -1,5 +1,6 @@
 //! The scheduled functions (EventBridge rules): `compact` runs one compactor pass per event,
-//! `rules` one ruler pass; each answers with its report, which shows up in the Lambda's logs
+//! `rules` one ruler pass, `alerts` one dispatch pass (also per SQS wake-up batch,
+//! `crate::waker`); each answers with its report, which shows up in the Lambda's logs
 //! and in `aws lambda invoke` output.
 //!
 //! Settings come from `ARCHITECT_COMPACTOR` and `ARCHITECT_RULER`, the `compactor:` and
@@ -64,18 +65,29 @@ pub async fn ruler(env: &FunctionEnv) -> Result<Ruler, FunctionError> {
 pub async fn dispatcher(env: &FunctionEnv) -> Result<Dispatcher, FunctionError> {
     let settings: AlertmanagerSettings = settings(|name| std::env::var(name).ok(), ALERTMANAGER)?;
     let index = backends::open_index(&env.storage(), Path::new("/tmp")).await?;
-    Ok(Dispatcher::new(
+    let dispatcher = Dispatcher::new(
         index,
         Arc::new(HttpIntegrations::default()),
         settings.external_url,
-    ))
+    );
+    Ok(match crate::waker::from_env(env).await? {
+        Some(waker) => dispatcher.with_waker(waker),
+        None => dispatcher,
+    })
 }
 
-/// One dispatch pass; a tenant that could not be processed fails the invocation (after the
-/// others were done).
-pub async fn dispatch(dispatcher: &Dispatcher) -> Result<DispatchReport, lambda_runtime::Error> {
+/// One dispatch pass: over every tenant for a scheduled event, over the tenants an SQS event's
+/// wake-ups name. A tenant that could not be processed fails the invocation (after the others
+/// were done; SQS then redelivers the batch).
+pub async fn dispatch(
+    dispatcher: &Dispatcher,
+    event: &serde_json::Value,
+) -> Result<DispatchReport, lambda_runtime::Error> {
     let now = chrono::Utc::now().timestamp_millis();
-    let report = dispatcher.run_pass(now).await;
+    let report = match crate::waker::tenants_of_sqs_event(event) {
+        Some(tenants) => dispatcher.run_tenants(&tenants, now).await,
+        None => dispatcher.run_pass(now).await,
+    };
     tracing::info!(report = ?report, "dispatch pass done");
     if let Some(first) = report.errors.first() {
         return Err(format!("{} tenant(s) failed, first: {first}", report.errors.len()).into());

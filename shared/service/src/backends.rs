@@ -172,7 +172,7 @@ pub async fn open_index(
 }
 
 /// The SDK's configuration from its standard chain, overridden by what `aws` sets.
-async fn sdk_config(aws: &AwsConfig) -> SdkConfig {
+pub async fn sdk_config(aws: &AwsConfig) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(region) = &aws.region {
         loader = loader.region(Region::new(region.clone()));

@@ -33,6 +33,7 @@ provider "aws" {
       logs             = endpoints.value
       s3               = endpoints.value
       servicediscovery = endpoints.value
+      sqs              = endpoints.value
       sts              = endpoints.value
     }
   }

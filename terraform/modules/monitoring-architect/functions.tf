@@ -22,7 +22,7 @@ locals {
       {
         actions      = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
         resources    = [aws_dynamodb_table.index.arn]
-        leading_keys = ["*#rules", "*#rulestate", "rules#tenants", "*#am", "*#am#alerts", "*#am#silences", "am#tenants"]
+        leading_keys = ["*#rules", "*#rulestate", "rules#tenants", "*#am", "*#am#alerts", "*#am#silences", "am#tenants", "*#am#wake"]
       },
     ]
     authorizer = [
@@ -70,7 +70,11 @@ data "aws_iam_policy_document" "function" {
   for_each = var.lambda_zips
 
   dynamic "statement" {
-    for_each = local.function_permissions[each.key]
+    for_each = concat(
+      local.function_permissions[each.key],
+      contains(local.alert_wakers, each.key) ? [{ actions = ["sqs:SendMessage"], resources = [local.alert_queue_arn] }] : [],
+      each.key == "alerts" && local.alert_wakeups ? [{ actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources = [local.alert_queue_arn] }] : [],
+    )
     content {
       actions   = statement.value.actions
       resources = statement.value.resources
@@ -154,6 +158,7 @@ resource "aws_lambda_function" "fn" {
       each.key == "rules" && var.ruler_settings != "" ? { ARCHITECT_RULER = var.ruler_settings } : {},
       each.key == "alerts" && var.alertmanager_settings != "" ? { ARCHITECT_ALERTMANAGER = var.alertmanager_settings } : {},
       each.key == "ingest" && var.limits != "" ? { ARCHITECT_LIMITS = var.limits } : {},
+      contains(local.alert_wakers, each.key) ? { ARCHITECT_ALERT_QUEUE = local.alert_queue_url } : {},
     )
   }
 

@@ -11,7 +11,8 @@
 # these paths (DNS to the VPC resolver is not subject to security groups).
 
 locals {
-  interface_endpoints = ["ecr.api", "ecr.dkr", "logs"]
+  # SQS for the alert wake-ups the query and rules functions send from the VPC.
+  interface_endpoints = concat(["ecr.api", "ecr.dkr", "logs"], local.alert_wakeups ? ["sqs"] : [])
   create_endpoints    = var.enable_ingester && var.create_interface_endpoints
 }
 
@@ -107,6 +108,38 @@ resource "aws_vpc_security_group_ingress_rule" "endpoints_from_ingester" {
   from_port                    = 443
   to_port                      = 443
   referenced_security_group_id = aws_security_group.ingester[0].id
+}
+
+resource "aws_vpc_security_group_egress_rule" "lambda_to_endpoints" {
+  count                        = local.create_endpoints && local.alert_wakeups ? 1 : 0
+  security_group_id            = aws_security_group.lambda[0].id
+  description                  = "HTTPS to the SQS interface endpoint (alert wake-ups)"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.endpoints[0].id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints_from_lambda" {
+  count                        = local.create_endpoints && local.alert_wakeups ? 1 : 0
+  security_group_id            = aws_security_group.endpoints[0].id
+  description                  = "HTTPS from the functions (alert wake-ups to SQS)"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.lambda[0].id
+}
+
+# Without our interface endpoints, SQS is reached through whatever the VPC has.
+resource "aws_vpc_security_group_egress_rule" "lambda_to_https" {
+  #checkov:skip=CKV_AWS_382:only when create_interface_endpoints is false: the VPC's own SQS endpoint or NAT gateway is then at an address this module does not know
+  count             = var.enable_ingester && !var.create_interface_endpoints && local.alert_wakeups ? 1 : 0
+  security_group_id = aws_security_group.lambda[0].id
+  description       = "HTTPS to SQS through the VPC's own endpoint or NAT (alert wake-ups)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
 }
 
 # Without our interface endpoints, ECR and Logs are reached through whatever the VPC has (its

@@ -155,6 +155,12 @@ variable "alertmanager_settings" {
   default     = ""
 }
 
+variable "alert_wakeups" {
+  description = "Precise alert timers: an SQS queue of wake-ups for the alerts function, so group_wait and group_interval below the one-minute schedule hold (docs/alerting.md). Needs the alerts function; in a VPC (enable_ingester) the query and rules functions reach SQS through an interface endpoint."
+  type        = bool
+  default     = true
+}
+
 # --- schedules -------------------------------------------------------------------------------
 
 variable "schedules" {

@@ -39,6 +39,7 @@ def verify_destroyed():
     check("no role left", not roles, roles)
     check("no API left", not client("apigatewayv2").get_apis()["Items"])
     check("no schedule left", not client("events").list_rules()["Rules"])
+    check("no queue left", not client("sqs").list_queues().get("QueueUrls"))
     # A deleted cluster stays listed as INACTIVE for a while (in AWS as in moto).
     ecs = client("ecs")
     arns = ecs.list_clusters()["clusterArns"]
@@ -118,6 +119,24 @@ for name, fn in functions.items():
         check(f"{name} runs in the VPC", in_vpc, conf)
     else:
         check(f"{name} has no ingester URL and no VPC", "ARCHITECT_INGESTER_URL" not in env and not in_vpc, conf)
+    if name in ("query", "rules", "alerts"):
+        check(f"{name} has ARCHITECT_ALERT_QUEUE", env.get("ARCHITECT_ALERT_QUEUE", "").endswith("-alert-wakeups"), env)
+        check(f"{name} may send wake-ups", "sqs:SendMessage" in doc, doc)
+    else:
+        check(f"{name} has no alert queue", "ARCHITECT_ALERT_QUEUE" not in env and "sqs:" not in doc, doc)
+
+# --- SQS: alert wake-ups ---
+sqs = client("sqs")
+queue_url = lam.get_function_configuration(FunctionName=functions["alerts"])["Environment"]["Variables"]["ARCHITECT_ALERT_QUEUE"]
+attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+check("wake-up queue encrypted", attrs.get("SqsManagedSseEnabled") == "true", attrs)
+# (All mappings: moto filters by FunctionName only when given the function's ARN.)
+mappings = lam.list_event_source_mappings()["EventSourceMappings"]
+check(
+    "wake-up queue triggers the alerts function",
+    any(m["EventSourceArn"] == attrs["QueueArn"] and m["FunctionArn"].endswith(":function:" + functions["alerts"]) for m in mappings),
+    (attrs.get("QueueArn"), mappings),
+)
 
 logs = client("logs")
 groups = {g["logGroupName"]: g for g in logs.describe_log_groups()["logGroups"]}
@@ -191,8 +210,8 @@ ec2 = client("ec2")
 eps = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [out["vpc_id"]]}])["VpcEndpoints"]
 by_type = sorted((e["ServiceName"].split(".", 3)[-1], e["VpcEndpointType"]) for e in eps)
 check(
-    "gateway endpoints for S3 and DynamoDB, interface endpoints for ECR and Logs",
-    by_type == [("dynamodb", "Gateway"), ("ecr.api", "Interface"), ("ecr.dkr", "Interface"), ("logs", "Interface"), ("s3", "Gateway")],
+    "gateway endpoints for S3 and DynamoDB, interface endpoints for ECR, Logs and SQS",
+    by_type == [("dynamodb", "Gateway"), ("ecr.api", "Interface"), ("ecr.dkr", "Interface"), ("logs", "Interface"), ("s3", "Gateway"), ("sqs", "Interface")],
     by_type,
 )
 nat = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [out["vpc_id"]]}])["NatGateways"]
@@ -211,5 +230,6 @@ def ingress_from(group, port, source):
 
 check("ingester SG accepts the lambda SG on 9009", ingress_from("architect-ingester", 9009, "architect-lambda"), groups["architect-ingester"])
 check("EFS SG accepts the ingester SG on 2049", ingress_from("architect-efs", 2049, "architect-ingester"), groups["architect-efs"])
+check("endpoints SG accepts the lambda SG on 443 (SQS)", ingress_from("architect-endpoints", 443, "architect-lambda"), groups["architect-endpoints"])
 
 print("all checks passed")
