@@ -88,6 +88,12 @@ impl SeriesSource for TenantSource {
                 head_floats.push((s.labels, s.samples));
             }
         }
+        // One catalog listing for the float and the histogram reads of raw data.
+        let raw_blocks = self
+            .store
+            .blocks(&self.tenant, start, end)
+            .await
+            .map_err(|e| source_error(&e))?;
         let stored = if self.max_resolution_ms >= architect_store::downsampled::RES_5M {
             let aggregate = Aggregate::for_function(hints.func.as_deref());
             self.store
@@ -101,7 +107,9 @@ impl SeriesSource for TenantSource {
                 )
                 .await
         } else {
-            self.store.select(&self.tenant, matchers, start, end).await
+            self.store
+                .select_in(raw_blocks.clone(), matchers, start, end)
+                .await
         }
         .map_err(|e| source_error(&e))?;
         let series = remote::merge_floats(&self.tenant, stored, head_floats);
@@ -119,7 +127,7 @@ impl SeriesSource for TenantSource {
         // Native histograms: blocks first (first write wins), then the head.
         let stored = self
             .store
-            .select_histograms(&self.tenant, matchers, start, end)
+            .select_histograms_in(raw_blocks, matchers, start, end)
             .await
             .map_err(|e| source_error(&e))?;
         let head = head_hists;

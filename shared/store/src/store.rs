@@ -25,6 +25,9 @@ use std::sync::{Arc, Mutex};
 /// Earliest and latest days the catalog addresses (keeps day keys four-digit years).
 const MIN_DAY_MS: i64 = 0;
 const MAX_DAY_MS: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+/// Ranges over fewer days than this read their partitions without listing the days first
+/// (rule evaluations and dashboards: one index query per day instead of two).
+const DIRECT_PARTITION_DAYS: i64 = 3;
 /// Series tables kept in memory.
 const SERIES_CACHE_ENTRIES: usize = 512;
 /// Size of each part of a multipart upload (S3 wants at least 5 MiB for all but the last).
@@ -295,20 +298,24 @@ impl MetricsStore {
         if start > end {
             return Ok(Vec::new());
         }
-        let days = query_all(
-            self.index.as_ref(),
-            &layout::days_pk(tenant.as_str()),
-            SkRange::Between(
-                layout::day_sk(Day::of_ms(start)),
-                layout::day_sk(Day::of_ms(end)),
-            ),
-        )
-        .await?;
+        let (first, last) = (Day::of_ms(start), Day::of_ms(end));
+        // A short range reads its days' partitions directly (one query each, an absent day
+        // is an empty answer); a long one lists the days that have blocks first.
+        let days: Vec<Day> = if last.0 - first.0 < DIRECT_PARTITION_DAYS {
+            (first.0..=last.0).map(Day).collect()
+        } else {
+            query_all(
+                self.index.as_ref(),
+                &layout::days_pk(tenant.as_str()),
+                SkRange::Between(layout::day_sk(first), layout::day_sk(last)),
+            )
+            .await?
+            .iter()
+            .filter_map(|d| d.sk.strip_prefix("day#").and_then(Day::parse_iso))
+            .collect()
+        };
         let mut blocks = Vec::new();
-        for d in days {
-            let Some(day) = d.sk.strip_prefix("day#").and_then(Day::parse_iso) else {
-                continue;
-            };
+        for day in days {
             let partition = DayPartition::read(self.index.as_ref(), tenant.as_str(), day).await?;
             blocks.extend(
                 partition
@@ -415,8 +422,21 @@ impl MetricsStore {
         start: i64,
         end: i64,
     ) -> Result<Vec<(Labels, Vec<architect_model::Histogram>)>> {
+        let blocks = self.blocks(tenant, start, end).await?;
+        self.select_histograms_in(blocks, matchers, start, end)
+            .await
+    }
+
+    /// [`MetricsStore::select_histograms`] over the given blocks (in precedence order).
+    pub async fn select_histograms_in(
+        &self,
+        blocks: Vec<BlockMeta>,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(Labels, Vec<architect_model::Histogram>)>> {
         let mut out: HashMap<Labels, Vec<architect_model::Histogram>> = HashMap::new();
-        for block in self.blocks(tenant, start, end).await? {
+        for block in blocks {
             if block.histograms == 0
                 || metric_name_of(matchers).is_some_and(|m| !block.may_contain_metric(m))
             {
@@ -502,8 +522,9 @@ impl MetricsStore {
         self.select_in(blocks, matchers, start, end).await
     }
 
-    /// [`MetricsStore::select`] over the given blocks (in precedence order).
-    pub(crate) async fn select_in(
+    /// [`MetricsStore::select`] over the given blocks (in precedence order), e.g. one listing
+    /// shared by the float and the histogram reads of a selector.
+    pub async fn select_in(
         &self,
         blocks: Vec<BlockMeta>,
         matchers: &[Matcher],
