@@ -485,3 +485,58 @@ async fn rule_alerts_reach_a_webhook_and_email_through_the_builtin_alertmanager(
     .await;
     pusher.abort();
 }
+
+/// A recording rule over native histograms records a native histogram through the write path
+/// (remote-written histograms in, `sum` recorded, read back as a histogram).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recording_rules_record_native_histograms_through_the_write_path() {
+    use architect_protocols::prompb::{self, histogram};
+    let server = Server::start_with_config("ruler:\n  poll_interval_ms: 250\n").await;
+    let url = server.url();
+    let now = now_ms();
+    // Schema 0, positive buckets (0.5,1]:2 (1,2]:1 as integer deltas [2, -1].
+    let hist = |t: i64| prompb::Histogram {
+        count: Some(histogram::Count::CountInt(3)),
+        sum: 4.0,
+        schema: 0,
+        zero_threshold: 0.001,
+        zero_count: Some(histogram::ZeroCount::ZeroCountInt(0)),
+        positive_spans: vec![prompb::BucketSpan {
+            offset: 0,
+            length: 2,
+        }],
+        positive_deltas: vec![2, -1],
+        timestamp: t,
+        ..Default::default()
+    };
+    let mut series_list = Vec::new();
+    for instance in ["a", "b"] {
+        let mut s = series(&[("__name__", "rpc_seconds"), ("instance", instance)], &[]);
+        s.histograms = (0..20).map(|i| hist(now - 285_000 + i * 15_000)).collect();
+        series_list.push(s);
+    }
+    let (status, body, _) = push_v1(&url, None, &write_request(series_list)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let r = reqwest::Client::new()
+        .post(format!("{url}/config/v1/rules/ns"))
+        .body(
+            "name: nh\ninterval: 1s\nrules:\n- record: rpc_seconds:sum\n  expr: sum(rpc_seconds)\n",
+        )
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let recorded = eventually("the recorded histogram", 20, || async {
+        let (_, v) = get_json(&url, "/api/v1/query", None, &[("query", "rpc_seconds:sum")]).await;
+        v["data"]["result"][0]["histogram"].is_array().then_some(v)
+    })
+    .await;
+    let h = &recorded["data"]["result"][0]["histogram"][1];
+    assert_eq!(h["count"], "6", "{recorded}");
+    assert_eq!(h["sum"], "8", "{recorded}");
+    let (_, rules) = get_json(&url, "/api/v1/rules", None, &[]).await;
+    assert_eq!(
+        rules["data"]["groups"][0]["rules"][0]["health"], "ok",
+        "{rules}"
+    );
+}

@@ -138,54 +138,12 @@ impl SeriesSource for TenantSource {
             });
             for h in hs {
                 if let Err(i) = raw.hists.binary_search_by_key(&h.t, |x| x.0) {
-                    raw.hists.insert(i, (h.t, Arc::new(to_float_histogram(&h))));
+                    raw.hists
+                        .insert(i, (h.t, Arc::new(FloatHistogram::from_model(&h))));
                 }
             }
         }
         Ok(out.into_values().collect())
-    }
-}
-
-/// A stored native histogram as the engine's float histogram: integer delta-encoded buckets
-/// become absolute counts.
-fn to_float_histogram(h: &architect_model::Histogram) -> FloatHistogram {
-    use architect_model::HistogramCount;
-    let count = |c: HistogramCount| match c {
-        HistogramCount::Int(n) => n as f64,
-        HistogramCount::Float(f) => f,
-    };
-    let buckets = |deltas: &[i64], counts: &[f64]| -> Vec<f64> {
-        if !counts.is_empty() {
-            return counts.to_vec();
-        }
-        let mut acc = 0i64;
-        deltas
-            .iter()
-            .map(|d| {
-                acc += d;
-                acc as f64
-            })
-            .collect()
-    };
-    let spans =
-        |s: &[architect_model::BucketSpan]| s.iter().map(|x| (x.offset, x.length)).collect();
-    FloatHistogram {
-        schema: h.schema,
-        zero_threshold: h.zero_threshold,
-        zero_count: count(h.zero_count),
-        count: count(h.count),
-        sum: h.sum,
-        positive_spans: spans(&h.positive_spans),
-        positive_buckets: buckets(&h.positive_deltas, &h.positive_counts),
-        negative_spans: spans(&h.negative_spans),
-        negative_buckets: buckets(&h.negative_deltas, &h.negative_counts),
-        counter_reset_hint: match h.reset_hint {
-            1 => architect_promql::CounterResetHint::CounterReset,
-            2 => architect_promql::CounterResetHint::NotCounterReset,
-            3 => architect_promql::CounterResetHint::Gauge,
-            _ => architect_promql::CounterResetHint::Unknown,
-        },
-        custom_values: h.custom_values.clone(),
     }
 }
 

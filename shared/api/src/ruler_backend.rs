@@ -59,24 +59,28 @@ struct WriteAppender {
 #[async_trait]
 impl SampleAppender for WriteAppender {
     async fn append(&self, samples: Vec<OutputSample>) -> Result<(), String> {
-        let mut series: BTreeMap<Labels, Vec<Sample>> = BTreeMap::new();
+        let mut series: BTreeMap<Labels, SeriesWrite> = BTreeMap::new();
         for s in samples {
-            series
-                .entry(s.labels)
-                .or_default()
-                .push(Sample { t: s.t, v: s.v });
+            let entry = series
+                .entry(s.labels.clone())
+                .or_insert_with(|| SeriesWrite {
+                    labels: s.labels,
+                    samples: Vec::new(),
+                    histograms: Vec::new(),
+                    exemplars: Vec::new(),
+                });
+            match s.h {
+                Some(h) => entry.histograms.push(h.to_model(s.t)),
+                None => entry.samples.push(Sample { t: s.t, v: s.v }),
+            }
         }
         let request = WriteRequest {
             series: series
-                .into_iter()
-                .map(|(labels, mut samples)| {
-                    samples.sort_by_key(|s| s.t);
-                    SeriesWrite {
-                        labels,
-                        samples,
-                        histograms: Vec::new(),
-                        exemplars: Vec::new(),
-                    }
+                .into_values()
+                .map(|mut w| {
+                    w.samples.sort_by_key(|s| s.t);
+                    w.histograms.sort_by_key(|h| h.t);
+                    w
                 })
                 .collect(),
             metadata: Vec::new(),

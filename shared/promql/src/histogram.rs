@@ -90,6 +90,80 @@ pub struct FloatHistogram {
 }
 
 impl FloatHistogram {
+    /// A stored native histogram as a float histogram: integer delta-encoded buckets become
+    /// absolute counts.
+    pub fn from_model(h: &architect_model::Histogram) -> Self {
+        use architect_model::HistogramCount;
+        let count = |c: HistogramCount| match c {
+            HistogramCount::Int(n) => n as f64,
+            HistogramCount::Float(f) => f,
+        };
+        let buckets = |deltas: &[i64], counts: &[f64]| -> Vec<f64> {
+            if !counts.is_empty() {
+                return counts.to_vec();
+            }
+            let mut acc = 0i64;
+            deltas
+                .iter()
+                .map(|d| {
+                    acc += d;
+                    acc as f64
+                })
+                .collect()
+        };
+        let spans =
+            |s: &[architect_model::BucketSpan]| s.iter().map(|x| (x.offset, x.length)).collect();
+        FloatHistogram {
+            schema: h.schema,
+            zero_threshold: h.zero_threshold,
+            zero_count: count(h.zero_count),
+            count: count(h.count),
+            sum: h.sum,
+            positive_spans: spans(&h.positive_spans),
+            positive_buckets: buckets(&h.positive_deltas, &h.positive_counts),
+            negative_spans: spans(&h.negative_spans),
+            negative_buckets: buckets(&h.negative_deltas, &h.negative_counts),
+            counter_reset_hint: match h.reset_hint {
+                1 => CounterResetHint::CounterReset,
+                2 => CounterResetHint::NotCounterReset,
+                3 => CounterResetHint::Gauge,
+                _ => CounterResetHint::Unknown,
+            },
+            custom_values: h.custom_values.clone(),
+        }
+    }
+
+    /// The histogram as a stored float histogram at `t` (what a recording rule writes).
+    pub fn to_model(&self, t: i64) -> architect_model::Histogram {
+        use architect_model::{BucketSpan, HistogramCount};
+        let spans = |s: &[(i32, u32)]| {
+            s.iter()
+                .map(|&(offset, length)| BucketSpan { offset, length })
+                .collect()
+        };
+        architect_model::Histogram {
+            t,
+            count: HistogramCount::Float(self.count),
+            sum: self.sum,
+            schema: self.schema,
+            zero_threshold: self.zero_threshold,
+            zero_count: HistogramCount::Float(self.zero_count),
+            negative_spans: spans(&self.negative_spans),
+            negative_deltas: Vec::new(),
+            negative_counts: self.negative_buckets.clone(),
+            positive_spans: spans(&self.positive_spans),
+            positive_deltas: Vec::new(),
+            positive_counts: self.positive_buckets.clone(),
+            reset_hint: match self.counter_reset_hint {
+                CounterResetHint::Unknown => 0,
+                CounterResetHint::CounterReset => 1,
+                CounterResetHint::NotCounterReset => 2,
+                CounterResetHint::Gauge => 3,
+            },
+            custom_values: self.custom_values.clone(),
+        }
+    }
+
     /// True for a histogram with custom bucket bounds.
     pub fn uses_custom_buckets(&self) -> bool {
         self.schema == CUSTOM_BUCKETS_SCHEMA

@@ -10,7 +10,7 @@
 use crate::file::{AlertingRule, RecordingRule, Rule, RuleGroup};
 use crate::state::{Alert, AlertStateKind, GroupState, Health, RuleState};
 use architect_model::{Label, Labels, METRIC_NAME, STALE_NAN_BITS};
-use architect_promql::{Engine, Point, QueryValue, SeriesSource};
+use architect_promql::{Engine, FloatHistogram, Point, QueryValue, SeriesSource};
 use architect_template::{Expander, QueryFn, QuerySample, TemplateData};
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -26,8 +26,10 @@ pub struct OutputSample {
     pub labels: Labels,
     /// Timestamp, ms.
     pub t: i64,
-    /// Value (may be the staleness marker).
+    /// Value (may be the staleness marker); unused when `h` is set.
     pub v: f64,
+    /// A native histogram value (recording rules over native histograms).
+    pub h: Option<Arc<FloatHistogram>>,
 }
 
 /// Where rule output goes: the tenant's normal write path.
@@ -178,6 +180,7 @@ async fn write_output(
             labels: l.clone(),
             t,
             v: stale_nan(),
+            h: None,
         })
         .collect();
     let series: Vec<Labels> = output.iter().map(|s| s.labels.clone()).collect();
@@ -188,14 +191,17 @@ async fn write_output(
     Ok(series)
 }
 
+/// A rule result's value: a float or a native histogram.
+type RuleValue = (f64, Option<Arc<FloatHistogram>>);
+
 /// Runs the rule's query; a scalar becomes one sample without labels (Prometheus's
-/// `EngineQueryFunc`). Histogram results are returned apart.
+/// `EngineQueryFunc`).
 async fn query_vector(
     ctx: &EvalContext<'_>,
     rule_expr: &str,
     parsed: &architect_promql::ParsedQuery,
     t: i64,
-) -> Result<Vec<(Labels, f64)>, String> {
+) -> Result<Vec<(Labels, RuleValue)>, String> {
     let result = ctx
         .engine
         .instant_expr(&*ctx.source, rule_expr, rule_expr, parsed, t)
@@ -206,18 +212,15 @@ async fn query_vector(
             let mut out = Vec::with_capacity(samples.len());
             for s in samples {
                 match s.point {
-                    Point::Float(v) => out.push((s.labels, v)),
-                    Point::Hist(_) => {
-                        return Err(
-                            "native histogram results of rules are not recorded yet".to_string()
-                        );
-                    }
+                    Point::Float(v) => out.push((s.labels, (v, None))),
+                    // As Prometheus: the float value of a histogram sample is 0.
+                    Point::Hist(h) => out.push((s.labels, (0.0, Some(h)))),
                     Point::Absent => {}
                 }
             }
             Ok(out)
         }
-        QueryValue::Scalar(_, v) => Ok(vec![(Labels::default(), v)]),
+        QueryValue::Scalar(_, v) => Ok(vec![(Labels::default(), (v, None))]),
         other => Err(format!(
             "rule result is not a vector or scalar: {}",
             other.type_name()
@@ -243,7 +246,7 @@ async fn eval_recording(
     let vector = query_vector(ctx, &rule.expr, &rule.parsed, t).await?;
     let mut out = Vec::with_capacity(vector.len());
     let mut seen = HashSet::with_capacity(vector.len());
-    for (labels, v) in vector {
+    for (labels, (v, h)) in vector {
         let mut l = labels.into_vec();
         set_label(&mut l, METRIC_NAME, &rule.name);
         for label in rule.labels.iter() {
@@ -256,7 +259,7 @@ async fn eval_recording(
                     .to_string(),
             );
         }
-        out.push(OutputSample { labels, t, v });
+        out.push(OutputSample { labels, t, v, h });
     }
     if group.limit > 0 && out.len() > group.limit {
         return Err(format!(
@@ -377,7 +380,9 @@ async fn eval_alerting(
     let needs_query = uses_query(rule);
     let external_labels = to_map(&ctx.settings.external_labels);
     let mut fresh: HashMap<Labels, Alert> = HashMap::with_capacity(vector.len());
-    for (sample_labels, value) in vector {
+    // A histogram result alerts with value 0, as Prometheus's `Alert.Value` (its templates
+    // would print the histogram; here `$value` is 0).
+    for (sample_labels, (value, _)) in vector {
         let templates = AlertTemplates {
             alert_name: rule.name.clone(),
             labels: rule.labels.clone(),
@@ -514,6 +519,7 @@ fn alerts_sample(rule: &AlertingRule, a: &Alert, t: i64) -> OutputSample {
         labels: Labels::new(l),
         t,
         v: 1.0,
+        h: None,
     }
 }
 
@@ -529,6 +535,7 @@ fn for_state_sample(rule: &AlertingRule, a: &Alert, t: i64) -> OutputSample {
         labels: Labels::new(l),
         t,
         v: a.active_at.div_euclid(1000) as f64,
+        h: None,
     }
 }
 

@@ -212,7 +212,10 @@ impl SampleAppender for SharedMemory {
     async fn append(&self, samples: Vec<OutputSample>) -> Result<(), String> {
         let mut guard = self.0.write().await;
         for s in samples {
-            guard.add_float(&s.labels, s.t, s.v);
+            match s.h {
+                Some(h) => guard.add_histogram(&s.labels, s.t, h),
+                None => guard.add_float(&s.labels, s.t, s.v),
+            }
         }
         Ok(())
     }

@@ -316,3 +316,43 @@ async fn failing_rules_are_counted_in_the_metrics_and_the_report() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn recording_rules_record_native_histograms() {
+    let f = Fixture::new();
+    {
+        let mut m = f.memory.0.write().await;
+        for instance in ["a", "b"] {
+            let labels = Labels::from_pairs([("__name__", "latency"), ("instance", instance)]);
+            let mut t = START - 120_000;
+            while t <= START {
+                let h = architect_promql::FloatHistogram {
+                    count: 2.0,
+                    sum: 3.0,
+                    positive_spans: vec![(0, 1)],
+                    positive_buckets: vec![2.0],
+                    ..Default::default()
+                };
+                m.add_histogram(&labels, t, Arc::new(h));
+                t += 15_000;
+            }
+        }
+    }
+    f.upload(
+        "ns",
+        "name: hist\ninterval: 1m\nrules:\n- record: latency:sum\n  expr: sum(latency)\n",
+    )
+    .await;
+    let report = f.ruler().run_pass().await.expect("pass");
+    assert_eq!(report.rule_failures, 0, "{report:?}");
+    let m = f.memory.0.read().await;
+    let matcher = Matcher::new(MatchOp::Equal, "__name__", "latency:sum").expect("matcher");
+    let recorded = m
+        .select(&[matcher], i64::MIN, i64::MAX)
+        .await
+        .expect("select");
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    let (_, h) = recorded[0].hists.first().expect("a recorded histogram");
+    assert_eq!((h.count, h.sum), (4.0, 6.0));
+    assert_eq!(h.positive_buckets, vec![4.0]);
+}
