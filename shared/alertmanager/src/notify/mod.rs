@@ -13,6 +13,7 @@
 
 mod email;
 mod gojson;
+mod http_config;
 mod pagerduty;
 mod slack;
 
@@ -207,16 +208,25 @@ pub(crate) async fn check_response(
     }
 }
 
-/// Posts `body` (already JSON) as Alertmanager's `notify.PostJSON` does.
+/// Posts `body` (already JSON) as Alertmanager's `notify.PostJSON` does, with the
+/// integration's `http_config`.
 pub(crate) async fn post_json(
-    client: &reqwest::Client,
+    http: &Result<http_config::HttpSettings, String>,
     url: &str,
     body: String,
 ) -> Result<reqwest::Response, AttemptError> {
-    client
+    let http = http
+        .as_ref()
+        .map_err(|e| AttemptError::Permanent(e.clone()))?;
+    let mut request = http
+        .client
         .post(url)
         .header(reqwest::header::USER_AGENT, USER_AGENT)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(reqwest::header::CONTENT_TYPE, "application/json");
+    if let Some(authorization) = &http.authorization {
+        request = request.header(reqwest::header::AUTHORIZATION, authorization);
+    }
+    request
         .body(body)
         .send()
         .await
@@ -238,7 +248,7 @@ pub(crate) fn read_secret_file(path: &str) -> Result<String, AttemptError> {
 /// `webhook_configs` entry.
 #[derive(Debug)]
 pub struct Webhook {
-    client: reqwest::Client,
+    http: Result<http_config::HttpSettings, String>,
     /// `url`, or the content of `url_file`.
     url: Option<String>,
     send_resolved: bool,
@@ -267,7 +277,7 @@ impl Integration for Webhook {
         };
         let body = gojson::encode(&n.webhook_json(now));
         with_retries("webhook", self.policy, &self.metrics, || async {
-            let response = post_json(&self.client, url, body.clone()).await?;
+            let response = post_json(&self.http, url, body.clone()).await?;
             check_response(response, &[], |_, body| body.to_owned()).await
         })
         .await
@@ -360,7 +370,7 @@ impl IntegrationFactory for HttpIntegrations {
         }
         for w in &r.webhook_configs {
             out.push(Arc::new(Webhook {
-                client: self.client.clone(),
+                http: http_config::http_settings(&self.client, w.http_config.as_ref()),
                 url: w.url.clone().or_else(|| {
                     let file = w.url_file.as_ref()?;
                     std::fs::read_to_string(file)
@@ -399,6 +409,56 @@ impl IntegrationFactory for HttpIntegrations {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// A one-request HTTP server on loopback: its URL and the request's head, once received.
+    async fn capture_one_request() -> (String, tokio::sync::oneshot::Receiver<String>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 65536];
+            let mut got = Vec::new();
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+            }
+            socket
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                .await
+                .unwrap();
+            let _ = tx.send(String::from_utf8_lossy(&got).into_owned());
+        });
+        (url, rx)
+    }
+
+    #[tokio::test]
+    async fn http_config_authorization_reaches_the_receiver() {
+        let (url, request) = capture_one_request().await;
+        let config = crate::config::parse_config(&format!(
+            "route: {{receiver: r}}\nreceivers:\n- name: r\n  webhook_configs:\n  - url: '{url}'\n    http_config: {{basic_auth: {{username: am, password: s3cret}}}}\n"
+        ))
+        .unwrap();
+        let integrations = HttpIntegrations::default().integrations(&config, "r");
+        let n = Notification {
+            receiver: "r".into(),
+            group_key: "{}:{}".into(),
+            group_labels: architect_model::Labels::default(),
+            alerts: Vec::new(),
+            external_url: String::new(),
+            truncated: 0,
+            templates: Arc::new(architect_template::NotifyTemplates::new([]).unwrap()),
+        };
+        integrations[0].notify(&n, 0).await.unwrap();
+        let head = request.await.unwrap().to_ascii_lowercase();
+        // base64("am:s3cret")
+        assert!(head.contains("authorization: basic yw06cznjcmv0"), "{head}");
+        assert!(head.contains("user-agent: alertmanager/0.25.0"), "{head}");
+    }
 
     #[tokio::test]
     async fn retries_follow_the_error_kind_and_the_budget() {

@@ -20,7 +20,7 @@ const MAX_EVENT_BYTES: usize = 512_000;
 #[derive(Debug)]
 pub struct Pagerduty {
     config: PagerdutyConfig,
-    client: reqwest::Client,
+    http: Result<super::http_config::HttpSettings, String>,
     policy: RetryPolicy,
     metrics: NotifyMetrics,
 }
@@ -97,9 +97,10 @@ impl Pagerduty {
         policy: RetryPolicy,
         metrics: NotifyMetrics,
     ) -> Self {
+        let http = super::http_config::http_settings(&client, config.http_config.as_ref());
         Pagerduty {
             config,
-            client,
+            http,
             policy,
             metrics,
         }
@@ -267,7 +268,7 @@ impl Integration for Pagerduty {
         let retry_codes: &[u16] = if self.v1() { &[403] } else { &[429] };
         super::with_retries("pagerduty", self.policy, &self.metrics, || async {
             let (url, body) = self.request(n, now)?;
-            let response = post_json(&self.client, &url, body).await?;
+            let response = post_json(&self.http, &url, body).await?;
             check_response(response, retry_codes, error_details).await
         })
         .await

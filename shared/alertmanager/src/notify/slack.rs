@@ -13,7 +13,7 @@ const MAX_TITLE_RUNES: usize = 1024;
 #[derive(Debug)]
 pub struct Slack {
     config: SlackConfig,
-    client: reqwest::Client,
+    http: Result<super::http_config::HttpSettings, String>,
     policy: RetryPolicy,
     metrics: NotifyMetrics,
 }
@@ -119,9 +119,10 @@ impl Slack {
         policy: RetryPolicy,
         metrics: NotifyMetrics,
     ) -> Self {
+        let http = super::http_config::http_settings(&client, config.http_config.as_ref());
         Slack {
             config,
-            client,
+            http,
             policy,
             metrics,
         }
@@ -224,7 +225,7 @@ impl Integration for Slack {
         super::with_retries("slack", self.policy, &self.metrics, || async {
             let body = body.clone().map_err(AttemptError::Permanent)?;
             let url = self.url()?;
-            let response = post_json(&self.client, &url, body).await?;
+            let response = post_json(&self.http, &url, body).await?;
             check_response(response, &[], |_, body| body.to_owned()).await
         })
         .await
