@@ -2,9 +2,9 @@
 //! weekdays, days of the month (negative counts from the month's end), months, years and a
 //! location, and whether an instant falls inside them.
 //!
-//! Without a time zone database in the build, `location` supports `UTC` (also the empty
-//! string, `Etc/UTC`, `Etc/GMT`), `Local`, and the fixed-offset zones `Etc/GMT+N`/`Etc/GMT-N`;
-//! any other name is a configuration error.
+//! `location` is `UTC` (also the empty string), `Local`, or any zone of the IANA database,
+//! which `chrono-tz` compiles in (so a Lambda without `/usr/share/zoneinfo` has it too);
+//! an unknown name is a configuration error, as Go's `time.LoadLocation` makes it.
 
 use std::fmt;
 
@@ -64,6 +64,8 @@ pub enum Location {
         /// Seconds east of UTC.
         offset_seconds: i32,
     },
+    /// A zone of the IANA database (`Europe/Berlin`), daylight saving time included.
+    Named(chrono_tz::Tz),
 }
 
 impl Location {
@@ -95,10 +97,9 @@ impl Location {
                 });
             }
         }
-        Err(format!(
-            "unknown time zone {name}: this build has no time zone database; \
-             use UTC, Local or Etc/GMT±N"
-        ))
+        name.parse::<chrono_tz::Tz>()
+            .map(Location::Named)
+            .map_err(|_| format!("unknown time zone {name}"))
     }
 }
 
@@ -108,6 +109,7 @@ impl fmt::Display for Location {
             Location::Utc => f.write_str("UTC"),
             Location::Local => f.write_str("Local"),
             Location::Fixed { name, .. } => f.write_str(name),
+            Location::Named(tz) => f.write_str(tz.name()),
         }
     }
 }
@@ -156,6 +158,7 @@ impl TimeInterval {
                     None => civil(&t),
                 }
             }
+            Some(Location::Named(tz)) => civil(&t.with_timezone(tz)),
         };
         if let Some(times) = &self.times
             && !times
@@ -630,6 +633,16 @@ mod tests {
                 &[
                     ("2021-01-01T22:30:00Z", true),
                     ("2021-01-02T22:30:00Z", false),
+                ],
+            ),
+            (
+                // Business hours in New York: 09:00 is 14:00 UTC in winter, 13:00 UTC in summer.
+                "times: [{start_time: '09:00', end_time: '17:00'}]\nlocation: America/New_York",
+                &[
+                    ("2024-01-15T13:30:00Z", false),
+                    ("2024-01-15T14:30:00Z", true),
+                    ("2024-07-15T13:30:00Z", true),
+                    ("2024-07-15T21:30:00Z", false),
                 ],
             ),
         ];
