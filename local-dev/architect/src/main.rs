@@ -11,6 +11,11 @@ use architect_service::Config;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// mimalloc instead of glibc's malloc: queries allocate and free large sample buffers, which
+/// glibc returns to the kernel and faults back in (zeroed) on every query; see docs/performance.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "architect",

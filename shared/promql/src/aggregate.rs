@@ -237,6 +237,9 @@ fn reduce(
     a: &AggregateExpr,
     r: Range,
 ) -> Result<Value, QueryError> {
+    if let Some(out) = reduce_floats(op, input, grouping, r) {
+        return Ok(Value::Vector(out));
+    }
     // Groups in order of first appearance.
     let mut group_of = Vec::with_capacity(input.len());
     let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
@@ -538,6 +541,130 @@ fn reduce(
     }
     out.retain(|s| s.present() > 0);
     Ok(Value::Vector(out))
+}
+
+/// One group's state at one step in [`reduce_floats`].
+#[derive(Clone, Copy, Default)]
+struct FloatAcc {
+    value: f64,
+    comp: f64,
+    mean: f64,
+    count: f64,
+    seen: bool,
+    incremental: bool,
+}
+
+/// The float-only case of [`reduce`] for the aggregations that keep a few numbers per group
+/// and step: series by series over all steps (memory order) instead of step by step across
+/// series. Each group and step still sees its series in input order, so results are
+/// bit-identical. `None` when the op or the input (histograms) needs the general path.
+fn reduce_floats(
+    op: Op,
+    input: &[StepSeries],
+    grouping: &Grouping,
+    r: Range,
+) -> Option<Vec<StepSeries>> {
+    if !matches!(
+        op,
+        Op::Sum | Op::Avg | Op::Count | Op::Min | Op::Max | Op::Group | Op::Stddev | Op::Stdvar
+    ) || input
+        .iter()
+        .any(|s| s.points.iter().any(|p| matches!(p, Point::Hist(_))))
+    {
+        return None;
+    }
+    let steps = r.steps();
+    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut out: Vec<StepSeries> = Vec::new();
+    let mut accs: Vec<FloatAcc> = Vec::new();
+    for s in input {
+        let key = grouping.key(&s.labels);
+        let g = *index.entry(key).or_insert_with(|| {
+            out.push(StepSeries {
+                labels: grouping.labels(&s.labels),
+                drop_name: false,
+                points: Vec::new(),
+            });
+            accs.resize(accs.len() + steps, FloatAcc::default());
+            out.len() - 1
+        });
+        let accs = &mut accs[g * steps..(g + 1) * steps];
+        let mut any = false;
+        for (acc, p) in accs.iter_mut().zip(&s.points) {
+            let Point::Float(f) = *p else { continue };
+            any = true;
+            if !acc.seen {
+                *acc = FloatAcc {
+                    value: match op {
+                        Op::Group => 1.0,
+                        Op::Stddev | Op::Stdvar if f.is_nan() || f.is_infinite() => f64::NAN,
+                        Op::Stddev | Op::Stdvar => 0.0,
+                        _ => f,
+                    },
+                    comp: 0.0,
+                    mean: f,
+                    count: 1.0,
+                    seen: true,
+                    incremental: false,
+                };
+                continue;
+            }
+            match op {
+                Op::Sum => (acc.value, acc.comp) = kahan_inc(f, acc.value, acc.comp),
+                Op::Avg => {
+                    acc.count += 1.0;
+                    if !acc.incremental {
+                        let (nv, nc) = kahan_inc(f, acc.value, acc.comp);
+                        if !nv.is_infinite() {
+                            acc.value = nv;
+                            acc.comp = nc;
+                            continue;
+                        }
+                        acc.incremental = true;
+                        acc.mean = acc.value / (acc.count - 1.0);
+                        acc.comp /= acc.count - 1.0;
+                    }
+                    let q = (acc.count - 1.0) / acc.count;
+                    (acc.mean, acc.comp) = kahan_inc(f / acc.count, q * acc.mean, q * acc.comp);
+                }
+                Op::Max if acc.value < f || acc.value.is_nan() => acc.value = f,
+                Op::Min if acc.value > f || acc.value.is_nan() => acc.value = f,
+                Op::Count => acc.count += 1.0,
+                Op::Stddev | Op::Stdvar => {
+                    acc.count += 1.0;
+                    let delta = f - acc.mean;
+                    acc.mean += delta / acc.count;
+                    acc.value += delta * (f - acc.mean);
+                }
+                _ => {}
+            }
+        }
+        if any {
+            out[g].drop_name |= s.drop_name;
+        }
+    }
+    for (g, series) in out.iter_mut().enumerate() {
+        series.points = accs[g * steps..(g + 1) * steps]
+            .iter()
+            .map(|acc| {
+                if !acc.seen {
+                    return Point::Absent;
+                }
+                Point::Float(match op {
+                    Op::Avg if acc.incremental => acc.mean + acc.comp,
+                    Op::Avg => acc.value / acc.count + acc.comp / acc.count,
+                    Op::Count => acc.count,
+                    Op::Stdvar => acc.value / acc.count,
+                    Op::Stddev => (acc.value / acc.count).sqrt(),
+                    Op::Sum if acc.value.is_infinite() => acc.value,
+                    Op::Sum => acc.value + acc.comp,
+                    _ => acc.value,
+                })
+            })
+            .collect();
+    }
+    out.retain(|s| s.present() > 0);
+    Some(out)
 }
 
 /// `count_values`: counts per distinct value; output series appear as values appear.

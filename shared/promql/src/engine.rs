@@ -522,3 +522,100 @@ pub(crate) fn shape_result(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemorySource;
+    use architect_model::Labels;
+
+    fn matrix(r: QueryResult) -> Vec<RangeSeries> {
+        match r.value {
+            QueryValue::Matrix(m) => m,
+            other => panic!("expected a matrix, got {other:?}"),
+        }
+    }
+
+    /// Large enough for the range function and the aggregation to take their parallel and
+    /// float-only paths; each series alone stays serial, and the sum is recomputed by hand.
+    #[tokio::test]
+    async fn large_queries_agree_with_series_by_series_evaluation() {
+        let mut source = MemorySource::new();
+        let series = 300;
+        let (start, end, step) = (600_000i64, 15_000_000i64, 15_000i64);
+        for i in 0..series {
+            let labels = Labels::from_pairs([
+                ("__name__", "requests_total".to_string()),
+                ("job", format!("j{}", i % 3)),
+                ("i", i.to_string()),
+            ]);
+            let mut v = 0.0;
+            for k in 0..1000i64 {
+                // Some resets and gaps so windows differ from series to series.
+                v = if (k + i) % 97 == 0 {
+                    1.0
+                } else {
+                    v + (i % 7) as f64 + 0.5
+                };
+                if (k * 7 + i) % 53 != 0 {
+                    source.add_float(&labels, k * 15_000 + i, v);
+                }
+            }
+        }
+        let engine = Engine::new(EngineOptions::default());
+        let all = matrix(
+            engine
+                .range(&source, "rate(requests_total[5m])", start, end, step)
+                .await
+                .expect("query"),
+        );
+        assert_eq!(all.len(), series as usize);
+        for s in &all {
+            let i = s.labels.get("i").expect("label i");
+            let one = matrix(
+                engine
+                    .range(
+                        &source,
+                        &format!("rate(requests_total{{i=\"{i}\"}}[5m])"),
+                        start,
+                        end,
+                        step,
+                    )
+                    .await
+                    .expect("query"),
+            );
+            assert_eq!(one.len(), 1);
+            assert_eq!(one[0].floats.len(), s.floats.len());
+            for (a, b) in one[0].floats.iter().zip(&s.floats) {
+                assert_eq!((a.0, a.1.to_bits()), (b.0, b.1.to_bits()));
+            }
+        }
+        let sums = matrix(
+            engine
+                .range(
+                    &source,
+                    "sum by (job) (rate(requests_total[5m]))",
+                    start,
+                    end,
+                    step,
+                )
+                .await
+                .expect("query"),
+        );
+        assert_eq!(sums.len(), 3);
+        for s in &sums {
+            let job = s.labels.get("job").expect("job");
+            for &(t, v) in &s.floats {
+                let expected: f64 = all
+                    .iter()
+                    .filter(|x| x.labels.get("job") == Some(job))
+                    .filter_map(|x| x.floats.iter().find(|p| p.0 == t).map(|p| p.1))
+                    .sum();
+                assert!(
+                    (v - expected).abs() <= 1e-9 * expected.abs().max(1.0),
+                    "{job} at {t}: {v} vs {expected}"
+                );
+            }
+        }
+    }
+}

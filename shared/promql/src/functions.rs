@@ -970,37 +970,54 @@ fn eval_range_function(
         }
     }
     let keeps_name = matches!(kind, RangeKind::Last | RangeKind::First);
-    let mut notes = RangeNotes::default();
-    let mut out = Vec::with_capacity(arg.series.len());
-    for s in &arg.series {
-        let mut points = vec![Point::Absent; n];
-        let mut any_float = false;
-        let mut mixed = false;
-        let mut cursor = s.cursor();
-        for (i, slot) in points.iter_mut().enumerate() {
-            let t = r.at(i);
-            let (ws, we) = arg.bounds(t);
-            let (floats, hists) = cursor.window(ws, we);
-            if floats.is_empty() && hists.is_empty() {
-                continue;
+    // Windows of every series (in parallel when large), then annotations in series order.
+    let chunks = crate::parallel::map_chunks(&arg.series, arg.series.len() * n, |chunk| {
+        let mut notes = RangeNotes::default();
+        let mut computed = Vec::with_capacity(chunk.len());
+        for s in chunk {
+            let metric = s.labels.metric_name();
+            let mut points = vec![Point::Absent; n];
+            let mut any_float = false;
+            let mut mixed = false;
+            let mut cursor = s.cursor();
+            for (i, slot) in points.iter_mut().enumerate() {
+                let t = r.at(i);
+                let (ws, we) = arg.bounds(t);
+                let (floats, hists) = cursor.window(ws, we);
+                if floats.is_empty() && hists.is_empty() {
+                    continue;
+                }
+                if !floats.is_empty() && !hists.is_empty() {
+                    mixed = true;
+                }
+                let ctx = WindowCtx {
+                    t,
+                    start: ws,
+                    end: we,
+                    range_ms: arg.range_ms,
+                    params: params.iter().map(|p| p[i]).collect(),
+                    metric,
+                };
+                let p = apply_range(kind, &ctx, floats, hists, &mut notes)?;
+                if matches!(p, Point::Float(_)) {
+                    any_float = true;
+                }
+                *slot = p;
             }
-            if !floats.is_empty() && !hists.is_empty() {
-                mixed = true;
-            }
-            let ctx = WindowCtx {
-                t,
-                start: ws,
-                end: we,
-                range_ms: arg.range_ms,
-                params: params.iter().map(|p| p[i]).collect(),
-                metric: s.labels.metric_name(),
-            };
-            let p = apply_range(kind, &ctx, floats, hists, &mut notes)?;
-            if matches!(p, Point::Float(_)) {
-                any_float = true;
-            }
-            *slot = p;
+            computed.push((points, any_float, mixed));
         }
+        Ok::<_, QueryError>((computed, notes))
+    });
+    let mut notes = RangeNotes::default();
+    let mut computed = Vec::with_capacity(arg.series.len());
+    for chunk in chunks {
+        let (c, n) = chunk?;
+        computed.extend(c);
+        notes.warnings.extend(n.warnings);
+        notes.infos.extend(n.infos);
+    }
+    let mut out = Vec::with_capacity(arg.series.len());
+    for (s, (points, any_float, mixed)) in arg.series.iter().zip(computed) {
         if mixed
             && matches!(
                 kind,

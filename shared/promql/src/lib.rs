@@ -17,6 +17,7 @@ mod functions;
 mod golit;
 mod hist_functions;
 pub mod histogram;
+mod parallel;
 mod quantile;
 mod selector;
 pub mod source;

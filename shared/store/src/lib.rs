@@ -28,7 +28,7 @@ mod store;
 pub use block::{BlockData, SeriesData};
 pub use catalog::BlockMeta;
 pub use partition::DayPartition;
-pub use read::{SeriesSamples, SeriesTable, merge_samples};
+pub use read::{SeriesSamples, SeriesTable, merge_sample_chunks, merge_samples};
 pub use store::{BlockOptions, MULTIPART_PART_BYTES, MetricsStore, StoreConfig};
 
 /// Store errors.

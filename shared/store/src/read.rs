@@ -567,6 +567,27 @@ pub fn merge_samples(older: Vec<Sample>, newer: Vec<Sample>) -> Vec<Sample> {
     out
 }
 
+/// Merges sample lists given oldest write first (each sorted by time) into one, as repeated
+/// [`merge_samples`] would, but in one allocation when they follow each other in time (blocks
+/// cut from the head in order), which is the common case.
+pub fn merge_sample_chunks(chunks: Vec<Vec<Sample>>) -> Vec<Sample> {
+    let mut chunks: Vec<Vec<Sample>> = chunks.into_iter().filter(|c| !c.is_empty()).collect();
+    if chunks.len() <= 1 {
+        return chunks.pop().unwrap_or_default();
+    }
+    let ordered = chunks
+        .windows(2)
+        .all(|w| w[0].last().map(|s| s.t) < w[1].first().map(|s| s.t));
+    if ordered {
+        let mut out = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+        for c in &chunks {
+            out.extend_from_slice(c);
+        }
+        return out;
+    }
+    chunks.into_iter().reduce(merge_samples).unwrap_or_default()
+}
+
 /// Reads a whole optional part; empty when the block has none.
 async fn read_part(
     store: &Arc<dyn ObjectStore>,
@@ -833,5 +854,29 @@ mod tests {
             vec![1, 2, 3, 5, 6]
         );
         assert_eq!(m[2].v, 3.0, "the first write wins");
+    }
+
+    #[test]
+    fn chunks_merge_as_pairwise_merges_do() {
+        // In time order: one concatenation.
+        let ordered = vec![vec![s(1, 1.0), s(2, 2.0)], vec![], vec![s(3, 3.0)]];
+        assert_eq!(
+            merge_sample_chunks(ordered),
+            vec![s(1, 1.0), s(2, 2.0), s(3, 3.0)]
+        );
+        // Overlapping: the earliest chunk wins a shared timestamp, as with merge_samples.
+        let overlapping = vec![
+            vec![s(1, 1.0), s(4, 4.0)],
+            vec![s(2, 2.0), s(4, 9.0)],
+            vec![s(0, 0.0), s(4, 8.0)],
+        ];
+        let pairwise = overlapping
+            .clone()
+            .into_iter()
+            .reduce(merge_samples)
+            .unwrap_or_default();
+        assert_eq!(merge_sample_chunks(overlapping), pairwise);
+        assert_eq!(pairwise, vec![s(0, 0.0), s(1, 1.0), s(2, 2.0), s(4, 4.0)]);
+        assert!(merge_sample_chunks(Vec::new()).is_empty());
     }
 }

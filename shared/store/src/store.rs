@@ -10,7 +10,7 @@ use architect_index::{AttrValue, Condition, Index, Item, SkRange, WriteOp, query
 use architect_model::clock::{Clock, SystemClock};
 use architect_model::matcher::{matches_all, metric_name_of};
 use architect_model::time::Day;
-use architect_model::{Labels, Matcher, SeriesId, TenantId};
+use architect_model::{Labels, Matcher, Sample, SeriesId, TenantId};
 use futures::StreamExt;
 use object_store::path::Path;
 use object_store::{
@@ -566,7 +566,8 @@ impl MetricsStore {
             .buffered(parallel)
             .collect()
             .await;
-        let mut out: HashMap<Labels, SeriesSamples> = HashMap::new();
+        // Each series' chunks in block order, concatenated once at the end.
+        let mut out: HashMap<Labels, (SeriesId, Vec<Vec<Sample>>)> = HashMap::new();
         for r in results {
             let (table, selected, samples) = r.map_err(|e| StoreError::Task(e.to_string()))?;
             for (r, samples) in selected.iter().zip(samples?) {
@@ -575,24 +576,22 @@ impl MetricsStore {
                 }
                 let (id, labels) = &table.series[*r as usize];
                 match out.get_mut(labels) {
-                    Some(existing) => {
-                        let older = std::mem::take(&mut existing.samples);
-                        existing.samples = read::merge_samples(older, samples);
-                    }
+                    Some((_, chunks)) => chunks.push(samples),
                     None => {
-                        out.insert(
-                            labels.clone(),
-                            SeriesSamples {
-                                id: *id,
-                                labels: labels.clone(),
-                                samples,
-                            },
-                        );
+                        out.insert(labels.clone(), (*id, vec![samples]));
                     }
                 }
             }
         }
-        Ok(out.into_values().collect())
+        let out = out
+            .into_iter()
+            .map(|(labels, (id, chunks))| SeriesSamples {
+                id,
+                labels,
+                samples: read::merge_sample_chunks(chunks),
+            })
+            .collect();
+        Ok(out)
     }
 }
 
