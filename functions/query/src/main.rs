@@ -2,6 +2,10 @@
 //! over the blocks on S3 and, when `ARCHITECT_INGESTER_URL` is set, the ingester's head.
 //! Configuration: `architect_lambda::env`.
 
+/// mimalloc, as in `architect`: query buffers are reused instead of faulted back in.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     architect_lambda::env::init_logging();

@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// mimalloc instead of glibc's malloc: queries allocate and free large sample buffers, which
-/// glibc returns to the kernel and faults back in (zeroed) on every query; see docs/performance.md.
+/// glibc returns to the kernel and faults back in (zeroed) on every query (docs/architecture.md, Read path).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -110,6 +110,11 @@ impl<'s> WindowCursor<'s> {
             &self.hists[self.h.0..self.h.1],
         )
     }
+
+    /// Where the last window's floats start in the series' floats.
+    pub(crate) fn float_offset(&self) -> usize {
+        self.f.0
+    }
 }
 
 /// A range-vector argument: series plus how its windows are placed.

@@ -976,6 +976,18 @@ fn eval_range_function(
         let mut computed = Vec::with_capacity(chunk.len());
         for s in chunk {
             let metric = s.labels.metric_name();
+            // Counter resets (index of the sample before each drop), so that a window's
+            // correction adds its few resets instead of comparing every pair of samples.
+            let resets: Vec<usize> = if matches!(kind, RangeKind::Rate | RangeKind::Increase) {
+                s.floats
+                    .windows(2)
+                    .enumerate()
+                    .filter(|(_, w)| w[1].1 < w[0].1)
+                    .map(|(j, _)| j)
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let mut points = vec![Point::Absent; n];
             let mut any_float = false;
             let mut mixed = false;
@@ -990,6 +1002,9 @@ fn eval_range_function(
                 if !floats.is_empty() && !hists.is_empty() {
                     mixed = true;
                 }
+                let offset = cursor.float_offset();
+                let first = resets.partition_point(|&j| j < offset);
+                let last = resets.partition_point(|&j| j + 1 < offset + floats.len());
                 let ctx = WindowCtx {
                     t,
                     start: ws,
@@ -997,6 +1012,7 @@ fn eval_range_function(
                     range_ms: arg.range_ms,
                     params: params.iter().map(|p| p[i]).collect(),
                     metric,
+                    resets: Some((&resets[first..last.max(first)], offset)),
                 };
                 let p = apply_range(kind, &ctx, floats, hists, &mut notes)?;
                 if matches!(p, Point::Float(_)) {
@@ -1108,6 +1124,9 @@ struct WindowCtx<'a> {
     range_ms: i64,
     params: Vec<f64>,
     metric: &'a str,
+    /// The window's counter resets as indices into the series' floats, with the index of
+    /// the window's first float; `None` to find them by scanning the window.
+    resets: Option<(&'a [usize], usize)>,
 }
 
 /// Annotations raised while reducing windows (deduplicated by the evaluator).
@@ -1381,9 +1400,19 @@ fn extrapolated_rate(
     let (last_t, last_v) = f[f.len() - 1];
     let mut result = last_v - first_v;
     if is_counter {
-        for w in f.windows(2) {
-            if w[1].1 < w[0].1 {
-                result += w[0].1;
+        // Resets are added in time order either way, so the sums are bit-identical.
+        match ctx.resets {
+            Some((resets, offset)) => {
+                for &j in resets {
+                    result += f[j - offset].1;
+                }
+            }
+            None => {
+                for w in f.windows(2) {
+                    if w[1].1 < w[0].1 {
+                        result += w[0].1;
+                    }
+                }
             }
         }
     }

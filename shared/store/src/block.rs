@@ -384,8 +384,12 @@ fn metadata_batch(metadata: &[MetricMetadata]) -> Result<RecordBatch> {
 }
 
 /// Writer properties for a store configuration.
-pub(crate) fn properties(zstd_level: i32, max_row_group_rows: usize) -> WriterProperties {
-    schema::writer_properties(zstd_level, max_row_group_rows)
+pub(crate) fn properties(
+    zstd_level: i32,
+    max_row_group_rows: usize,
+    data_page_rows: usize,
+) -> WriterProperties {
+    schema::writer_properties(zstd_level, max_row_group_rows, data_page_rows)
 }
 
 #[cfg(test)]

@@ -27,6 +27,11 @@ fn pow10(scale: u32) -> f64 {
         .unwrap_or_else(|| 10f64.powi(scale as i32))
 }
 
+/// A stored scale as a table index (out-of-range values from a damaged file are clamped).
+pub(crate) fn clamp_scale(scale: i32) -> u32 {
+    scale.clamp(0, MAX_SCALE as i32) as u32
+}
+
 /// Decodes a scaled integer.
 pub(crate) fn decode(mantissa: i64, scale: u32) -> f64 {
     mantissa as f64 / pow10(scale)

@@ -495,9 +495,23 @@ pub(crate) async fn read_samples(
             .column(4)
             .as_primitive_opt::<Float64Type>()
             .ok_or_else(|| corrupt(&key, "value_float"))?;
+        // Rows come sorted by (series ref, time): take each series' run at once.
+        let (refs, ts_values) = (refs.values(), ts.values());
+        let (int_values, scale_values, float_values) =
+            (ints.values(), scales.values(), floats.values());
+        let n = batch.num_rows();
         let mut slot = 0usize;
-        for i in 0..batch.num_rows() {
-            let r = refs.value(i);
+        let mut i = 0usize;
+        while i < n {
+            let r = refs[i];
+            let run_end = i + refs[i..].partition_point(|x| *x == r);
+            // A run is sorted by time, so the wanted rows are one slice of it.
+            let lo = i + ts_values[i..run_end].partition_point(|t| *t < start);
+            let hi = i + ts_values[i..run_end].partition_point(|t| *t <= end);
+            i = run_end;
+            if lo == hi {
+                continue;
+            }
             if selected.get(slot) != Some(&r) {
                 match selected.binary_search(&r) {
                     Ok(s) => slot = s,
@@ -505,19 +519,23 @@ pub(crate) async fn read_samples(
                     Err(_) => continue,
                 }
             }
-            let t = ts.value(i);
-            if t < start || t > end {
-                continue;
-            }
-            let v = if ints.is_valid(i) {
-                decimal::decode(
-                    ints.value(i),
-                    scales.value(i).clamp(0, decimal::MAX_SCALE as i32) as u32,
-                )
+            let dst = &mut out[slot];
+            dst.reserve(hi - lo);
+            if ints.null_count() == 0 {
+                dst.extend((lo..hi).map(|k| Sample {
+                    t: ts_values[k],
+                    v: decimal::decode(int_values[k], decimal::clamp_scale(scale_values[k])),
+                }));
             } else {
-                floats.value(i)
-            };
-            out[slot].push(Sample { t: ts.value(i), v });
+                dst.extend((lo..hi).map(|k| Sample {
+                    t: ts_values[k],
+                    v: if ints.is_valid(k) {
+                        decimal::decode(int_values[k], decimal::clamp_scale(scale_values[k]))
+                    } else {
+                        float_values[k]
+                    },
+                }));
+            }
         }
     }
     Ok(out)

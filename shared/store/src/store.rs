@@ -106,10 +106,15 @@ impl MetricsStore {
         Self {
             objects,
             index,
-            props: block::properties(config.zstd_level, config.max_row_group_rows),
+            props: block::properties(
+                config.zstd_level,
+                config.max_row_group_rows,
+                crate::schema::L0_DATA_PAGE_ROWS,
+            ),
             compacted_props: block::properties(
                 config.compacted_zstd_level,
                 config.compacted_max_row_group_rows,
+                crate::schema::COMPACTED_DATA_PAGE_ROWS,
             ),
             series_cache: Mutex::new(HashMap::new()),
             meta_cache: Arc::new(read::MetaCache::default()),
