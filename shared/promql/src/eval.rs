@@ -378,39 +378,43 @@ impl<'a> Evaluator<'a> {
         let at = at_ms(&vs.at, self.query_start, self.query_end);
         let lookback = self.opts.lookback_ms;
         let n = r.steps();
-        let mut out = Vec::new();
-        for raw in data.iter() {
-            let mut points = vec![Point::Absent; n];
-            let mut any = false;
-            // Step times only grow, so the sample positions move forward with them.
-            let (mut fi, mut hi) = (0usize, 0usize);
-            for (i, slot) in points.iter_mut().enumerate() {
-                let t = at.unwrap_or_else(|| r.at(i)) - offset;
-                if at.is_some() {
-                    fi = raw.floats.partition_point(|p| p.0 <= t);
-                    hi = raw.hists.partition_point(|p| p.0 <= t);
-                } else {
-                    while fi < raw.floats.len() && raw.floats[fi].0 <= t {
-                        fi += 1;
+        // Series are independent: large selections are split across the cores.
+        let chunks = crate::parallel::map_chunks(data.as_slice(), data.len() * n, |chunk| {
+            let mut out = Vec::new();
+            for raw in chunk {
+                let mut points = vec![Point::Absent; n];
+                let mut any = false;
+                // Step times only grow, so the sample positions move forward with them.
+                let (mut fi, mut hi) = (0usize, 0usize);
+                for (i, slot) in points.iter_mut().enumerate() {
+                    let t = at.unwrap_or_else(|| r.at(i)) - offset;
+                    if at.is_some() {
+                        fi = raw.floats.partition_point(|p| p.0 <= t);
+                        hi = raw.hists.partition_point(|p| p.0 <= t);
+                    } else {
+                        while fi < raw.floats.len() && raw.floats[fi].0 <= t {
+                            fi += 1;
+                        }
+                        while hi < raw.hists.len() && raw.hists[hi].0 <= t {
+                            hi += 1;
+                        }
                     }
-                    while hi < raw.hists.len() && raw.hists[hi].0 <= t {
-                        hi += 1;
+                    if let Some(p) = lookup(raw, fi, hi, t, lookback, timestamps) {
+                        *slot = p;
+                        any = true;
                     }
                 }
-                if let Some(p) = lookup(raw, fi, hi, t, lookback, timestamps) {
-                    *slot = p;
-                    any = true;
+                if any {
+                    out.push(StepSeries {
+                        labels: raw.labels.clone(),
+                        drop_name: false,
+                        points,
+                    });
                 }
             }
-            if any {
-                out.push(StepSeries {
-                    labels: raw.labels.clone(),
-                    drop_name: false,
-                    points,
-                });
-            }
-        }
-        Ok(out)
+            out
+        });
+        Ok(chunks.into_iter().flatten().collect())
     }
 
     /// The selector's series, through the histogram-stats view where upstream uses it.

@@ -40,6 +40,9 @@ pub struct SeriesTable {
     pub(crate) series: Vec<(SeriesId, Labels)>,
     /// Label names and their values over all series, built on first use (label APIs).
     postings: std::sync::OnceLock<LabelPostings>,
+    /// Refs (ascending) of each metric name, built on first use, so that a selector with a
+    /// metric name tests only that metric's series.
+    by_metric: std::sync::OnceLock<std::collections::HashMap<String, Vec<u32>>>,
 }
 
 /// Label name → values of a block's series.
@@ -49,12 +52,38 @@ pub(crate) type LabelPostings =
 impl SeriesTable {
     /// Refs (ascending) of the series matching all `matchers`.
     pub(crate) fn matching_refs(&self, matchers: &[architect_model::Matcher]) -> Vec<u32> {
-        self.series
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, labels))| architect_model::matcher::matches_all(matchers, labels))
-            .map(|(i, _)| i as u32)
-            .collect()
+        let matches = |r: u32| {
+            self.series
+                .get(r as usize)
+                .is_some_and(|(_, labels)| architect_model::matcher::matches_all(matchers, labels))
+        };
+        match architect_model::matcher::metric_name_of(matchers) {
+            Some(name) => self
+                .metric_refs()
+                .get(name)
+                .map(|refs| refs.iter().copied().filter(|r| matches(*r)).collect())
+                .unwrap_or_default(),
+            None => (0..self.series.len() as u32)
+                .filter(|r| matches(*r))
+                .collect(),
+        }
+    }
+
+    fn metric_refs(&self) -> &std::collections::HashMap<String, Vec<u32>> {
+        self.by_metric.get_or_init(|| {
+            let mut out: std::collections::HashMap<String, Vec<u32>> =
+                std::collections::HashMap::new();
+            for (i, (_, labels)) in self.series.iter().enumerate() {
+                let name = labels.metric_name();
+                match out.get_mut(name) {
+                    Some(refs) => refs.push(i as u32),
+                    None => {
+                        out.insert(name.to_string(), vec![i as u32]);
+                    }
+                }
+            }
+            out
+        })
     }
 
     /// The block's label names and values.
@@ -521,7 +550,20 @@ pub(crate) async fn read_samples(
             }
             let dst = &mut out[slot];
             dst.reserve(hi - lo);
-            if ints.null_count() == 0 {
+            let run_scales = &scale_values[lo..hi];
+            if ints.null_count() == 0 && run_scales.iter().all(|s| *s == run_scales[0]) {
+                // One scale for the run (the usual case): a plain loop over two slices.
+                let scale = decimal::clamp_scale(run_scales[0]);
+                dst.extend(
+                    ts_values[lo..hi]
+                        .iter()
+                        .zip(&int_values[lo..hi])
+                        .map(|(&t, &m)| Sample {
+                            t,
+                            v: decimal::decode(m, scale),
+                        }),
+                );
+            } else if ints.null_count() == 0 {
                 dst.extend((lo..hi).map(|k| Sample {
                     t: ts_values[k],
                     v: decimal::decode(int_values[k], decimal::clamp_scale(scale_values[k])),
