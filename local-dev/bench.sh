@@ -24,7 +24,8 @@
 #   BENCH_QUERY=0        skip the query benchmark
 #   BENCH_QUERY_RUNS     runs of each query, the median counts (default 5)
 #   BENCH_COMPACT=0      skip the compaction step (architect: POST /api/v1/admin/compact after the
-#                        query benchmark: bytes/sample of the compacted files, throughput)
+#                        query benchmark: bytes/sample of the compacted files, throughput, and
+#                        the query benchmark again over the compacted day, "architect-compacted")
 #   BENCH_LONG=0         skip the long-range step: BENCH_LONG_SERIES series (default 200) x
 #                        BENCH_LONG_DAYS days (default 30), compacted, then query_range over all
 #                        of it at a 1 h step from raw data and from downsampled data
@@ -300,6 +301,19 @@ print(f"  compacted raw files: {r['output_bytes'] / smp:.3f} B/sample ({r['outpu
 print(f"  whole data directory after compaction and GC: {total / max(sent, 1):.3f} B/sample")
 print(f"  throughput: {smp / secs:,.0f} samples/s wall, {smp / max(cpu, 0.01):,.0f} samples per server CPU-second ({cpu:.1f} s)")
 PYEOF2
+            # The same queries once the day is compacted (its steady state once closed).
+            if [[ "${BENCH_QUERY:-1}" == 1 && -n "$last_ms" ]]; then
+                echo 5 >"/proc/$server_pid/clear_refs" 2>/dev/null || true
+                if "$bin" bench query --url "$base" --first-ms "$first_ms" --last-ms "$last_ms" \
+                    --runs "${BENCH_QUERY_RUNS:-5}" --name architect-compacted >"$dir/query-compacted.log" 2>&1; then
+                    grep '^QUERY ' "$dir/query-compacted.log" >>"$work/queries.txt" || true
+                    printf '%s %s\n' architect-compacted "$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status" 2>/dev/null || echo 0)" >>"$work/query_rss.txt"
+                else
+                    echo "  query benchmark over compacted data failed:" >&2
+                    tail -5 "$dir/query-compacted.log" >&2
+                    failed=1
+                fi
+            fi
         else
             echo "  compaction failed" >&2
             failed=1

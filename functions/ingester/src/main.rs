@@ -5,9 +5,9 @@
 
 use architect_service::Config;
 
-/// mimalloc, as in `architect`: query buffers are reused instead of faulted back in.
+/// mimalloc, as in `architect` (see `architect_alloc`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: architect_alloc::Allocator = architect_alloc::Allocator;
 
 fn main() -> anyhow::Result<()> {
     let json = std::env::var("ARCHITECT_LOG_FORMAT").is_ok_and(|f| f == "json");
@@ -21,6 +21,9 @@ fn main() -> anyhow::Result<()> {
     }
 
     let config = Config::from_env()?;
+    if let Err(e) = architect_alloc::spawn_release_thread() {
+        tracing::warn!(error = %e, "could not start the memory release thread");
+    }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

@@ -2,9 +2,9 @@
 //! over the blocks on S3 and, when `ARCHITECT_INGESTER_URL` is set, the ingester's head.
 //! Configuration: `architect_lambda::env`.
 
-/// mimalloc, as in `architect`: query buffers are reused instead of faulted back in.
+/// mimalloc, as in `architect` (see `architect_alloc`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: architect_alloc::Allocator = architect_alloc::Allocator;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -11,10 +11,9 @@ use architect_service::Config;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// mimalloc instead of glibc's malloc: queries allocate and free large sample buffers, which
-/// glibc returns to the kernel and faults back in (zeroed) on every query (docs/architecture.md, Read path).
+/// mimalloc, with idle memory released: see `architect_alloc`.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: architect_alloc::Allocator = architect_alloc::Allocator;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -143,6 +142,9 @@ fn main() -> anyhow::Result<()> {
             }
             if let Some(d) = data_dir {
                 cfg.data_dir = d;
+            }
+            if let Err(e) = architect_alloc::spawn_release_thread() {
+                tracing::warn!(error = %e, "could not start the memory release thread");
             }
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
