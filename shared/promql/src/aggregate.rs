@@ -407,20 +407,14 @@ fn reduce(
                         }
                         None => {
                             acc.has_float = true;
-                            if !acc.incremental {
-                                let (nv, nc) = kahan_inc(f, acc.value, acc.comp);
-                                if !nv.is_infinite() {
-                                    acc.value = nv;
-                                    acc.comp = nc;
-                                    continue;
-                                }
-                                acc.incremental = true;
-                                acc.mean = acc.value / (acc.count - 1.0);
-                                acc.comp /= acc.count - 1.0;
-                            }
-                            let q = (acc.count - 1.0) / acc.count;
-                            (acc.mean, acc.comp) =
-                                kahan_inc(f / acc.count, q * acc.mean, q * acc.comp);
+                            avg_add(
+                                &mut acc.value,
+                                &mut acc.comp,
+                                &mut acc.mean,
+                                &mut acc.incremental,
+                                acc.count,
+                                f,
+                            );
                         }
                     }
                 }
@@ -434,9 +428,7 @@ fn reduce(
                 Op::Count => acc.count += 1.0,
                 Op::Stddev | Op::Stdvar => {
                     acc.count += 1.0;
-                    let delta = f - acc.mean;
-                    acc.mean += delta / acc.count;
-                    acc.value += delta * (f - acc.mean);
+                    variance_add(&mut acc.value, &mut acc.mean, acc.count, f);
                 }
                 Op::Quantile => acc.values.push(f),
                 _ => {}
@@ -543,6 +535,39 @@ fn reduce(
     Ok(Value::Vector(out))
 }
 
+/// Adds `f` to a running float average as Prometheus's `avg` does: a Kahan sum while it stays
+/// finite, then an incremental mean. `count` already counts `f`.
+fn avg_add(
+    value: &mut f64,
+    comp: &mut f64,
+    mean: &mut f64,
+    incremental: &mut bool,
+    count: f64,
+    f: f64,
+) {
+    if !*incremental {
+        let (nv, nc) = kahan_inc(f, *value, *comp);
+        if !nv.is_infinite() {
+            *value = nv;
+            *comp = nc;
+            return;
+        }
+        *incremental = true;
+        *mean = *value / (count - 1.0);
+        *comp /= count - 1.0;
+    }
+    let q = (count - 1.0) / count;
+    (*mean, *comp) = kahan_inc(f / count, q * *mean, q * *comp);
+}
+
+/// Adds `f` to a running variance (Welford; `value` is the sum of squared deviations).
+/// `count` already counts `f`.
+fn variance_add(value: &mut f64, mean: &mut f64, count: f64, f: f64) {
+    let delta = f - *mean;
+    *mean += delta / count;
+    *value += delta * (f - *mean);
+}
+
 /// One group's state at one step in [`reduce_floats`].
 #[derive(Clone, Copy, Default)]
 struct FloatAcc {
@@ -613,28 +638,21 @@ fn reduce_floats(
                 Op::Sum => (acc.value, acc.comp) = kahan_inc(f, acc.value, acc.comp),
                 Op::Avg => {
                     acc.count += 1.0;
-                    if !acc.incremental {
-                        let (nv, nc) = kahan_inc(f, acc.value, acc.comp);
-                        if !nv.is_infinite() {
-                            acc.value = nv;
-                            acc.comp = nc;
-                            continue;
-                        }
-                        acc.incremental = true;
-                        acc.mean = acc.value / (acc.count - 1.0);
-                        acc.comp /= acc.count - 1.0;
-                    }
-                    let q = (acc.count - 1.0) / acc.count;
-                    (acc.mean, acc.comp) = kahan_inc(f / acc.count, q * acc.mean, q * acc.comp);
+                    avg_add(
+                        &mut acc.value,
+                        &mut acc.comp,
+                        &mut acc.mean,
+                        &mut acc.incremental,
+                        acc.count,
+                        f,
+                    );
                 }
                 Op::Max if acc.value < f || acc.value.is_nan() => acc.value = f,
                 Op::Min if acc.value > f || acc.value.is_nan() => acc.value = f,
                 Op::Count => acc.count += 1.0,
                 Op::Stddev | Op::Stdvar => {
                     acc.count += 1.0;
-                    let delta = f - acc.mean;
-                    acc.mean += delta / acc.count;
-                    acc.value += delta * (f - acc.mean);
+                    variance_add(&mut acc.value, &mut acc.mean, acc.count, f);
                 }
                 _ => {}
             }
