@@ -10,7 +10,7 @@
 use crate::AmError;
 use crate::alert::{Alert, fingerprint};
 use crate::silence::Silence;
-use architect_index::{Condition, Index, Item, SkRange, query_all};
+use architect_index::{Condition, Index, Item, SkRange, WriteOp, limits, query_all};
 use architect_model::TenantId;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -95,18 +95,54 @@ impl AmState {
         if !alerts.is_empty() {
             self.register(tenant).await?;
         }
+        // Merged as Alertmanager's provider puts them one by one (a later copy of an alert in
+        // the same post merges with the earlier one), then written together: a dispatch pass
+        // must not see half of a post, or it would notify a partial group first.
+        let mut merged: Vec<(String, Alert)> = Vec::new();
+        let mut position: HashMap<String, usize> = HashMap::new();
         for mut alert in alerts {
             let fp = fingerprint(&alert.labels);
-            if let Some(old) = existing.get(&fp)
+            let previous = match position.get(&fp) {
+                Some(&i) => merged.get(i).map(|(_, a)| a),
+                None => existing.get(&fp),
+            };
+            if let Some(old) = previous
                 && old.overlaps(&alert)
             {
                 alert = old.merge(&alert, now);
             }
+            match position.get(&fp) {
+                Some(&i) => merged[i].1 = alert,
+                None => {
+                    position.insert(fp.clone(), merged.len());
+                    merged.push((fp, alert));
+                }
+            }
+        }
+        let mut batch: Vec<WriteOp> = Vec::new();
+        let mut batch_bytes = 0;
+        for (fp, alert) in merged {
             let ttl = (alert.ends_at.max(now) + ALERT_RETENTION_MS) / 1000;
             let item = Item::new(alerts_pk(tenant), fp)
                 .with_s("alert", serde_json::to_string(&alert).map_err(json_err)?)
                 .with_ttl(ttl);
-            self.index.put(item, Condition::None).await?;
+            let op = WriteOp::Put {
+                item,
+                condition: Condition::None,
+            };
+            let size = limits::op_size(&op);
+            if !batch.is_empty()
+                && (batch.len() == limits::MAX_TRANSACT_OPS
+                    || batch_bytes + size > limits::MAX_TRANSACT_BYTES)
+            {
+                self.index.transact(std::mem::take(&mut batch)).await?;
+                batch_bytes = 0;
+            }
+            batch_bytes += size;
+            batch.push(op);
+        }
+        if !batch.is_empty() {
+            self.index.transact(batch).await?;
         }
         Ok(())
     }

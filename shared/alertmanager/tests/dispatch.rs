@@ -365,3 +365,42 @@ async fn passes_schedule_a_wake_up_for_the_next_due_group() {
     assert_eq!((r.flushes, r.notifications, r.wakeups), (1, 1, 1), "{r:?}");
     assert_eq!(*wakeups.0.lock().expect("lock"), vec![30, 300]);
 }
+
+/// A post is written in whole transactions (up to DynamoDB's 100 items each), so a pass never
+/// sees part of it; a repeated alert in one post merges with its earlier copy.
+#[tokio::test]
+async fn a_large_post_is_stored_whole_and_repeats_merge() {
+    let f = Fixture::new().await;
+    let now = t0();
+    let alert = |i: usize, starts: i64| Alert {
+        labels: Labels::from_pairs([
+            ("alertname", "Many".to_string()),
+            ("instance", format!("i{i}")),
+        ]),
+        annotations: Labels::default(),
+        starts_at: starts,
+        // As `post_alerts` stores an alert without an end: resolve_timeout ahead.
+        ends_at: now + 300_000,
+        generator_url: String::new(),
+        updated_at: now,
+        timeout: true,
+    };
+    let mut posted: Vec<Alert> = (0..250).map(|i| alert(i, now - 60_000)).collect();
+    // The same alert again, later in the post, with a later start: the merge keeps the earlier.
+    posted.push(alert(7, now - 1_000));
+    f.state()
+        .put_alerts(&f.tenant, posted, now)
+        .await
+        .expect("put");
+    let stored = f.state().alerts(&f.tenant).await.expect("alerts");
+    assert_eq!(stored.len(), 250);
+    let seventh = stored
+        .iter()
+        .find(|a| a.labels.get("instance") == Some("i7"))
+        .expect("i7");
+    assert_eq!(seventh.starts_at, now - 60_000);
+    // One group, one notification with every alert.
+    let sent = f.pass(now).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].2.len(), 250);
+}
