@@ -240,22 +240,7 @@ fn reduce(
     if let Some(out) = reduce_floats(op, input, grouping, r) {
         return Ok(Value::Vector(out));
     }
-    // Groups in order of first appearance.
-    let mut group_of = Vec::with_capacity(input.len());
-    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
-    let mut out: Vec<StepSeries> = Vec::new();
-    for s in input {
-        let key = grouping.key(&s.labels);
-        let g = *index.entry(key).or_insert_with(|| {
-            out.push(StepSeries {
-                labels: grouping.labels(&s.labels),
-                drop_name: false,
-                points: vec![Point::Absent; r.steps()],
-            });
-            out.len() - 1
-        });
-        group_of.push(g);
-    }
+    let (group_of, mut out) = group_series(input, grouping, || vec![Point::Absent; r.steps()]);
     let anchor = a.expr.to_string();
     let mut notes = HistNotes::default();
     let mut ignored_hist = false;
@@ -535,6 +520,30 @@ fn reduce(
     Ok(Value::Vector(out))
 }
 
+/// The output series of an aggregation, one per group in order of first appearance (points
+/// from `points`), and each input series' group.
+fn group_series(
+    input: &[StepSeries],
+    grouping: &Grouping,
+    points: impl Fn() -> Vec<Point>,
+) -> (Vec<usize>, Vec<StepSeries>) {
+    let mut group_of = Vec::with_capacity(input.len());
+    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut out: Vec<StepSeries> = Vec::new();
+    for s in input {
+        let g = *index.entry(grouping.key(&s.labels)).or_insert_with(|| {
+            out.push(StepSeries {
+                labels: grouping.labels(&s.labels),
+                drop_name: false,
+                points: points(),
+            });
+            out.len() - 1
+        });
+        group_of.push(g);
+    }
+    (group_of, out)
+}
+
 /// Adds `f` to a running float average as Prometheus's `avg` does: a Kahan sum while it stays
 /// finite, then an incremental mean. `count` already counts `f`.
 fn avg_add(
@@ -599,20 +608,9 @@ fn reduce_floats(
         return None;
     }
     let steps = r.steps();
-    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
-    let mut out: Vec<StepSeries> = Vec::new();
-    let mut accs: Vec<FloatAcc> = Vec::new();
-    for s in input {
-        let key = grouping.key(&s.labels);
-        let g = *index.entry(key).or_insert_with(|| {
-            out.push(StepSeries {
-                labels: grouping.labels(&s.labels),
-                drop_name: false,
-                points: Vec::new(),
-            });
-            accs.resize(accs.len() + steps, FloatAcc::default());
-            out.len() - 1
-        });
+    let (group_of, mut out) = group_series(input, grouping, Vec::new);
+    let mut accs = vec![FloatAcc::default(); out.len() * steps];
+    for (s, &g) in input.iter().zip(&group_of) {
         let accs = &mut accs[g * steps..(g + 1) * steps];
         let mut any = false;
         for (acc, p) in accs.iter_mut().zip(&s.points) {

@@ -529,8 +529,17 @@ mod tests {
     use crate::source::MemorySource;
     use architect_model::Labels;
 
-    fn matrix(r: QueryResult) -> Vec<RangeSeries> {
-        match r.value {
+    const START: i64 = 600_000;
+    const END: i64 = 15_000_000;
+    const STEP: i64 = 15_000;
+
+    async fn matrix(engine: &Engine, source: &MemorySource, query: &str) -> Vec<RangeSeries> {
+        match engine
+            .range(source, query, START, END, STEP)
+            .await
+            .expect("query")
+            .value
+        {
             QueryValue::Matrix(m) => m,
             other => panic!("expected a matrix, got {other:?}"),
         }
@@ -542,7 +551,6 @@ mod tests {
     async fn large_queries_agree_with_series_by_series_evaluation() {
         let mut source = MemorySource::new();
         let series = 300;
-        let (start, end, step) = (600_000i64, 15_000_000i64, 15_000i64);
         for i in 0..series {
             let labels = Labels::from_pairs([
                 ("__name__", "requests_total".to_string()),
@@ -563,45 +571,19 @@ mod tests {
             }
         }
         let engine = Engine::new(EngineOptions::default());
-        let all = matrix(
-            engine
-                .range(&source, "rate(requests_total[5m])", start, end, step)
-                .await
-                .expect("query"),
-        );
+        let all = matrix(&engine, &source, "rate(requests_total[5m])").await;
         assert_eq!(all.len(), series as usize);
         for s in &all {
             let i = s.labels.get("i").expect("label i");
-            let one = matrix(
-                engine
-                    .range(
-                        &source,
-                        &format!("rate(requests_total{{i=\"{i}\"}}[5m])"),
-                        start,
-                        end,
-                        step,
-                    )
-                    .await
-                    .expect("query"),
-            );
+            let query = format!("rate(requests_total{{i=\"{i}\"}}[5m])");
+            let one = matrix(&engine, &source, &query).await;
             assert_eq!(one.len(), 1);
             assert_eq!(one[0].floats.len(), s.floats.len());
             for (a, b) in one[0].floats.iter().zip(&s.floats) {
                 assert_eq!((a.0, a.1.to_bits()), (b.0, b.1.to_bits()));
             }
         }
-        let sums = matrix(
-            engine
-                .range(
-                    &source,
-                    "sum by (job) (rate(requests_total[5m]))",
-                    start,
-                    end,
-                    step,
-                )
-                .await
-                .expect("query"),
-        );
+        let sums = matrix(&engine, &source, "sum by (job) (rate(requests_total[5m]))").await;
         assert_eq!(sums.len(), 3);
         for s in &sums {
             let job = s.labels.get("job").expect("job");
