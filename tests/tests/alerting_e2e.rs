@@ -412,7 +412,30 @@ async fn rule_alerts_reach_a_webhook_and_email_through_the_builtin_alertmanager(
     assert_eq!(firing["groupKey"], "{}:{alertname=\"InstanceDown\"}");
     assert_eq!(firing["commonAnnotations"]["summary"], "w1:80 is down");
     assert_eq!(firing["alerts"][0]["endsAt"], "0001-01-01T00:00:00Z");
-    // Inhibited and silenced alerts stay quiet; the API says why.
+    // Inhibited and silenced alerts stay quiet; the API says why. HighLatency (`for: 5s`) fires
+    // after InstanceDown (`for: 2s`): wait until the Alertmanager holds it, then give a
+    // notification it should not cause time to arrive (group_wait 1s).
+    let alerts_api = || async {
+        client
+            .get(format!("{url}/alertmanager/api/v2/alerts"))
+            .header("X-Scope-OrgID", "team-a")
+            .send()
+            .await
+            .expect("alerts")
+            .json::<serde_json::Value>()
+            .await
+            .expect("json")
+    };
+    eventually("the inhibited and the silenced alert", 30, || async {
+        let alerts = alerts_api().await;
+        let names: Vec<&str> = alerts
+            .as_array()?
+            .iter()
+            .filter_map(|a| a["labels"]["alertname"].as_str())
+            .collect();
+        (names.contains(&"HighLatency") && names.contains(&"Noisy")).then_some(())
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let names: Vec<String> = received
         .lock()
@@ -434,15 +457,7 @@ async fn rule_alerts_reach_a_webhook_and_email_through_the_builtin_alertmanager(
         vec!["[FIRING:1] InstanceDown (w1:80 web critical)".to_owned()],
         "one email, for the InstanceDown group only"
     );
-    let alerts: serde_json::Value = client
-        .get(format!("{url}/alertmanager/api/v2/alerts"))
-        .header("X-Scope-OrgID", "team-a")
-        .send()
-        .await
-        .expect("alerts")
-        .json()
-        .await
-        .expect("json");
+    let alerts = alerts_api().await;
     let status_of = |name: &str| {
         alerts
             .as_array()
