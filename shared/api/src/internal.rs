@@ -6,7 +6,7 @@ use crate::error::{ApiError, ErrorCode, ErrorFormat};
 use crate::remote::write_error;
 use crate::state::ApiState;
 use crate::tenant;
-use architect_ingester::{HeadWant, RemoteOutcome, encode_series};
+use architect_ingester::{HeadWant, RemoteOutcome, WireBody, encode_series};
 use architect_protocols::{prompb, remote_read, remote_write, snappy};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -47,9 +47,14 @@ pub(crate) async fn write(
     let tenant = tenant::resolve(&state, &headers, ErrorFormat::Text)?;
     let raw = decompress(&state, &body)?;
     let decoded = remote_write::decode_v1(&raw).map_err(|e| bad(e.to_string()))?;
+    // The sender validated the request: the body is exactly what is written.
+    let wire = decoded.first_error.is_none().then(|| WireBody {
+        version: remote_write::WriteVersion::V1,
+        snappy: body.clone(),
+    });
     let outcome = state
         .writer
-        .write(&tenant, decoded.request)
+        .write(&tenant, decoded.request, wire)
         .await
         .map_err(write_error)?;
     Ok(axum::Json(RemoteOutcome::from(outcome)).into_response())

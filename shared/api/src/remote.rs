@@ -1,10 +1,10 @@
 //! Prometheus remote_write (1.0 and 2.0) and remote read.
 
 use crate::error::{ApiError, ErrorCode, ErrorFormat};
-use crate::ha_tracker::HaError;
+use crate::ha_tracker::{HaError, HaOutcome};
 use crate::state::ApiState;
 use crate::tenant;
-use architect_ingester::{HeadWant, IngestError};
+use architect_ingester::{HeadWant, IngestError, WireBody};
 use architect_model::validate::validate_request;
 use architect_model::{Labels, Matcher, SeriesId, TenantId};
 use architect_protocols::remote_write::{self, WriteVersion};
@@ -84,15 +84,23 @@ pub(crate) async fn write(
     let mut request = decoded.request;
     // HA pairs first, as Mimir's distributor does: a replica not elected is answered before
     // anything is validated or stored.
-    state
+    let ha = state
         .ha
         .dedupe(tenant.as_str(), &mut request, &state.limits)
         .await
         .map_err(ha_error)?;
     let validation_error = validate_request(&mut request, state.clock.now_ms(), &state.limits);
+    // The body still holds exactly the request when nothing was refused or relabelled.
+    let wire = (decoded.first_error.is_none()
+        && validation_error.is_none()
+        && matches!(ha, HaOutcome::NotHa))
+    .then(|| WireBody {
+        version,
+        snappy: body.clone(),
+    });
     let outcome = state
         .writer
-        .write(&tenant, request)
+        .write(&tenant, request, wire)
         .await
         .map_err(write_error)?;
     let first_error = decoded

@@ -87,7 +87,7 @@ impl SampleAppender for WriteAppender {
         };
         let outcome = self
             .writer
-            .write(&self.tenant, request)
+            .write(&self.tenant, request, None)
             .await
             .map_err(|e| e.to_string())?;
         if let Some(e) = outcome.first_error {

@@ -106,6 +106,9 @@ impl Head {
         let mut out = Appended::default();
         let mut added = 0usize;
         for s in req.series {
+            if s.samples.is_empty() && s.histograms.is_empty() && s.exemplars.is_empty() {
+                continue;
+            }
             let id = SeriesId::of(tenant, &s.labels);
             let mut shard = th.shards[(id.0 as usize) % SHARDS].lock();
             let mem = shard.entry(id).or_insert_with(|| MemSeries {
@@ -319,19 +322,30 @@ impl Head {
                     labels: s.labels.clone(),
                     ..Default::default()
                 };
-                for x in &s.samples {
+                // Samples and histograms are time-sorted: each day is one slice, copied once.
+                let mut rest = s.samples.as_slice();
+                while let Some(first) = rest.first() {
+                    let day = Day::of_ms(first.t);
+                    let n = rest.partition_point(|x| x.t <= day.end_ms());
+                    let (today, later) = rest.split_at(n.max(1));
                     per_day
-                        .entry(Day::of_ms(x.t))
+                        .entry(day)
                         .or_insert_with(new_series)
                         .samples
-                        .push(*x);
+                        .extend_from_slice(today);
+                    rest = later;
                 }
-                for h in &s.histograms {
+                let mut rest = s.histograms.as_slice();
+                while let Some(first) = rest.first() {
+                    let day = Day::of_ms(first.t);
+                    let n = rest.partition_point(|h| h.t <= day.end_ms());
+                    let (today, later) = rest.split_at(n.max(1));
                     per_day
-                        .entry(Day::of_ms(h.t))
+                        .entry(day)
                         .or_insert_with(new_series)
                         .histograms
-                        .push(h.clone());
+                        .extend_from_slice(today);
+                    rest = later;
                 }
                 for e in &s.exemplars {
                     per_day
@@ -389,5 +403,34 @@ mod tests {
             vec![10, 20, 30, 40]
         );
         assert!(h.select("other", &[], 0, 100).is_empty());
+    }
+
+    #[test]
+    fn blocks_split_at_utc_day_boundaries_and_empty_series_are_not_held() {
+        let h = Head::default();
+        let day = Day::of_ms(1_700_000_000_000);
+        let (last_ms, next) = (day.end_ms(), day.end_ms() + 1);
+        h.append("t", req(1.0, &[last_ms - 1, last_ms, next, next + 5]));
+        h.append("t", req(1.0, &[]));
+        let mut empty = req(1.0, &[]);
+        empty.series[0].labels = Labels::from_pairs([("__name__", "empty")]);
+        h.append("t", empty);
+        let blocks = h.blocks_of("t");
+        let times = |d: Day| {
+            blocks[&d].series[0]
+                .samples
+                .iter()
+                .map(|s| s.t)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(times(day), vec![last_ms - 1, last_ms]);
+        assert_eq!(times(Day::of_ms(next)), vec![next, next + 5]);
+        let held: usize = h.tenants.read()["t"]
+            .shards
+            .iter()
+            .map(|s| s.lock().len())
+            .sum();
+        assert_eq!(held, 1, "a series without data is not held");
     }
 }

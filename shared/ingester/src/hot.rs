@@ -9,8 +9,9 @@
 //!   internal routes (see [`routes`]), which only the VPC can reach.
 
 use crate::head::Head;
-use crate::{FlushStats, IngestError, Ingester, WriteOutcome};
+use crate::{FlushStats, IngestError, Ingester, WireBody, WriteOutcome};
 use architect_model::{Labels, Matcher, MetricMetadata, SeriesWrite, TenantId, WriteRequest};
+use architect_protocols::remote_write::WriteVersion;
 use architect_protocols::{prompb, remote_read, remote_write, snappy};
 use architect_store::MetricsStore;
 use prost::Message;
@@ -83,11 +84,14 @@ impl HeadWant {
 /// Takes validated writes.
 #[async_trait::async_trait]
 pub trait WritePath: Send + Sync + std::fmt::Debug {
-    /// Stores a validated request durably; returns once it is acknowledged-safe.
+    /// Stores a validated request durably; returns once it is acknowledged-safe. `wire`, when
+    /// given, is the request's body as received, holding exactly `request` (see
+    /// [`crate::WireBody`]).
     async fn write(
         &self,
         tenant: &TenantId,
         request: WriteRequest,
+        wire: Option<WireBody>,
     ) -> Result<WriteOutcome, IngestError>;
 
     /// Moves whatever is held in memory into committed blocks.
@@ -120,8 +124,9 @@ impl WritePath for Ingester {
         &self,
         tenant: &TenantId,
         request: WriteRequest,
+        wire: Option<WireBody>,
     ) -> Result<WriteOutcome, IngestError> {
-        Ingester::write(self, tenant, request).await
+        Ingester::write(self, tenant, request, wire.as_ref()).await
     }
 
     async fn flush(&self) -> Result<FlushStats, IngestError> {
@@ -200,6 +205,7 @@ impl WritePath for DirectWriter {
         &self,
         tenant: &TenantId,
         request: WriteRequest,
+        _wire: Option<WireBody>,
     ) -> Result<WriteOutcome, IngestError> {
         let head = Head::default();
         let appended = head.append(tenant.as_str(), request);
@@ -372,8 +378,13 @@ impl WritePath for RemoteIngester {
         &self,
         tenant: &TenantId,
         request: WriteRequest,
+        wire: Option<WireBody>,
     ) -> Result<WriteOutcome, IngestError> {
-        let body = snappy::compress(&remote_write::encode_v1(&request));
+        // The internal route takes remote_write 1.0: a 1.0 body as received goes as it is.
+        let body = match wire {
+            Some(w) if w.version == WriteVersion::V1 => w.snappy,
+            _ => snappy::compress(&remote_write::encode_v1(&request)).into(),
+        };
         let url = format!("{}{}", self.base, routes::WRITE);
         let response = self
             .call(self.client.post(url).body(body), Some(tenant))

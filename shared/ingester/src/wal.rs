@@ -17,6 +17,10 @@ pub(crate) const KIND_WRITE: u8 = 1;
 /// Record kind: a `WalWrite` as above, snappy-compressed (labels repeat in every request, so this
 /// is several times smaller, which is what the WAL volume — EFS in AWS — bills and waits for).
 pub(crate) const KIND_WRITE_SNAPPY: u8 = 2;
+/// Record kind: a request as it came off the wire, when it was stored whole (see
+/// [`crate::WireBody`]): `version: u8 (1 or 2) | tenant length: u16 LE | tenant | snappy body`.
+/// Logging the sender's own bytes costs no encoding; replay decodes them as the write did.
+pub(crate) const KIND_WIRE_WRITE: u8 = 3;
 const HEADER: usize = 9;
 /// Largest record accepted on replay; anything larger is corruption.
 const MAX_RECORD: usize = 512 * 1024 * 1024;
@@ -103,14 +107,18 @@ fn parse(data: &[u8], pos: usize) -> Option<(Record, usize)> {
     ))
 }
 
-fn frame(kind: u8, payload: &[u8]) -> Vec<u8> {
-    let mut body = Vec::with_capacity(payload.len() + 1);
-    body.push(kind);
-    body.extend_from_slice(payload);
-    let mut out = Vec::with_capacity(body.len() + 8);
-    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
-    out.extend_from_slice(&body);
+/// The framed record of `kind` whose payload is the concatenation of `parts`.
+fn frame(kind: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let len = 1 + parts.iter().map(|p| p.len()).sum::<usize>();
+    let mut out = Vec::with_capacity(len + 8);
+    out.extend_from_slice(&(len as u32).to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.push(kind);
+    for p in parts {
+        out.extend_from_slice(p);
+    }
+    let crc = crc32fast::hash(&out[8..]);
+    out[4..8].copy_from_slice(&crc.to_le_bytes());
     out
 }
 
@@ -161,9 +169,14 @@ impl Wal {
         Ok(Self { tx })
     }
 
-    /// Queues a record. The returned receiver resolves once the record is fsynced. Callers that
-    /// must order the append against a rotation call this while holding their cut lock.
-    pub(crate) fn append(&self, kind: u8, payload: &[u8]) -> oneshot::Receiver<Result<(), String>> {
+    /// Queues a record whose payload is the concatenation of `payload`. The returned receiver
+    /// resolves once the record is fsynced. Callers that must order the append against a
+    /// rotation call this while holding their cut lock.
+    pub(crate) fn append(
+        &self,
+        kind: u8,
+        payload: &[&[u8]],
+    ) -> oneshot::Receiver<Result<(), String>> {
         let (done, rx) = oneshot::channel();
         // If the thread is gone the receiver reports it (the sender is dropped).
         let _ = self.tx.send(Command::Append {
@@ -300,13 +313,13 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let wal = Wal::start(dir.path().to_path_buf(), 1, 1 << 30)?;
         for i in 0..10u8 {
-            wal.append(KIND_WRITE, &[i; 100])
+            wal.append(KIND_WRITE, &[&[i; 100]])
                 .await?
                 .map_err(std::io::Error::other)?;
         }
         let next = wal.rotate().await?.map_err(std::io::Error::other)?;
         assert_eq!(next, 2);
-        wal.append(KIND_WRITE, b"second")
+        wal.append(KIND_WRITE, &[b"second"])
             .await?
             .map_err(std::io::Error::other)?;
         drop(wal);
