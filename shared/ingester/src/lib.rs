@@ -60,7 +60,7 @@ impl Default for IngesterConfig {
         Self {
             wal_dir: PathBuf::from("data/wal"),
             flush_interval_secs: 300,
-            max_head_samples: 4_000_000,
+            max_head_samples: 2_000_000,
             max_head_samples_hard: 16_000_000,
             wal_segment_bytes: 128 * 1024 * 1024,
         }

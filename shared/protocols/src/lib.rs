@@ -14,6 +14,7 @@ pub mod prompb;
 pub mod remote_read;
 pub mod remote_write;
 pub mod snappy;
+mod wire_v1;
 pub mod write_v2;
 
 /// Errors that make a whole request undecodable (nothing of it is stored).

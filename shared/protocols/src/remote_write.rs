@@ -67,7 +67,7 @@ fn utf8(bytes: Vec<u8>) -> Result<String, std::string::FromUtf8Error> {
 /// Label pairs as bytes, before UTF-8 validation.
 type RawLabels = Vec<(Vec<u8>, Vec<u8>)>;
 
-fn lossy_series(labels: &[(Vec<u8>, Vec<u8>)]) -> String {
+pub(crate) fn lossy_series(labels: &[(Vec<u8>, Vec<u8>)]) -> String {
     let inner: Vec<String> = labels
         .iter()
         .map(|(n, v)| {
@@ -183,51 +183,66 @@ fn samples(s: Vec<prompb::Sample>) -> Vec<Sample> {
         .collect()
 }
 
-/// Decodes a decompressed remote_write 1.0 body.
+/// Decodes a decompressed remote_write 1.0 body: directly (`wire_v1`), or through prost when
+/// the direct reader gives up.
 pub fn decode_v1(body: &[u8]) -> Result<Decoded, ProtocolError> {
+    match crate::wire_v1::decode(body) {
+        Some(decoded) => Ok(decoded),
+        None => decode_v1_prost(body),
+    }
+}
+
+pub(crate) fn decode_v1_prost(body: &[u8]) -> Result<Decoded, ProtocolError> {
     let req = prompb::WriteRequest::decode(body)?;
     let mut out = Decoded::default();
     for ts in req.timeseries {
-        let raw = ts.labels.into_iter().map(|l| (l.name, l.value)).collect();
-        let labels = match to_labels(raw) {
-            Ok(l) => l,
-            Err(e) => {
-                out.first_error.get_or_insert(e);
-                continue;
-            }
-        };
-        let mut exemplars = Vec::with_capacity(ts.exemplars.len());
-        for e in ts.exemplars {
-            let raw = e.labels.into_iter().map(|l| (l.name, l.value)).collect();
-            match to_labels(raw) {
-                Ok(l) => exemplars.push(Exemplar {
-                    labels: Labels::new(l.into_vec()),
-                    t: e.timestamp,
-                    v: e.value,
-                }),
-                Err(err) => {
-                    out.first_error.get_or_insert(err);
-                }
+        if let Some(series) = series_from_proto(ts, &mut out) {
+            out.request.series.push(series);
+        }
+    }
+    out.request.metadata = req.metadata.into_iter().map(metadata_from_proto).collect();
+    Ok(out)
+}
+
+/// A decoded series in the model; `None` when its labels are refused (noted in `out`).
+pub(crate) fn series_from_proto(ts: prompb::TimeSeries, out: &mut Decoded) -> Option<SeriesWrite> {
+    let raw = ts.labels.into_iter().map(|l| (l.name, l.value)).collect();
+    let labels = match to_labels(raw) {
+        Ok(l) => l,
+        Err(e) => {
+            out.first_error.get_or_insert(e);
+            return None;
+        }
+    };
+    let mut exemplars = Vec::with_capacity(ts.exemplars.len());
+    for e in ts.exemplars {
+        let raw = e.labels.into_iter().map(|l| (l.name, l.value)).collect();
+        match to_labels(raw) {
+            Ok(l) => exemplars.push(Exemplar {
+                labels: Labels::new(l.into_vec()),
+                t: e.timestamp,
+                v: e.value,
+            }),
+            Err(err) => {
+                out.first_error.get_or_insert(err);
             }
         }
-        out.request.series.push(SeriesWrite {
-            labels,
-            samples: samples(ts.samples),
-            histograms: ts.histograms.into_iter().map(histogram).collect(),
-            exemplars,
-        });
     }
-    out.request.metadata = req
-        .metadata
-        .into_iter()
-        .map(|m| MetricMetadata {
-            metric_family: m.metric_family_name,
-            kind: MetadataType::from_v1(m.r#type),
-            help: m.help,
-            unit: m.unit,
-        })
-        .collect();
-    Ok(out)
+    Some(SeriesWrite {
+        labels,
+        samples: samples(ts.samples),
+        histograms: ts.histograms.into_iter().map(histogram).collect(),
+        exemplars,
+    })
+}
+
+pub(crate) fn metadata_from_proto(m: prompb::MetricMetadata) -> MetricMetadata {
+    MetricMetadata {
+        metric_family: m.metric_family_name,
+        kind: MetadataType::from_v1(m.r#type),
+        help: m.help,
+        unit: m.unit,
+    }
 }
 
 /// Decodes a decompressed remote_write 2.0 body, resolving symbol references.
