@@ -9,7 +9,9 @@ use architect_model::{
     Exemplar, Histogram, Labels, Matcher, MetricMetadata, Sample, SeriesId, SeriesWrite,
     WriteRequest,
 };
-use architect_store::{BlockData, SeriesData, SeriesSamples};
+use architect_store::{
+    EncodedBlock, SeriesSamples, SeriesSlices, StoreError, WriterProperties, encode_slices,
+};
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -18,7 +20,7 @@ use std::time::Instant;
 
 const SHARDS: usize = 16;
 
-/// One series in memory.
+/// One series in memory. Samples, histograms and exemplars are each sorted by time.
 #[derive(Debug, Default)]
 struct MemSeries {
     labels: Labels,
@@ -52,7 +54,8 @@ fn insert_sorted<T>(
 
 #[derive(Debug, Default)]
 struct TenantHead {
-    shards: [Mutex<HashMap<SeriesId, MemSeries>>; SHARDS],
+    /// Appends take a shard's write lock; reads and flushes share its read lock.
+    shards: [RwLock<HashMap<SeriesId, MemSeries>>; SHARDS],
     metadata: Mutex<HashMap<String, MetricMetadata>>,
 }
 
@@ -110,7 +113,7 @@ impl Head {
                 continue;
             }
             let id = SeriesId::of(tenant, &s.labels);
-            let mut shard = th.shards[(id.0 as usize) % SHARDS].lock();
+            let mut shard = th.shards[(id.0 as usize) % SHARDS].write();
             let mem = shard.entry(id).or_insert_with(|| MemSeries {
                 labels: s.labels.clone(),
                 ..Default::default()
@@ -155,7 +158,9 @@ impl Head {
                     .iter()
                     .any(|x| x.t == e.t && x.v.to_bits() == e.v.to_bits() && x.labels == e.labels)
                 {
-                    mem.exemplars.push(e.clone());
+                    // Kept sorted by time, so that a flush splits them by day as slices.
+                    let at = mem.exemplars.partition_point(|x| x.t <= e.t);
+                    mem.exemplars.insert(at, e.clone());
                     kept.exemplars.push(e);
                 }
             }
@@ -191,7 +196,7 @@ impl Head {
         };
         let mut out = Vec::new();
         for shard in &th.shards {
-            for (id, s) in shard.lock().iter() {
+            for (id, s) in shard.read().iter() {
                 if !matches_all(matchers, &s.labels) {
                     continue;
                 }
@@ -222,7 +227,7 @@ impl Head {
         };
         let mut out = Vec::new();
         for shard in &th.shards {
-            for (id, s) in shard.lock().iter() {
+            for (id, s) in shard.read().iter() {
                 let in_range = s
                     .samples
                     .iter()
@@ -250,7 +255,7 @@ impl Head {
         };
         let mut out = Vec::new();
         for shard in &th.shards {
-            for s in shard.lock().values() {
+            for s in shard.read().values() {
                 if s.histograms.is_empty() || !matches_all(matchers, &s.labels) {
                     continue;
                 }
@@ -285,7 +290,7 @@ impl Head {
         };
         let mut out = Vec::new();
         for shard in &th.shards {
-            for s in shard.lock().values() {
+            for s in shard.read().values() {
                 if s.exemplars.is_empty() || !matches_all(matchers, &s.labels) {
                     continue;
                 }
@@ -308,65 +313,76 @@ impl Head {
         self.tenants.read().keys().cloned().collect()
     }
 
-    /// The head's data of one tenant, split by UTC day, ready to become blocks.
-    pub(crate) fn blocks_of(&self, tenant: &str) -> BTreeMap<Day, BlockData> {
-        let mut out: BTreeMap<Day, BlockData> = BTreeMap::new();
+    /// The head's data of one tenant as encoded blocks, one per UTC day, written from the
+    /// head's own memory (no copy of the samples). CPU-heavy: call from a blocking thread.
+    /// Reads of the head go on meanwhile (they share the shards' read locks).
+    pub(crate) fn encode_blocks(
+        &self,
+        tenant: &str,
+        props: &WriterProperties,
+    ) -> Result<Vec<(Day, EncodedBlock)>, StoreError> {
         let Some(th) = self.tenants.read().get(tenant).cloned() else {
-            return out;
+            return Ok(Vec::new());
         };
-        for shard in &th.shards {
-            for (id, s) in shard.lock().iter() {
-                let mut per_day: BTreeMap<Day, SeriesData> = BTreeMap::new();
-                let new_series = || SeriesData {
+        let shards: Vec<_> = th.shards.iter().map(|s| s.read()).collect();
+        let mut days: BTreeMap<Day, Vec<SeriesSlices<'_>>> = BTreeMap::new();
+        for shard in &shards {
+            for (id, s) in shard.iter() {
+                let base = SeriesSlices {
                     id: *id,
-                    labels: s.labels.clone(),
-                    ..Default::default()
+                    labels: &s.labels,
+                    samples: &[],
+                    histograms: &[],
+                    exemplars: &[],
                 };
-                // Samples and histograms are time-sorted: each day is one slice, copied once.
-                let mut rest = s.samples.as_slice();
-                while let Some(first) = rest.first() {
-                    let day = Day::of_ms(first.t);
-                    let n = rest.partition_point(|x| x.t <= day.end_ms());
-                    let (today, later) = rest.split_at(n.max(1));
-                    per_day
-                        .entry(day)
-                        .or_insert_with(new_series)
-                        .samples
-                        .extend_from_slice(today);
-                    rest = later;
+                // Each kind is time-sorted: a day's data is one slice of it.
+                let mut per_day: BTreeMap<Day, SeriesSlices<'_>> = BTreeMap::new();
+                for run in day_runs(&s.samples, |x| x.t) {
+                    per_day.entry(Day::of_ms(run[0].t)).or_insert(base).samples = run;
                 }
-                let mut rest = s.histograms.as_slice();
-                while let Some(first) = rest.first() {
-                    let day = Day::of_ms(first.t);
-                    let n = rest.partition_point(|h| h.t <= day.end_ms());
-                    let (today, later) = rest.split_at(n.max(1));
+                for run in day_runs(&s.histograms, |h| h.t) {
                     per_day
-                        .entry(day)
-                        .or_insert_with(new_series)
-                        .histograms
-                        .extend_from_slice(today);
-                    rest = later;
+                        .entry(Day::of_ms(run[0].t))
+                        .or_insert(base)
+                        .histograms = run;
                 }
-                for e in &s.exemplars {
+                for run in day_runs(&s.exemplars, |e| e.t) {
                     per_day
-                        .entry(Day::of_ms(e.t))
-                        .or_insert_with(new_series)
-                        .exemplars
-                        .push(e.clone());
+                        .entry(Day::of_ms(run[0].t))
+                        .or_insert(base)
+                        .exemplars = run;
                 }
-                for (day, data) in per_day {
-                    out.entry(day).or_default().series.push(data);
+                for (day, slices) in per_day {
+                    days.entry(day).or_default().push(slices);
                 }
             }
         }
         let metadata: Vec<MetricMetadata> = th.metadata.lock().values().cloned().collect();
-        if !metadata.is_empty() {
-            // Metadata is not time-bound; it goes with the newest day of the flush.
-            let newest = out.keys().next_back().copied().unwrap_or(Day::of_ms(0));
-            out.entry(newest).or_default().metadata = metadata;
+        // Metadata is not time-bound; it goes with the newest day of the flush.
+        let newest = days.keys().next_back().copied();
+        let mut out = Vec::with_capacity(days.len());
+        for (day, series) in days {
+            let md: &[MetricMetadata] = if Some(day) == newest { &metadata } else { &[] };
+            out.push((day, encode_slices(series, md, props)?));
         }
-        out
+        if newest.is_none() && !metadata.is_empty() {
+            out.push((Day::of_ms(0), encode_slices(Vec::new(), &metadata, props)?));
+        }
+        Ok(out)
     }
+}
+
+/// The runs of `items` (sorted by `t`) that fall in one UTC day each.
+fn day_runs<T>(items: &[T], t: impl Fn(&T) -> i64) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        let first = rest.first()?;
+        let end = Day::of_ms(t(first)).end_ms();
+        let n = rest.partition_point(|x| t(x) <= end).max(1);
+        let (run, later) = rest.split_at(n);
+        rest = later;
+        Some(run)
+    })
 }
 
 #[cfg(test)]
@@ -406,7 +422,7 @@ mod tests {
     }
 
     #[test]
-    fn blocks_split_at_utc_day_boundaries_and_empty_series_are_not_held() {
+    fn flushed_blocks_split_at_utc_day_boundaries_and_empty_series_are_not_held() {
         let h = Head::default();
         let day = Day::of_ms(1_700_000_000_000);
         let (last_ms, next) = (day.end_ms(), day.end_ms() + 1);
@@ -415,21 +431,24 @@ mod tests {
         let mut empty = req(1.0, &[]);
         empty.series[0].labels = Labels::from_pairs([("__name__", "empty")]);
         h.append("t", empty);
-        let blocks = h.blocks_of("t");
-        let times = |d: Day| {
-            blocks[&d].series[0]
-                .samples
-                .iter()
-                .map(|s| s.t)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(blocks.len(), 2);
-        assert_eq!(times(day), vec![last_ms - 1, last_ms]);
-        assert_eq!(times(Day::of_ms(next)), vec![next, next + 5]);
+        let blocks = h
+            .encode_blocks("t", &WriterProperties::default())
+            .expect("encodes");
+        let summary: Vec<_> = blocks
+            .iter()
+            .map(|(d, b)| (*d, b.samples(), b.time_range()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (day, 2, Some((last_ms - 1, last_ms))),
+                (Day::of_ms(next), 2, Some((next, next + 5))),
+            ]
+        );
         let held: usize = h.tenants.read()["t"]
             .shards
             .iter()
-            .map(|s| s.lock().len())
+            .map(|s| s.read().len())
             .sum();
         assert_eq!(held, 1, "a series without data is not held");
     }

@@ -207,11 +207,9 @@ impl WritePath for DirectWriter {
         request: WriteRequest,
         _wire: Option<WireBody>,
     ) -> Result<WriteOutcome, IngestError> {
-        let head = Head::default();
+        let head = Arc::new(Head::default());
         let appended = head.append(tenant.as_str(), request);
-        for (day, data) in head.blocks_of(tenant.as_str()) {
-            self.store.write_block(tenant, day, 0, data).await?;
-        }
+        crate::write_blocks(&self.store, &head, tenant).await?;
         let a = &appended.accepted;
         Ok(WriteOutcome {
             samples: a.sample_count(),

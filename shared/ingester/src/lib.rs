@@ -27,7 +27,9 @@ pub use wal::WalError;
 
 use architect_model::{Labels, Matcher, SeriesId, TenantId, WriteRequest};
 use architect_protocols::remote_write::WriteVersion;
-use architect_store::{MetricsStore, SeriesSamples, StoreError, merge_samples};
+use architect_store::{
+    BlockMeta, BlockOptions, MetricsStore, SeriesSamples, StoreError, merge_samples,
+};
 use head::Head;
 use parking_lot::{Mutex, RwLock};
 use prost::Message;
@@ -195,6 +197,30 @@ fn replayed_write(r: wal::Record) -> Option<(String, WriteRequest)> {
         }
         _ => None,
     }
+}
+
+/// Writes a head's data of `tenant` as level-0 blocks, one per day, encoded from the head's
+/// memory on a blocking thread, and commits them.
+async fn write_blocks(
+    store: &MetricsStore,
+    head: &Arc<Head>,
+    tenant: &TenantId,
+) -> Result<Vec<BlockMeta>, IngestError> {
+    let options = BlockOptions::default();
+    let props = store.writer_properties(&options);
+    let (encoding_head, name) = (Arc::clone(head), tenant.as_str().to_string());
+    let encoded = tokio::task::spawn_blocking(move || encoding_head.encode_blocks(&name, &props))
+        .await
+        .map_err(|e| IngestError::Store(StoreError::Task(e.to_string())))??;
+    let mut out = Vec::with_capacity(encoded.len());
+    for (day, block) in encoded {
+        out.push(
+            store
+                .commit_encoded(tenant, day, block, options.clone())
+                .await?,
+        );
+    }
+    Ok(out)
 }
 
 struct Frozen {
@@ -399,14 +425,12 @@ impl Ingester {
             for tenant in frozen.head.tenants() {
                 let tenant_id =
                     TenantId::new(&tenant).map_err(|e| IngestError::Wal(e.to_string()))?;
-                for (day, data) in frozen.head.blocks_of(&tenant) {
-                    if let Some(meta) = self.store.write_block(&tenant_id, day, 0, data).await? {
-                        stats.blocks += 1;
-                        stats.samples += meta.samples;
-                        stats.series += meta.series;
-                        stats.bytes += meta.bytes;
-                        tracing::debug!(tenant = %tenant, day = %day.iso(), samples = meta.samples, bytes = meta.bytes, "block committed");
-                    }
+                for meta in write_blocks(&self.store, &frozen.head, &tenant_id).await? {
+                    stats.blocks += 1;
+                    stats.samples += meta.samples;
+                    stats.series += meta.series;
+                    stats.bytes += meta.bytes;
+                    tracing::debug!(tenant = %tenant, day = %meta.day.iso(), samples = meta.samples, bytes = meta.bytes, "block committed");
                 }
             }
             self.wal.remove_below(frozen.wal_boundary).await?;

@@ -45,11 +45,43 @@ pub struct BlockData {
     pub metadata: Vec<MetricMetadata>,
 }
 
-/// The encoded parts and the summary that goes into the catalog.
+/// One series' data for a block, borrowed: from a [`SeriesData`], or straight from the
+/// ingester's head, which then needs no copy of its samples to flush. Samples and histograms
+/// sorted by timestamp, no two at one timestamp.
+#[derive(Clone, Copy, Debug)]
+pub struct SeriesSlices<'a> {
+    /// Series id.
+    pub id: SeriesId,
+    /// Labels.
+    pub labels: &'a Labels,
+    /// Float samples.
+    pub samples: &'a [Sample],
+    /// Native histograms.
+    pub histograms: &'a [Histogram],
+    /// Exemplars.
+    pub exemplars: &'a [Exemplar],
+}
+
+impl<'a> From<&'a SeriesData> for SeriesSlices<'a> {
+    fn from(s: &'a SeriesData) -> Self {
+        Self {
+            id: s.id,
+            labels: &s.labels,
+            samples: &s.samples,
+            histograms: &s.histograms,
+            exemplars: &s.exemplars,
+        }
+    }
+}
+
+/// A block's encoded parts and the summary that goes into the catalog, ready to be stored
+/// ([`crate::MetricsStore::commit_encoded`]).
 #[derive(Debug)]
-pub(crate) struct EncodedBlock {
+pub struct EncodedBlock {
     pub(crate) parts: Vec<(Part, Vec<u8>)>,
+    /// Earliest timestamp (`i64::MAX` when empty).
     pub(crate) min_t: i64,
+    /// Latest timestamp (`i64::MIN` when empty).
     pub(crate) max_t: i64,
     pub(crate) series: u64,
     pub(crate) samples: u64,
@@ -71,16 +103,29 @@ fn write_part(
 }
 
 /// Encodes `data`. CPU-heavy: call from a blocking thread.
-pub(crate) fn encode(mut data: BlockData, props: &WriterProperties) -> Result<EncodedBlock> {
-    data.series
-        .retain(|s| !(s.samples.is_empty() && s.histograms.is_empty() && s.exemplars.is_empty()));
-    data.series.sort_by(|a, b| {
+pub(crate) fn encode(data: BlockData, props: &WriterProperties) -> Result<EncodedBlock> {
+    encode_slices(
+        data.series.iter().map(SeriesSlices::from).collect(),
+        &data.metadata,
+        props,
+    )
+}
+
+/// Encodes the series (in any order; sorted here) and metadata of one block. CPU-heavy: call
+/// from a blocking thread.
+pub fn encode_slices(
+    mut series: Vec<SeriesSlices<'_>>,
+    metadata: &[MetricMetadata],
+    props: &WriterProperties,
+) -> Result<EncodedBlock> {
+    series.retain(|s| !(s.samples.is_empty() && s.histograms.is_empty() && s.exemplars.is_empty()));
+    series.sort_by(|a, b| {
         a.labels
             .metric_name()
             .cmp(b.labels.metric_name())
             .then(a.id.cmp(&b.id))
     });
-    let series = &data.series;
+    let series = &series;
     let mut out = EncodedBlock {
         parts: Vec::new(),
         min_t: i64::MAX,
@@ -130,17 +175,25 @@ pub(crate) fn encode(mut data: BlockData, props: &WriterProperties) -> Result<En
             write_part(&EXEMPLARS, props, std::iter::once(exemplar_batch(series)))?,
         ));
     }
-    if !data.metadata.is_empty() {
+    if !metadata.is_empty() {
         out.parts.push((
             Part::Metadata,
-            write_part(
-                &METADATA,
-                props,
-                std::iter::once(metadata_batch(&data.metadata)),
-            )?,
+            write_part(&METADATA, props, std::iter::once(metadata_batch(metadata)))?,
         ));
     }
     Ok(out)
+}
+
+impl EncodedBlock {
+    /// Float samples in the block.
+    pub fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    /// Earliest and latest timestamp of its data (`None` when it has none).
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        (self.min_t <= self.max_t).then_some((self.min_t, self.max_t))
+    }
 }
 
 fn dictionary(keys: Vec<u32>, values: Vec<&str>) -> Result<ArrayRef> {
@@ -153,12 +206,12 @@ fn dictionary(keys: Vec<u32>, values: Vec<&str>) -> Result<ArrayRef> {
 
 /// Yields the samples part in batches of about [`BATCH_ROWS`] rows.
 struct SampleBatches<'a> {
-    series: &'a [SeriesData],
+    series: &'a [SeriesSlices<'a>],
     next_series: usize,
 }
 
 impl<'a> SampleBatches<'a> {
-    fn new(series: &'a [SeriesData]) -> Self {
+    fn new(series: &'a [SeriesSlices<'a>]) -> Self {
         Self {
             series,
             next_series: 0,
@@ -199,7 +252,7 @@ impl Iterator for SampleBatches<'_> {
                 .filter_map(|x| decimal::min_scale(x.v))
                 .max()
                 .unwrap_or(0);
-            for x in &s.samples {
+            for x in s.samples {
                 refs.push(series_ref);
                 name_keys.push(name_key);
                 ts.push(x.t);
@@ -231,7 +284,7 @@ impl Iterator for SampleBatches<'_> {
     }
 }
 
-fn series_batch(series: &[SeriesData]) -> Result<RecordBatch> {
+fn series_batch(series: &[SeriesSlices<'_>]) -> Result<RecordBatch> {
     let rows: usize = series.iter().map(|s| s.labels.len()).sum();
     let mut refs = UInt32Builder::with_capacity(rows);
     let mut ids = FixedSizeBinaryBuilder::with_capacity(rows, 16);
@@ -243,7 +296,7 @@ fn series_batch(series: &[SeriesData]) -> Result<RecordBatch> {
     let mut value_index = std::collections::HashMap::new();
     for (i, s) in series.iter().enumerate() {
         let id = s.id.to_be_bytes();
-        for l in &s.labels {
+        for l in s.labels {
             refs.append_value(i as u32);
             ids.append_value(id)?;
             let n = *name_index.entry(l.name.as_str()).or_insert_with(|| {
@@ -280,7 +333,7 @@ fn count_columns(c: HistogramCount, ints: &mut UInt64Builder, floats: &mut Float
     }
 }
 
-fn histogram_batch(series: &[SeriesData]) -> Result<RecordBatch> {
+fn histogram_batch(series: &[SeriesSlices<'_>]) -> Result<RecordBatch> {
     let mut refs = UInt32Builder::new();
     let mut ts = Int64Builder::new();
     let (mut count_int, mut count_float) = (UInt64Builder::new(), Float64Builder::new());
@@ -301,7 +354,7 @@ fn histogram_batch(series: &[SeriesData]) -> Result<RecordBatch> {
     let mut reset = Int32Builder::new();
     let mut custom = ListBuilder::new(Float64Builder::new());
     for (i, s) in series.iter().enumerate() {
-        for h in &s.histograms {
+        for h in s.histograms {
             refs.append_value(i as u32);
             ts.append_value(h.t);
             count_columns(h.count, &mut count_int, &mut count_float);
@@ -345,14 +398,14 @@ fn histogram_batch(series: &[SeriesData]) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(Arc::clone(&HISTOGRAMS), columns)?)
 }
 
-fn exemplar_batch(series: &[SeriesData]) -> Result<RecordBatch> {
+fn exemplar_batch(series: &[SeriesSlices<'_>]) -> Result<RecordBatch> {
     let mut refs = UInt32Builder::new();
     let mut ts = Int64Builder::new();
     let mut values = Float64Builder::new();
     let mut names = ListBuilder::new(StringBuilder::new());
     let mut label_values = ListBuilder::new(StringBuilder::new());
     for (i, s) in series.iter().enumerate() {
-        for e in &s.exemplars {
+        for e in s.exemplars {
             refs.append_value(i as u32);
             ts.append_value(e.t);
             values.append_value(e.v);

@@ -25,8 +25,10 @@ mod read;
 mod schema;
 mod store;
 
-pub use block::{BlockData, SeriesData};
+pub use block::{BlockData, EncodedBlock, SeriesData, SeriesSlices, encode_slices};
 pub use catalog::BlockMeta;
+/// The Parquet writer settings [`MetricsStore::writer_properties`] hands out.
+pub use parquet::file::properties::WriterProperties;
 pub use partition::DayPartition;
 pub use read::{SeriesSamples, SeriesTable, merge_sample_chunks, merge_samples};
 pub use store::{BlockOptions, MULTIPART_PART_BYTES, MetricsStore, StoreConfig};

@@ -1,6 +1,6 @@
 //! [`MetricsStore`]: writes blocks (objects first, catalog item last) and reads them back.
 
-use crate::block::{self, BlockData};
+use crate::block::{self, BlockData, EncodedBlock};
 use crate::catalog::{self, BlockMeta};
 use crate::layout::{self, Part};
 use crate::partition::DayPartition;
@@ -172,15 +172,36 @@ impl MetricsStore {
         if data.series.is_empty() && data.metadata.is_empty() {
             return Ok(None);
         }
-        let level = options.level;
-        let props = if level == 0 && options.resolution_ms == 0 {
-            self.props.clone()
-        } else {
-            self.compacted_props.clone()
-        };
+        let props = self.writer_properties(&options);
         let encoded = tokio::task::spawn_blocking(move || block::encode(data, &props))
             .await
             .map_err(|e| StoreError::Task(e.to_string()))??;
+        self.commit_encoded(tenant, day, encoded, options)
+            .await
+            .map(Some)
+    }
+
+    /// The Parquet settings of blocks written with `options`: the flush settings for level-0
+    /// raw blocks, the compaction settings for everything else.
+    pub fn writer_properties(&self, options: &BlockOptions) -> WriterProperties {
+        if options.level == 0 && options.resolution_ms == 0 {
+            self.props.clone()
+        } else {
+            self.compacted_props.clone()
+        }
+    }
+
+    /// Stores a block encoded with [`Self::writer_properties`] (see
+    /// [`crate::encode_slices`]) and commits it in one transaction together with
+    /// `options.checks`.
+    pub async fn commit_encoded(
+        &self,
+        tenant: &TenantId,
+        day: Day,
+        encoded: EncodedBlock,
+        options: BlockOptions,
+    ) -> Result<BlockMeta> {
+        let level = options.level;
         let ulid = options
             .ulid
             .unwrap_or_else(|| ulid::Ulid::new().to_string());
@@ -236,7 +257,7 @@ impl MetricsStore {
         ];
         ops.extend(options.checks);
         self.index.transact(ops).await?;
-        Ok(Some(meta))
+        Ok(meta)
     }
 
     /// Writes a new object at `key`, never replacing one that exists (a block's ULID key is
