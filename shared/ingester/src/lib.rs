@@ -1,12 +1,14 @@
 //! The ingester role: durable acceptance of writes and the hot window of data.
 //!
 //! A write is appended to the in-memory head (`head.rs`) (which refuses conflicting duplicates and
-//! drops identical ones), its new data is appended to the write-ahead log (`wal.rs`), and the caller
-//! is answered only after the WAL record is fsynced (group commit: concurrent writes share one
-//! fsync). Every few minutes, or when the head grows past its size limit, the head is *cut*: it is
-//! frozen, a new one takes writes, the WAL moves to a new segment, the frozen head becomes one
-//! Parquet block per tenant and day, and once those blocks are committed in the index the WAL
-//! segments that held the frozen data are deleted. On start the WAL is replayed into the head.
+//! drops identical ones), then logged in the write-ahead log (`wal.rs`): as the sender's body
+//! when the head stored it whole ([`WireBody`]), else as its new data only; the caller is
+//! answered only after the WAL record is fsynced (group commit: concurrent writes share one
+//! fsync). Every few minutes, or as soon as the head grows past its size limit, the head is
+//! *cut*: it is frozen, a new one takes writes, the WAL moves to a new segment, the frozen head
+//! is encoded, from its own memory, into one Parquet block per tenant and day, and once those
+//! blocks are committed in the index the WAL segments that held the frozen data are deleted. On
+//! start the WAL is replayed into the head.
 //!
 //! Ordering invariant: head insertion and WAL enqueue happen under the read side of the cut lock
 //! and the cut under its write side, so a record lands in a WAL segment below the cut boundary if
