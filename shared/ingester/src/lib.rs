@@ -597,29 +597,37 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn records_of_the_uncompressed_kind_still_replay() -> TestResult {
-        let dir = tempfile::tempdir()?;
-        let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
+    /// A store on memory with its index in `dir`, and an ingester configuration with its WAL
+    /// there.
+    fn store_and_config(
+        dir: &std::path::Path,
+    ) -> Result<(Arc<MetricsStore>, IngesterConfig), Box<dyn std::error::Error>> {
+        let index = Arc::new(EmbeddedIndex::open(&dir.join("index.redb"))?);
         let store = Arc::new(MetricsStore::new(
             Arc::new(InMemory::new()),
             index,
             &StoreConfig::default(),
         ));
-        let wal_dir = dir.path().join("wal");
+        let config = IngesterConfig {
+            wal_dir: dir.join("wal"),
+            ..Default::default()
+        };
+        Ok((store, config))
+    }
+
+    #[tokio::test]
+    async fn records_of_the_uncompressed_kind_still_replay() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (store, config) = store_and_config(dir.path())?;
         let record = WalWrite {
             tenant: "t".into(),
             write: Some(architect_protocols::remote_write::to_v1(&request(1_000, 3))),
         };
-        let old = wal::Wal::start(wal_dir.clone(), 1, 1 << 20)?;
+        let old = wal::Wal::start(config.wal_dir.clone(), 1, 1 << 20)?;
         old.append(wal::KIND_WRITE, &[&record.encode_to_vec()])
             .await
             .map_err(|_| "writer stopped")??;
         drop(old);
-        let config = IngesterConfig {
-            wal_dir,
-            ..Default::default()
-        };
         let ing = Ingester::open(config, store).await?;
         let held = ing.select(&TenantId::new("t")?, &[], 0, i64::MAX);
         assert_eq!(held[0].samples.len(), 3);
@@ -629,16 +637,7 @@ mod tests {
     #[tokio::test]
     async fn replay_restores_unflushed_writes_and_flush_moves_them_to_blocks() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
-        let store = Arc::new(MetricsStore::new(
-            Arc::new(InMemory::new()),
-            index,
-            &StoreConfig::default(),
-        ));
-        let config = IngesterConfig {
-            wal_dir: dir.path().join("wal"),
-            ..Default::default()
-        };
+        let (store, config) = store_and_config(dir.path())?;
         let tenant = TenantId::new("t")?;
         let t0 = 1_700_000_000_000;
         let all = |ing: &Ingester| ing.select(&tenant, &[], 0, i64::MAX);
@@ -680,16 +679,7 @@ mod tests {
     async fn bodies_logged_as_received_replay_exactly_what_was_stored() -> TestResult {
         use architect_protocols::{prompb, write_v2};
         let dir = tempfile::tempdir()?;
-        let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
-        let store = Arc::new(MetricsStore::new(
-            Arc::new(InMemory::new()),
-            index,
-            &StoreConfig::default(),
-        ));
-        let config = IngesterConfig {
-            wal_dir: dir.path().join("wal"),
-            ..Default::default()
-        };
+        let (store, config) = store_and_config(dir.path())?;
         let tenant = TenantId::new("t")?;
         let t0 = 1_700_000_000_000;
         let ing = Ingester::open(config.clone(), Arc::clone(&store)).await?;

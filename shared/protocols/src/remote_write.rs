@@ -217,16 +217,7 @@ pub(crate) fn series_from_proto(ts: prompb::TimeSeries, out: &mut Decoded) -> Op
     let mut exemplars = Vec::with_capacity(ts.exemplars.len());
     for e in ts.exemplars {
         let raw = e.labels.into_iter().map(|l| (l.name, l.value)).collect();
-        match to_labels(raw) {
-            Ok(l) => exemplars.push(Exemplar {
-                labels: Labels::new(l.into_vec()),
-                t: e.timestamp,
-                v: e.value,
-            }),
-            Err(err) => {
-                out.first_error.get_or_insert(err);
-            }
-        }
+        push_exemplar(&mut exemplars, to_labels(raw), e.timestamp, e.value, out);
     }
     Some(SeriesWrite {
         labels,
@@ -234,6 +225,26 @@ pub(crate) fn series_from_proto(ts: prompb::TimeSeries, out: &mut Decoded) -> Op
         histograms: ts.histograms.into_iter().map(histogram).collect(),
         exemplars,
     })
+}
+
+/// Keeps an exemplar whose labels decoded; notes the error of one whose labels did not.
+fn push_exemplar(
+    exemplars: &mut Vec<Exemplar>,
+    labels: Result<Labels, ValidationError>,
+    t: i64,
+    v: f64,
+    out: &mut Decoded,
+) {
+    match labels {
+        Ok(l) => exemplars.push(Exemplar {
+            labels: Labels::new(l.into_vec()),
+            t,
+            v,
+        }),
+        Err(err) => {
+            out.first_error.get_or_insert(err);
+        }
+    }
 }
 
 pub(crate) fn metadata_from_proto(m: prompb::MetricMetadata) -> MetricMetadata {
@@ -291,16 +302,8 @@ pub fn decode_v2(body: &[u8]) -> Result<Decoded, ProtocolError> {
         }
         let mut exemplars = Vec::with_capacity(ts.exemplars.len());
         for e in ts.exemplars {
-            match to_labels(pairs(&e.labels_refs)?) {
-                Ok(l) => exemplars.push(Exemplar {
-                    labels: Labels::new(l.into_vec()),
-                    t: e.timestamp,
-                    v: e.value,
-                }),
-                Err(err) => {
-                    out.first_error.get_or_insert(err);
-                }
-            }
+            let labels = to_labels(pairs(&e.labels_refs)?);
+            push_exemplar(&mut exemplars, labels, e.timestamp, e.value, &mut out);
         }
         out.request.series.push(SeriesWrite {
             labels,
