@@ -26,7 +26,7 @@
 #   BENCH_COMPACT=0      skip the compaction step (architect: POST /api/v1/admin/compact after the
 #                        query benchmark: bytes/sample of the compacted files, throughput, and
 #                        the query benchmark again over the compacted day, "architect-compacted")
-#   BENCH_LONG=0         skip the long-range step: BENCH_LONG_SERIES series (default 200) x
+#   BENCH_LONG=0         skip the long-range step: BENCH_LONG_SERIES series (default 1000) x
 #                        BENCH_LONG_DAYS days (default 30), compacted, then query_range over all
 #                        of it at a 1 h step from raw data and from downsampled data
 #   PROMETHEUS_BIN, VICTORIA_METRICS_BIN   peer binaries (default: from PATH)
@@ -391,7 +391,7 @@ median_ms() {
 }
 
 if [[ "${BENCH_LONG:-1}" == 1 && " $targets " == *" architect "* ]]; then
-    long_series="${BENCH_LONG_SERIES:-200}"
+    long_series="${BENCH_LONG_SERIES:-1000}"
     long_days="${BENCH_LONG_DAYS:-30}"
     dir="$work/long"
     data="$dir/data"

@@ -88,17 +88,19 @@ impl SeriesSource for TenantSource {
                 head_floats.push((s.labels, s.samples));
             }
         }
-        // One catalog listing for the float and the histogram reads of raw data.
-        let raw_blocks = self
+        // One catalog listing for the float and the histogram reads.
+        let partitions = self
             .store
-            .blocks(&self.tenant, start, end)
+            .partitions(&self.tenant, start, end)
             .await
             .map_err(|e| source_error(&e))?;
+        let raw_blocks = architect_store::raw_blocks(&partitions, start, end);
         let stored = if self.max_resolution_ms >= architect_store::downsampled::RES_5M {
             let aggregate = Aggregate::for_function(hints.func.as_deref());
             self.store
-                .select_downsampled(
+                .select_downsampled_in(
                     &self.tenant,
+                    &partitions,
                     matchers,
                     start,
                     end,

@@ -10,15 +10,13 @@
 //! last value is the last raw value, so `rate` and `increase` see the true increase across day
 //! boundaries and into the raw samples that follow.
 
+use crate::Result;
 use crate::catalog::BlockMeta;
 use crate::partition::DayPartition;
-use crate::read::SeriesSamples;
+use crate::read::{SeriesSamples, merge_samples};
 use crate::store::MetricsStore;
-use crate::{Result, layout};
-use architect_index::{SkRange, query_all};
 use architect_model::time::Day;
 use architect_model::{Label, Labels, MatchOp, Matcher, Sample, SeriesId, TenantId, is_stale_nan};
-use futures::StreamExt;
 use std::collections::{BTreeMap, HashMap};
 
 /// The label naming an aggregate series in a downsampled block.
@@ -100,40 +98,43 @@ impl MetricsStore {
         max_resolution_ms: i64,
         aggregate: Aggregate,
     ) -> Result<Vec<SeriesSamples>> {
+        let partitions = self.partitions(tenant, start, end).await?;
+        self.select_downsampled_in(
+            tenant,
+            &partitions,
+            matchers,
+            start,
+            end,
+            max_resolution_ms,
+            aggregate,
+        )
+        .await
+    }
+
+    /// [`MetricsStore::select_downsampled`] over catalog partitions already read (see
+    /// [`MetricsStore::partitions`]), e.g. one listing shared with the histogram read.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn select_downsampled_in(
+        &self,
+        tenant: &TenantId,
+        partitions: &[(Day, DayPartition)],
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+        max_resolution_ms: i64,
+        aggregate: Aggregate,
+    ) -> Result<Vec<SeriesSamples>> {
         if start > end {
             return Ok(Vec::new());
         }
-        let days = query_all(
-            self.index().as_ref(),
-            &layout::days_pk(tenant.as_str()),
-            SkRange::Between(
-                layout::day_sk(Day::of_ms(start.max(0))),
-                layout::day_sk(Day::of_ms(end.max(0))),
-            ),
-        )
-        .await?;
         let mut series: BTreeMap<Labels, Vec<(Day, Segment)>> = BTreeMap::new();
-        let days: Vec<Day> = days
-            .iter()
-            .filter_map(|d| d.sk.strip_prefix("day#").and_then(Day::parse_iso))
-            .collect();
-        // Partitions concurrently (one index query each), then one parallel read of all raw
-        // blocks and one of all downsampled blocks; results are split back into days.
-        let partitions: Vec<Result<DayPartition>> =
-            futures::stream::iter(days.clone().into_iter().map(|day| {
-                let index = std::sync::Arc::clone(self.index());
-                let tenant = tenant.as_str().to_string();
-                async move { DayPartition::read(index.as_ref(), &tenant, day).await }
-            }))
-            .buffered(8)
-            .collect()
-            .await;
+        // One parallel read of all raw blocks and one of all downsampled blocks; results are
+        // split back into days.
         let (mut raw_blocks, mut downsampled_blocks) = (Vec::new(), Vec::new());
         let mut downsampled_days = std::collections::BTreeSet::new();
-        for (day, part) in days.iter().zip(partitions) {
-            let part = part?;
+        for (day, part) in partitions {
             let raw: Vec<BlockMeta> = part.visible(0);
-            match choose_resolution(&part, &raw, max_resolution_ms) {
+            match choose_resolution(part, &raw, max_resolution_ms) {
                 None => raw_blocks.extend(raw.into_iter().filter(|b| b.overlaps(start, end))),
                 Some(res) => {
                     downsampled_days.insert(*day);
@@ -163,13 +164,28 @@ impl MetricsStore {
             };
             let mut by_series: HashMap<Labels, BTreeMap<Day, HashMap<String, Vec<Sample>>>> =
                 HashMap::new();
-            for s in self.select_in(downsampled_blocks, &m, from, to).await? {
-                let Some(aggr) = s.labels.get(AGGR_LABEL).map(str::to_string) else {
-                    continue;
-                };
-                let days = by_series.entry(without_aggr(&s.labels)).or_default();
-                for (day, samples) in split_by_day(s.samples) {
-                    days.entry(day).or_default().insert(aggr.clone(), samples);
+            // A downsampled block holds one day: its samples are that day's segment as read.
+            for read in self.read_blocks(downsampled_blocks, &m, from, to).await? {
+                let day = read.block.day;
+                for (r, samples) in read.selected.iter().zip(read.samples) {
+                    let labels = &read.table.series[*r as usize].1;
+                    let Some(aggr) = labels.get(AGGR_LABEL) else {
+                        continue;
+                    };
+                    if samples.is_empty() {
+                        continue;
+                    }
+                    let aggrs = by_series
+                        .entry(without_aggr(labels))
+                        .or_default()
+                        .entry(day)
+                        .or_default();
+                    // Two blocks of one day (members of one compaction group) hold different
+                    // series; merge anyway rather than drop.
+                    match aggrs.remove(aggr) {
+                        Some(have) => aggrs.insert(aggr.to_string(), merge_samples(have, samples)),
+                        None => aggrs.insert(aggr.to_string(), samples),
+                    };
                 }
             }
             for (labels, days) in by_series {
@@ -326,27 +342,37 @@ fn counter_day(segment: Segment) -> Option<CounterDay> {
 /// into one reset-free counter that ends at its last raw value, so the raw samples after it
 /// continue it exactly (the usual layout: downsampled history, then the raw recent days).
 fn counter_series(segments: impl Iterator<Item = Segment>) -> Vec<Sample> {
-    let mut out = Vec::new();
+    let mut out: Vec<Sample> = Vec::new();
     let mut run = Vec::new();
     for segment in segments {
         match segment {
             Segment::Raw(samples) => {
-                out.extend(join_counters(std::mem::take(&mut run).into_iter()));
+                let joined = join_counters(std::mem::take(&mut run).into_iter());
+                if out.is_empty() {
+                    out = joined;
+                } else {
+                    out.extend(joined);
+                }
                 out.extend(samples);
             }
             downsampled => run.push(downsampled),
         }
     }
-    out.extend(join_counters(run.into_iter()));
+    let joined = join_counters(run.into_iter());
+    if out.is_empty() {
+        return joined;
+    }
+    out.extend(joined);
     out
 }
 
 /// Joins days into one reset-free counter ending at the last day's last raw value.
 fn join_counters(segments: impl Iterator<Item = Segment>) -> Vec<Sample> {
-    let mut out: Vec<Sample> = Vec::new();
+    let days: Vec<CounterDay> = segments.filter_map(counter_day).collect();
+    let mut out: Vec<Sample> = Vec::with_capacity(days.iter().map(|d| d.points.len()).sum());
     // Cumulative value at the end of the previous day, and its last raw value.
     let mut previous: Option<(f64, f64)> = None;
-    for day in segments.filter_map(counter_day) {
+    for day in days {
         let start = match previous {
             None => day.first_raw,
             Some((end, last_raw)) => {

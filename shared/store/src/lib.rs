@@ -31,7 +31,7 @@ pub use catalog::BlockMeta;
 pub use parquet::file::properties::WriterProperties;
 pub use partition::DayPartition;
 pub use read::{SeriesSamples, SeriesTable, merge_sample_chunks, merge_samples};
-pub use store::{BlockOptions, MULTIPART_PART_BYTES, MetricsStore, StoreConfig};
+pub use store::{BlockOptions, MULTIPART_PART_BYTES, MetricsStore, StoreConfig, raw_blocks};
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]

@@ -412,7 +412,7 @@ pub(crate) async fn read_samples(
     cache: &MetaCache,
 ) -> Result<Vec<Vec<Sample>>> {
     let mut out = vec![Vec::new(); selected.len()];
-    let (Some(&lo), Some(&hi)) = (selected.first(), selected.last()) else {
+    let (Some(&first_ref), Some(&last_ref)) = (selected.first(), selected.last()) else {
         return Ok(out);
     };
     let key = block.key(Part::Samples);
@@ -423,7 +423,9 @@ pub(crate) async fn read_samples(
             let rg = meta.row_group(i);
             let refs_ok = stat_range_u32(rg.column(samples_col::SERIES_REF).statistics())
                 .is_none_or(|(min, max)| {
-                    max >= lo && min <= hi && selected.iter().any(|r| (min..=max).contains(r))
+                    max >= first_ref
+                        && min <= last_ref
+                        && selected.iter().any(|r| (min..=max).contains(r))
                 });
             let time_ok = stat_range_i64(rg.column(samples_col::TIMESTAMP).statistics())
                 .is_none_or(|(min, max)| max >= start && min <= end);
@@ -433,16 +435,19 @@ pub(crate) async fn read_samples(
     if row_groups.is_empty() {
         return Ok(out);
     }
-    let schema = b.parquet_schema();
-    let projection = ProjectionMask::leaves(
-        schema,
-        [
-            samples_col::SERIES_REF,
-            samples_col::TIMESTAMP,
-            samples_col::VALUE_INT,
-            samples_col::VALUE_SCALE,
-            samples_col::VALUE_FLOAT,
-        ],
+    // Value columns that are null in every selected row group are not read: each column chunk
+    // read costs a zstd context pair, whatever its size.
+    let all_null = |col: usize| {
+        row_groups.iter().all(|&rg| {
+            let c = meta.row_group(rg).column(col);
+            c.statistics()
+                .and_then(|s| s.null_count_opt())
+                .is_some_and(|n| n == c.num_values() as u64)
+        })
+    };
+    let (read_ints, read_floats) = (
+        !all_null(samples_col::VALUE_INT),
+        !all_null(samples_col::VALUE_FLOAT),
     );
     // Skip pages whose series refs or times cannot match (the page index has their bounds).
     let mut ranges = Vec::new();
@@ -461,10 +466,11 @@ pub(crate) async fn read_samples(
         }
         base += rows;
     }
-    // When the wanted series are sparse among the refs of those pages, narrow the selection to
-    // exactly their rows (from the cached row runs of each ref).
-    let span = (hi - lo) as usize + 1;
-    if selected.len() * 4 < span {
+    // When the wanted series are few among the block's, narrow the selection to
+    // exactly their rows (from the cached row runs of each ref); the series of every selected
+    // row is then known, and the series-ref column is not read.
+    let mut run_refs: Option<Vec<(u32, usize)>> = None;
+    if selected.len() * 4 < block.series as usize {
         let runs = ref_runs(store, block, &key, cache).await?;
         let mut rg_first = Vec::with_capacity(meta.num_row_groups());
         let mut acc = 0u64;
@@ -486,49 +492,107 @@ pub(crate) async fn read_samples(
                 let (s, e) = (rg_first[rg], rg_first[rg] + rows);
                 let (a, b) = (first.max(s), end_row.min(e));
                 if a < b {
-                    exact.push((base + a - s) as usize..(base + b - s) as usize);
+                    exact.push(((base + a - s) as usize..(base + b - s) as usize, r));
                 }
                 base += rows;
             }
         }
-        exact.sort_by_key(|r| r.start);
-        ranges = intersect(&ranges, &exact);
+        exact.sort_by_key(|(r, _)| r.start);
+        let exact_ranges: Vec<std::ops::Range<usize>> =
+            exact.iter().map(|(r, _)| r.clone()).collect();
+        ranges = intersect(&ranges, &exact_ranges);
+        // Each resulting range lies inside one series' run.
+        let mut k = 0usize;
+        let mut refs = Vec::with_capacity(ranges.len());
+        for r in &ranges {
+            while exact[k].0.end <= r.start {
+                k += 1;
+            }
+            refs.push((exact[k].1, r.len()));
+        }
+        run_refs = Some(refs);
     }
     if ranges.is_empty() {
         return Ok(out);
     }
+    let mut leaves = Vec::with_capacity(5);
+    if run_refs.is_none() {
+        leaves.push(samples_col::SERIES_REF);
+    }
+    leaves.push(samples_col::TIMESTAMP);
+    if read_ints {
+        leaves.extend([samples_col::VALUE_INT, samples_col::VALUE_SCALE]);
+    }
+    if read_floats {
+        leaves.push(samples_col::VALUE_FLOAT);
+    }
+    let projection = ProjectionMask::leaves(b.parquet_schema(), leaves.iter().copied());
     let selection = RowSelection::from_consecutive_ranges(ranges.into_iter(), base);
     let mut stream = b
         .with_row_groups(row_groups)
         .with_row_selection(selection)
         .with_projection(projection)
         .build()?;
+    // Position in `run_refs` and rows of it already taken.
+    let (mut run_at, mut run_taken) = (0usize, 0usize);
+    let mut refs_buf: Vec<u32> = Vec::new();
     while let Some(batch) = stream.try_next().await? {
-        let refs = batch
-            .column(0)
-            .as_primitive_opt::<UInt32Type>()
-            .ok_or_else(|| corrupt(&key, "series_ref"))?;
-        let ts = batch
-            .column(1)
-            .as_primitive_opt::<Int64Type>()
-            .ok_or_else(|| corrupt(&key, "timestamp"))?;
-        let ints = batch
-            .column(2)
-            .as_primitive_opt::<Int64Type>()
-            .ok_or_else(|| corrupt(&key, "value_int"))?;
-        let scales = batch
-            .column(3)
-            .as_primitive_opt::<Int32Type>()
-            .ok_or_else(|| corrupt(&key, "value_scale"))?;
-        let floats = batch
-            .column(4)
-            .as_primitive_opt::<Float64Type>()
-            .ok_or_else(|| corrupt(&key, "value_float"))?;
-        // Rows come sorted by (series ref, time): take each series' run at once.
-        let (refs, ts_values) = (refs.values(), ts.values());
-        let (int_values, scale_values, float_values) =
-            (ints.values(), scales.values(), floats.values());
         let n = batch.num_rows();
+        let mut col = 0usize;
+        let mut next_col = || {
+            col += 1;
+            batch.column(col - 1)
+        };
+        let refs: &[u32] = match &run_refs {
+            None => next_col()
+                .as_primitive_opt::<UInt32Type>()
+                .ok_or_else(|| corrupt(&key, "series_ref"))?
+                .values(),
+            Some(runs) => {
+                // The refs of this batch's rows, from the runs they continue.
+                refs_buf.clear();
+                while refs_buf.len() < n {
+                    let Some(&(r, len)) = runs.get(run_at) else {
+                        return Err(corrupt(&key, "more rows than selected"));
+                    };
+                    let take = (len - run_taken).min(n - refs_buf.len());
+                    refs_buf.extend(std::iter::repeat_n(r, take));
+                    run_taken += take;
+                    if run_taken == len {
+                        run_at += 1;
+                        run_taken = 0;
+                    }
+                }
+                &refs_buf
+            }
+        };
+        let ts_values = next_col()
+            .as_primitive_opt::<Int64Type>()
+            .ok_or_else(|| corrupt(&key, "timestamp"))?
+            .values();
+        let ints = if read_ints {
+            let ints = next_col()
+                .as_primitive_opt::<Int64Type>()
+                .ok_or_else(|| corrupt(&key, "value_int"))?;
+            let scales = next_col()
+                .as_primitive_opt::<Int32Type>()
+                .ok_or_else(|| corrupt(&key, "value_scale"))?;
+            Some((ints, &scales.values()[..]))
+        } else {
+            None
+        };
+        let floats = if read_floats {
+            Some(
+                next_col()
+                    .as_primitive_opt::<Float64Type>()
+                    .ok_or_else(|| corrupt(&key, "value_float"))?
+                    .values()
+                    .as_ref(),
+            )
+        } else {
+            None
+        };
+        // Rows come sorted by (series ref, time): take each series' run at once.
         let mut slot = 0usize;
         let mut i = 0usize;
         while i < n {
@@ -548,39 +612,47 @@ pub(crate) async fn read_samples(
                     Err(_) => continue,
                 }
             }
-            let dst = &mut out[slot];
-            dst.reserve(hi - lo);
-            let run_scales = &scale_values[lo..hi];
-            if ints.null_count() == 0 && run_scales.iter().all(|s| *s == run_scales[0]) {
-                // One scale for the run (the usual case): a plain loop over two slices.
-                let scale = decimal::clamp_scale(run_scales[0]);
-                dst.extend(
-                    ts_values[lo..hi]
-                        .iter()
-                        .zip(&int_values[lo..hi])
-                        .map(|(&t, &m)| Sample {
-                            t,
-                            v: decimal::decode(m, scale),
-                        }),
-                );
-            } else if ints.null_count() == 0 {
-                dst.extend((lo..hi).map(|k| Sample {
-                    t: ts_values[k],
-                    v: decimal::decode(int_values[k], decimal::clamp_scale(scale_values[k])),
-                }));
-            } else {
-                dst.extend((lo..hi).map(|k| Sample {
-                    t: ts_values[k],
-                    v: if ints.is_valid(k) {
-                        decimal::decode(int_values[k], decimal::clamp_scale(scale_values[k]))
-                    } else {
-                        float_values[k]
-                    },
-                }));
-            }
+            decode_run(&mut out[slot], &ts_values[lo..hi], ints, floats, lo..hi);
         }
     }
     Ok(out)
+}
+
+/// Appends rows `rows` of a run (timestamps `ts`) to `dst`: decimal values where `value_int`
+/// is set, floats elsewhere.
+fn decode_run(
+    dst: &mut Vec<Sample>,
+    ts: &[i64],
+    ints: Option<(&arrow_array::PrimitiveArray<Int64Type>, &[i32])>,
+    floats: Option<&[f64]>,
+    rows: std::ops::Range<usize>,
+) {
+    dst.reserve(rows.len());
+    let Some((ints, scales)) = ints else {
+        // No decimal values in these row groups: floats only.
+        let floats = floats.map_or(&[][..], |f| &f[rows.clone()]);
+        dst.extend(ts.iter().zip(floats).map(|(&t, &v)| Sample { t, v }));
+        return;
+    };
+    let int_values = &ints.values()[rows.clone()];
+    let run_scales = &scales[rows.clone()];
+    if ints.null_count() == 0 && run_scales.iter().all(|s| *s == run_scales[0]) {
+        // One scale for the run (the usual case): a plain loop over two slices.
+        let scale = decimal::clamp_scale(run_scales[0]);
+        dst.extend(ts.iter().zip(int_values).map(|(&t, &m)| Sample {
+            t,
+            v: decimal::decode(m, scale),
+        }));
+    } else {
+        dst.extend(rows.enumerate().map(|(j, k)| Sample {
+            t: ts[j],
+            v: if ints.is_valid(k) {
+                decimal::decode(int_values[j], decimal::clamp_scale(run_scales[j]))
+            } else {
+                floats.map_or(f64::NAN, |f| f[k])
+            },
+        }));
+    }
 }
 
 /// Merges two timestamp-sorted sample lists into one with a single sample per timestamp.

@@ -106,6 +106,9 @@ pub(crate) const L0_DATA_PAGE_ROWS: usize = 4096;
 /// Rows per data page of compacted blocks (parquet's default).
 pub(crate) const COMPACTED_DATA_PAGE_ROWS: usize = 20_000;
 
+/// Rows per data page of downsampled blocks.
+pub(crate) const DOWNSAMPLED_DATA_PAGE_ROWS: usize = 1024;
+
 /// Writer settings shared by every part, with per-column encodings for the samples part.
 pub(crate) fn writer_properties(
     zstd_level: i32,

@@ -11,7 +11,7 @@ use architect_model::clock::{Clock, SystemClock};
 use architect_model::matcher::{matches_all, metric_name_of};
 use architect_model::time::Day;
 use architect_model::{Labels, Matcher, Sample, SeriesId, TenantId};
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{
     CopyMode, CopyOptions, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
@@ -30,6 +30,8 @@ const MAX_DAY_MS: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
 const DIRECT_PARTITION_DAYS: i64 = 3;
 /// Series tables kept in memory.
 const SERIES_CACHE_ENTRIES: usize = 512;
+/// Catalog partitions read at once.
+const PARTITION_READS: usize = 8;
 /// Size of each part of a multipart upload (S3 wants at least 5 MiB for all but the last).
 pub const MULTIPART_PART_BYTES: usize = 8 * 1024 * 1024;
 /// Multipart uploads of one object in flight at once.
@@ -94,6 +96,7 @@ pub struct MetricsStore {
     index: Arc<dyn Index>,
     props: WriterProperties,
     compacted_props: WriterProperties,
+    downsampled_props: WriterProperties,
     series_cache: Mutex<HashMap<String, Arc<SeriesTable>>>,
     meta_cache: Arc<read::MetaCache>,
     multipart_threshold: usize,
@@ -115,6 +118,11 @@ impl MetricsStore {
                 config.compacted_zstd_level,
                 config.compacted_max_row_group_rows,
                 crate::schema::COMPACTED_DATA_PAGE_ROWS,
+            ),
+            downsampled_props: block::properties(
+                config.compacted_zstd_level,
+                config.compacted_max_row_group_rows,
+                crate::schema::DOWNSAMPLED_DATA_PAGE_ROWS,
             ),
             series_cache: Mutex::new(HashMap::new()),
             meta_cache: Arc::new(read::MetaCache::default()),
@@ -184,7 +192,9 @@ impl MetricsStore {
     /// The Parquet settings of blocks written with `options`: the flush settings for level-0
     /// raw blocks, the compaction settings for everything else.
     pub fn writer_properties(&self, options: &BlockOptions) -> WriterProperties {
-        if options.level == 0 && options.resolution_ms == 0 {
+        if options.resolution_ms > 0 {
+            self.downsampled_props.clone()
+        } else if options.level == 0 {
             self.props.clone()
         } else {
             self.compacted_props.clone()
@@ -320,6 +330,18 @@ impl MetricsStore {
     /// The visible raw blocks of `tenant` that may hold data in `[start, end]`, in precedence
     /// order (first write first).
     pub async fn blocks(&self, tenant: &TenantId, start: i64, end: i64) -> Result<Vec<BlockMeta>> {
+        let partitions = self.partitions(tenant, start, end).await?;
+        Ok(raw_blocks(&partitions, start, end))
+    }
+
+    /// The catalog partitions of `tenant` for the days of `[start, end]` that have any,
+    /// read concurrently, in day order: one listing that raw and downsampled reads share.
+    pub async fn partitions(
+        &self,
+        tenant: &TenantId,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(Day, DayPartition)>> {
         let (start, end) = (start.max(MIN_DAY_MS), end.min(MAX_DAY_MS));
         if start > end {
             return Ok(Vec::new());
@@ -340,19 +362,18 @@ impl MetricsStore {
             .filter_map(|d| d.sk.strip_prefix("day#").and_then(Day::parse_iso))
             .collect()
         };
-        let mut blocks = Vec::new();
-        for day in days {
-            let partition = DayPartition::read(self.index.as_ref(), tenant.as_str(), day).await?;
-            blocks.extend(
-                partition
-                    .visible(0)
-                    .into_iter()
-                    .filter(|b| b.overlaps(start, end)),
-            );
-        }
-        // Precedence order: the first write wins where blocks hold the same sample.
-        blocks.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.ulid.cmp(&b.ulid)));
-        Ok(blocks)
+        let reads = days.into_iter().map(|day| {
+            let index = Arc::clone(&self.index);
+            let tenant = tenant.as_str().to_string();
+            async move {
+                let partition = DayPartition::read(index.as_ref(), &tenant, day).await?;
+                Ok::<_, StoreError>((day, partition))
+            }
+        });
+        futures::stream::iter(reads)
+            .buffered(PARTITION_READS)
+            .try_collect()
+            .await
     }
 
     /// Footer and page-index cache of sample parts.
@@ -557,50 +578,14 @@ impl MetricsStore {
         start: i64,
         end: i64,
     ) -> Result<Vec<SeriesSamples>> {
-        // Which series of each block match (series tables are cached).
-        let mut plans = Vec::new();
-        for block in blocks {
-            if metric_name_of(matchers).is_some_and(|m| !block.may_contain_metric(m))
-                || block.samples == 0
-            {
-                continue;
-            }
-            let table = self.series_table(&block).await?;
-            let selected = table.matching_refs(matchers);
-            if !selected.is_empty() {
-                plans.push((block, table, selected));
-            }
-        }
-        // Decode blocks in parallel (Parquet decoding is CPU-bound), merge in block order so
-        // that the first write still wins.
-        let parallel = std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
-            .min(8);
-        let reads = plans.into_iter().map(|(block, table, selected)| {
-            let objects = Arc::clone(&self.objects);
-            let cache = Arc::clone(&self.meta_cache);
-            async move {
-                tokio::spawn(async move {
-                    let samples =
-                        read::read_samples(&objects, &block, &selected, start, end, &cache).await;
-                    (table, selected, samples)
-                })
-                .await
-            }
-        });
-        let results: Vec<_> = futures::stream::iter(reads)
-            .buffered(parallel)
-            .collect()
-            .await;
         // Each series' chunks in block order, concatenated once at the end.
         let mut out: HashMap<Labels, (SeriesId, Vec<Vec<Sample>>)> = HashMap::new();
-        for r in results {
-            let (table, selected, samples) = r.map_err(|e| StoreError::Task(e.to_string()))?;
-            for (r, samples) in selected.iter().zip(samples?) {
+        for read in self.read_blocks(blocks, matchers, start, end).await? {
+            for (r, samples) in read.selected.iter().zip(read.samples) {
                 if samples.is_empty() {
                     continue;
                 }
-                let (id, labels) = &table.series[*r as usize];
+                let (id, labels) = &read.table.series[*r as usize];
                 match out.get_mut(labels) {
                     Some((_, chunks)) => chunks.push(samples),
                     None => {
@@ -619,6 +604,82 @@ impl MetricsStore {
             .collect();
         Ok(out)
     }
+
+    /// The samples in `[start, end]` of the series matching `matchers`, block by block (in the
+    /// order given; blocks without a match are left out).
+    pub(crate) async fn read_blocks(
+        &self,
+        blocks: Vec<BlockMeta>,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<BlockRead>> {
+        // Which series of each block match (series tables are cached).
+        let mut plans = Vec::new();
+        for block in blocks {
+            if metric_name_of(matchers).is_some_and(|m| !block.may_contain_metric(m))
+                || block.samples == 0
+            {
+                continue;
+            }
+            let table = self.series_table(&block).await?;
+            let selected = table.matching_refs(matchers);
+            if !selected.is_empty() {
+                plans.push((block, table, selected));
+            }
+        }
+        // Decode blocks in parallel (Parquet decoding is CPU-bound), in block order.
+        let parallel = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(8);
+        let reads = plans.into_iter().map(|(block, table, selected)| {
+            let objects = Arc::clone(&self.objects);
+            let cache = Arc::clone(&self.meta_cache);
+            async move {
+                tokio::spawn(async move {
+                    let samples =
+                        read::read_samples(&objects, &block, &selected, start, end, &cache).await;
+                    samples.map(|samples| BlockRead {
+                        block,
+                        table,
+                        selected,
+                        samples,
+                    })
+                })
+                .await
+                .map_err(|e| StoreError::Task(e.to_string()))?
+            }
+        });
+        futures::stream::iter(reads)
+            .buffered(parallel)
+            .try_collect()
+            .await
+    }
+}
+
+/// What [`MetricsStore::read_blocks`] read from one block.
+pub(crate) struct BlockRead {
+    /// The block.
+    pub(crate) block: BlockMeta,
+    /// Its series.
+    pub(crate) table: Arc<SeriesTable>,
+    /// Refs of the selected series, ascending.
+    pub(crate) selected: Vec<u32>,
+    /// Samples of each selected series (possibly empty), in the order of `selected`.
+    pub(crate) samples: Vec<Vec<Sample>>,
+}
+
+/// The visible raw blocks of `partitions` that may hold data in `[start, end]`, in precedence
+/// order (first write first).
+pub fn raw_blocks(partitions: &[(Day, DayPartition)], start: i64, end: i64) -> Vec<BlockMeta> {
+    let mut blocks: Vec<BlockMeta> = partitions
+        .iter()
+        .flat_map(|(_, p)| p.visible(0))
+        .filter(|b| b.overlaps(start, end))
+        .collect();
+    // Precedence order: the first write wins where blocks hold the same sample.
+    blocks.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.ulid.cmp(&b.ulid)));
+    blocks
 }
 
 #[cfg(test)]
@@ -749,9 +810,31 @@ mod tests {
         };
         let store = MetricsStore::new(Arc::new(InMemory::new()), index, &config);
         let tenant = TenantId::new("t1").map_err(|e| StoreError::Task(e.to_string()))?;
-        let day = Day::of_ms(1_700_000_000_000);
-        let t0 = day.start_ms();
-        let value = |s: usize, k: usize| (s * 1000 + k) as f64;
+        // One block per value mix, each on its own day: decimal values only (no float column
+        // is read), floats only (no decimal columns are read), and both in one series.
+        for (mode, day) in [(0usize, 19_675i64), (1, 19_676), (2, 19_677)] {
+            let day = Day(day);
+            let t0 = day.start_ms();
+            let value = move |s: usize, k: usize| {
+                let decimal = (s * 1000 + k) as f64;
+                match mode {
+                    0 => decimal,
+                    1 => decimal * std::f64::consts::PI,
+                    _ if (s + k).is_multiple_of(3) => decimal * std::f64::consts::E,
+                    _ => decimal,
+                }
+            };
+            sparse_and_dense_reads(&store, &tenant, t0, value).await?;
+        }
+        Ok(())
+    }
+
+    async fn sparse_and_dense_reads(
+        store: &MetricsStore,
+        tenant: &TenantId,
+        t0: i64,
+        value: impl Fn(usize, usize) -> f64 + Copy,
+    ) -> Result<()> {
         let data = BlockData {
             series: (0..400)
                 .map(|s| {
@@ -770,16 +853,19 @@ mod tests {
                 .collect(),
             metadata: vec![],
         };
-        store.write_block(&tenant, day, 0, data).await?;
+        store.write_block(tenant, Day::of_ms(t0), 0, data).await?;
         let check = |got: Vec<SeriesSamples>, want: &[usize], from: usize, to: usize| {
             let mut got = got;
             got.sort_by(|a, b| a.labels.cmp(&b.labels));
             assert_eq!(got.len(), want.len());
             for (g, &s) in got.iter().zip(want) {
                 assert_eq!(g.labels.get("inst"), Some(format!("{s:03}").as_str()));
-                let values: Vec<f64> = g.samples.iter().map(|x| x.v).collect();
-                let expected: Vec<f64> = (from..=to).map(|k| value(s, k)).collect();
-                assert_eq!(values, expected);
+                let values: Vec<u64> = g.samples.iter().map(|x| x.v.to_bits()).collect();
+                let expected: Vec<u64> = (from..=to).map(|k| value(s, k).to_bits()).collect();
+                assert_eq!(values, expected, "series {s}");
+                let times: Vec<i64> = g.samples.iter().map(|x| x.t).collect();
+                let expected: Vec<i64> = (from..=to).map(|k| t0 + k as i64 * 15_000).collect();
+                assert_eq!(times, expected, "series {s}");
             }
         };
         for _ in 0..2 {
@@ -798,13 +884,13 @@ mod tests {
                 })
                 .collect();
             let got = store
-                .select(&tenant, &[sparse], t0 + 10 * 15_000, t0 + 20 * 15_000)
+                .select(tenant, &[sparse], t0 + 10 * 15_000, t0 + 20 * 15_000)
                 .await?;
             check(got, &want, 10, 20);
             // Dense: all of them.
             let got = store
                 .select(
-                    &tenant,
+                    tenant,
                     &[Matcher::equal("__name__", "m")],
                     t0,
                     t0 + 99 * 15_000,
