@@ -289,6 +289,72 @@ fn page_ranges(
     out
 }
 
+/// True if column `col` is null in every row of `ranges` (sorted, disjoint rows of the
+/// concatenated `row_groups`), by the page index's null pages, else by the chunk statistics.
+fn null_in(
+    meta: &ParquetMetaData,
+    row_groups: &[usize],
+    col: usize,
+    ranges: &[std::ops::Range<usize>],
+) -> bool {
+    let mut base = 0usize;
+    let mut at = 0usize;
+    for &rg in row_groups {
+        let rows = meta.row_group(rg).num_rows() as usize;
+        let end = base + rows;
+        // The ranges of this row group, in its own rows.
+        let mut local = Vec::new();
+        while at < ranges.len() && ranges[at].start < end {
+            let r = &ranges[at];
+            local.push(r.start.max(base) - base..r.end.min(end) - base);
+            if r.end > end {
+                break;
+            }
+            at += 1;
+        }
+        if !local.is_empty() && !null_in_row_group(meta, rg, col, rows, &local) {
+            return false;
+        }
+        base = end;
+    }
+    true
+}
+
+fn null_in_row_group(
+    meta: &ParquetMetaData,
+    rg: usize,
+    col: usize,
+    rows: usize,
+    local: &[std::ops::Range<usize>],
+) -> bool {
+    let chunk = meta.row_group(rg).column(col);
+    if chunk
+        .statistics()
+        .and_then(|s| s.null_count_opt())
+        .is_some_and(|n| n == chunk.num_values() as u64)
+    {
+        return true;
+    }
+    let pi = meta.page_index_for_row_group(rg);
+    let (Some(ci), Some(oi)) = (pi.column_index(col), pi.offset_index(col)) else {
+        return false;
+    };
+    let locs = oi.page_locations();
+    let mut r = 0usize;
+    for (p, loc) in locs.iter().enumerate() {
+        let start = loc.first_row_index as usize;
+        let end = locs.get(p + 1).map_or(rows, |l| l.first_row_index as usize);
+        while r < local.len() && local[r].end <= start {
+            r += 1;
+        }
+        let overlaps = local.get(r).is_some_and(|x| x.start < end);
+        if overlaps && !ci.is_null_page(p) {
+            return false;
+        }
+    }
+    true
+}
+
 /// Intersection of two sorted, disjoint range lists.
 fn intersect(
     a: &[std::ops::Range<usize>],
@@ -435,20 +501,6 @@ pub(crate) async fn read_samples(
     if row_groups.is_empty() {
         return Ok(out);
     }
-    // Value columns that are null in every selected row group are not read: each column chunk
-    // read costs a zstd context pair, whatever its size.
-    let all_null = |col: usize| {
-        row_groups.iter().all(|&rg| {
-            let c = meta.row_group(rg).column(col);
-            c.statistics()
-                .and_then(|s| s.null_count_opt())
-                .is_some_and(|n| n == c.num_values() as u64)
-        })
-    };
-    let (read_ints, read_floats) = (
-        !all_null(samples_col::VALUE_INT),
-        !all_null(samples_col::VALUE_FLOAT),
-    );
     // Skip pages whose series refs or times cannot match (the page index has their bounds).
     let mut ranges = Vec::new();
     let mut base = 0usize;
@@ -515,6 +567,10 @@ pub(crate) async fn read_samples(
     if ranges.is_empty() {
         return Ok(out);
     }
+    // A value column that is null in every selected row is not read: each column chunk read
+    // costs a zstd context pair, whatever its size.
+    let read_ints = !null_in(&meta, &row_groups, samples_col::VALUE_INT, &ranges);
+    let read_floats = !null_in(&meta, &row_groups, samples_col::VALUE_FLOAT, &ranges);
     let mut leaves = Vec::with_capacity(5);
     if run_refs.is_none() {
         leaves.push(samples_col::SERIES_REF);

@@ -812,7 +812,9 @@ mod tests {
         let tenant = TenantId::new("t1").map_err(|e| StoreError::Task(e.to_string()))?;
         // One block per value mix, each on its own day: decimal values only (no float column
         // is read), floats only (no decimal columns are read), and both in one series.
-        for (mode, day) in [(0usize, 19_675i64), (1, 19_676), (2, 19_677)] {
+        // The fourth: decimal series first, float series after them, so that the pages of
+        // one kind hold no value of the other (null pages).
+        for (mode, day) in [(0usize, 19_675i64), (1, 19_676), (2, 19_677), (3, 19_678)] {
             let day = Day(day);
             let t0 = day.start_ms();
             let value = move |s: usize, k: usize| {
@@ -820,6 +822,8 @@ mod tests {
                 match mode {
                     0 => decimal,
                     1 => decimal * std::f64::consts::PI,
+                    3 if s < 200 => decimal,
+                    3 => decimal * std::f64::consts::PI,
                     _ if (s + k).is_multiple_of(3) => decimal * std::f64::consts::E,
                     _ => decimal,
                 }
@@ -887,6 +891,13 @@ mod tests {
                 .select(tenant, &[sparse], t0 + 10 * 15_000, t0 + 20 * 15_000)
                 .await?;
             check(got, &want, 10, 20);
+            // Sparse in the first half only.
+            let first_half = Matcher::new(architect_model::MatchOp::RegexMatch, "inst", "0[0-9]0")
+                .map_err(|e| StoreError::Task(e.to_string()))?;
+            let got = store
+                .select(tenant, &[first_half], t0, t0 + 99 * 15_000)
+                .await?;
+            check(got, &(0..10).map(|s| s * 10).collect::<Vec<_>>(), 0, 99);
             // Dense: all of them.
             let got = store
                 .select(
