@@ -451,9 +451,12 @@ impl MetricsStore {
                 continue;
             }
             let table = self.series_table(&block).await?;
-            for (id, labels) in &table.series {
-                if matches_all(matchers, labels) {
-                    out.entry(labels.clone()).or_insert(*id);
+            // Only the metric's series are tested (per-block postings); labels are cloned once
+            // per series, not once per block holding it.
+            for r in table.matching_refs(matchers) {
+                let (id, labels) = &table.series[r as usize];
+                if !out.contains_key(labels) {
+                    out.insert(labels.clone(), *id);
                 }
             }
         }
