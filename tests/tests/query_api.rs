@@ -177,6 +177,36 @@ async fn prometheus_api_json_shapes_at_root_and_under_prometheus() {
             ]}),
             "{prefix}"
         );
+        // limit: the first series in order, and Prometheus' warning text (which Grafana
+        // recognises); limit=0 is no limit.
+        let (status, json) = get_json(
+            &url,
+            &p("/api/v1/series"),
+            None,
+            &[("match[]", "json_test"), ("limit", "1")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{prefix}: {json}");
+        assert_eq!(
+            json,
+            json!({"status": "success", "data": [
+                {"__name__": "json_test", "instance": "i1", "job": "a"},
+            ], "warnings": ["results truncated due to limit"]}),
+            "{prefix}"
+        );
+        let (_, json) = get_json(
+            &url,
+            &p("/api/v1/series"),
+            None,
+            &[("match[]", "json_test"), ("limit", "0")],
+        )
+        .await;
+        assert_eq!(
+            json["data"].as_array().map(Vec::len),
+            Some(2),
+            "{prefix}: {json}"
+        );
+        assert!(json.get("warnings").is_none(), "{prefix}: {json}");
         // Two match[] are a union; a regex and an or-less selector.
         let (_, json) = get_json(
             &url,

@@ -432,7 +432,12 @@ fn respond(result: &QueryResult, stats: bool, started: Instant) -> Response {
         write_json_strings(&mut out, &result.infos);
     }
     out.push('}');
-    let mut r = out.into_response();
+    json_response(out)
+}
+
+/// A JSON body written by hand, as a response.
+pub(crate) fn json_response(body: String) -> Response {
+    let mut r = body.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -440,7 +445,7 @@ fn respond(result: &QueryResult, stats: bool, started: Instant) -> Response {
     r
 }
 
-fn write_json_strings(out: &mut String, items: &[String]) {
+pub(crate) fn write_json_strings(out: &mut String, items: &[String]) {
     out.push('[');
     for (i, s) in items.iter().enumerate() {
         if i > 0 {
@@ -458,7 +463,7 @@ fn write_json_str(out: &mut String, s: &str) {
     }
 }
 
-fn write_labels(out: &mut String, labels: &architect_model::Labels) {
+pub(crate) fn write_labels(out: &mut String, labels: &architect_model::Labels) {
     out.push('{');
     for (i, l) in labels.iter().enumerate() {
         if i > 0 {
@@ -667,12 +672,7 @@ pub(crate) async fn query_exemplars(
         out.push_str("]}");
     }
     out.push_str("]}");
-    let mut r = out.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(r)
+    Ok(json_response(out))
 }
 
 /// `GET /api/v1/metadata`: metric metadata by metric family, with `metric`, `limit` and
