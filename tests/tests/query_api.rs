@@ -6,6 +6,15 @@ use reqwest::StatusCode;
 use serde_json::json;
 use std::collections::BTreeMap;
 
+/// `GET {prefix}/api/v1/series` with `params`, for the default tenant.
+async fn get_series(
+    url: &str,
+    prefix: &str,
+    params: &[(&str, &str)],
+) -> (StatusCode, serde_json::Value) {
+    get_json(url, &format!("{prefix}/api/v1/series"), None, params).await
+}
+
 fn labels_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
@@ -161,13 +170,7 @@ async fn prometheus_api_json_shapes_at_root_and_under_prometheus() {
     for prefix in ["", "/prometheus"] {
         let p = |path: &str| format!("{prefix}{path}");
         // series: exact envelope.
-        let (status, json) = get_json(
-            &url,
-            &p("/api/v1/series"),
-            None,
-            &[("match[]", "json_test")],
-        )
-        .await;
+        let (status, json) = get_series(&url, prefix, &[("match[]", "json_test")]).await;
         assert_eq!(status, StatusCode::OK, "{prefix}: {json}");
         assert_eq!(
             json,
@@ -179,13 +182,8 @@ async fn prometheus_api_json_shapes_at_root_and_under_prometheus() {
         );
         // limit: the first series in order, and Prometheus' warning text (which Grafana
         // recognises); limit=0 is no limit.
-        let (status, json) = get_json(
-            &url,
-            &p("/api/v1/series"),
-            None,
-            &[("match[]", "json_test"), ("limit", "1")],
-        )
-        .await;
+        let (status, json) =
+            get_series(&url, prefix, &[("match[]", "json_test"), ("limit", "1")]).await;
         assert_eq!(status, StatusCode::OK, "{prefix}: {json}");
         assert_eq!(
             json,
@@ -194,13 +192,7 @@ async fn prometheus_api_json_shapes_at_root_and_under_prometheus() {
             ], "warnings": ["results truncated due to limit"]}),
             "{prefix}"
         );
-        let (_, json) = get_json(
-            &url,
-            &p("/api/v1/series"),
-            None,
-            &[("match[]", "json_test"), ("limit", "0")],
-        )
-        .await;
+        let (_, json) = get_series(&url, prefix, &[("match[]", "json_test"), ("limit", "0")]).await;
         assert_eq!(
             json["data"].as_array().map(Vec::len),
             Some(2),
@@ -208,10 +200,9 @@ async fn prometheus_api_json_shapes_at_root_and_under_prometheus() {
         );
         assert!(json.get("warnings").is_none(), "{prefix}: {json}");
         // Two match[] are a union; a regex and an or-less selector.
-        let (_, json) = get_json(
+        let (_, json) = get_series(
             &url,
-            &p("/api/v1/series"),
-            None,
+            prefix,
             &[
                 ("match[]", r#"json_test{job="a"}"#),
                 ("match[]", r#"{zone=~"z.*"}"#),
@@ -238,17 +229,16 @@ async fn prometheus_api_json_shapes_at_root_and_under_prometheus() {
             "{prefix}"
         );
         // start/end outside the data: nothing.
-        let (_, json) = get_json(
+        let (_, json) = get_series(
             &url,
-            &p("/api/v1/series"),
-            None,
+            prefix,
             &[("match[]", "json_test"), ("start", "1000"), ("end", "2000")],
         )
         .await;
         assert_eq!(json, json!({"status": "success", "data": []}), "{prefix}");
 
         // Missing match[]: 400 bad_data.
-        let (status, json) = get_json(&url, &p("/api/v1/series"), None, &[]).await;
+        let (status, json) = get_series(&url, prefix, &[]).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{prefix}: {json}");
         assert_eq!(json["status"], "error", "{prefix}: {json}");
         assert_eq!(json["errorType"], "bad_data", "{prefix}: {json}");
@@ -261,7 +251,7 @@ async fn prometheus_api_json_shapes_at_root_and_under_prometheus() {
             vec![("match[]", "json_test{")],
             vec![("match[]", "json_test"), ("start", "yesterday")],
         ] {
-            let (status, json) = get_json(&url, &p("/api/v1/series"), None, &params).await;
+            let (status, json) = get_series(&url, prefix, &params).await;
             assert_eq!(
                 status,
                 StatusCode::BAD_REQUEST,
