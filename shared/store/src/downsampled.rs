@@ -13,11 +13,13 @@
 use crate::Result;
 use crate::catalog::BlockMeta;
 use crate::partition::DayPartition;
-use crate::read::{SeriesSamples, merge_samples};
-use crate::store::MetricsStore;
+use crate::read::{SeriesSamples, SeriesTable, merge_samples};
+use crate::store::{MetricsStore, SelectRefs};
+use architect_model::matcher::{matches_all, metric_name_of};
 use architect_model::time::Day;
-use architect_model::{Label, Labels, MatchOp, Matcher, Sample, SeriesId, TenantId, is_stale_nan};
+use architect_model::{Label, Labels, Matcher, Sample, SeriesId, TenantId, is_stale_nan};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// The label naming an aggregate series in a downsampled block.
 pub const AGGR_LABEL: &str = "__aggr__";
@@ -27,6 +29,81 @@ pub const RES_5M: i64 = 300_000;
 pub const RES_1H: i64 = 3_600_000;
 /// Downsampled resolutions, finest first.
 pub const RESOLUTIONS: [i64; 2] = [RES_5M, RES_1H];
+
+/// The aggregate series of a downsampled block, by their [`AGGR_LABEL`] value; a position
+/// here is the aggregate's index in [`Aggregates`] and [`AggregateView`].
+const AGGREGATE_NAMES: [&str; 6] = ["count", "sum", "min", "max", "counter", "raw"];
+const COUNT: usize = 0;
+const SUM: usize = 1;
+const MIN: usize = 2;
+const MAX: usize = 3;
+const COUNTER: usize = 4;
+const RAW_EDGES: usize = 5;
+
+/// One day's aggregate series of one raw series, indexed as [`AGGREGATE_NAMES`].
+type Aggregates = [Vec<Sample>; AGGREGATE_NAMES.len()];
+
+/// A downsampled block's series table seen as raw series with aggregates: built once per
+/// cached table, so a query matches each raw series once (not once per aggregate) and needs no
+/// label surgery.
+#[derive(Debug, Default)]
+pub(crate) struct AggregateView {
+    /// Each raw series: its id and labels (the aggregate series' labels without [`AGGR_LABEL`]).
+    raw: Vec<(SeriesId, Labels)>,
+    /// Per raw series, the ref of each aggregate series (`u32::MAX` = absent).
+    refs: Vec<[u32; AGGREGATE_NAMES.len()]>,
+    /// Per ref: (raw series index, aggregate index); `u32::MAX` for a series without
+    /// [`AGGR_LABEL`].
+    of_ref: Vec<(u32, u8)>,
+    /// Raw series indexes of each metric name.
+    by_metric: HashMap<String, Vec<u32>>,
+}
+
+impl AggregateView {
+    pub(crate) fn new(tenant: &str, series: &[(SeriesId, Labels)]) -> Self {
+        let mut out = Self::default();
+        let mut index: HashMap<SeriesId, u32> = HashMap::new();
+        for (r, (_, labels)) in series.iter().enumerate() {
+            let Some(aggr) = labels
+                .get(AGGR_LABEL)
+                .and_then(|a| AGGREGATE_NAMES.iter().position(|n| *n == a))
+            else {
+                out.of_ref.push((u32::MAX, 0));
+                continue;
+            };
+            let raw = without_aggr(labels);
+            let id = SeriesId::of(tenant, &raw);
+            let i = *index.entry(id).or_insert_with(|| {
+                let i = out.raw.len() as u32;
+                out.by_metric
+                    .entry(raw.metric_name().to_string())
+                    .or_default()
+                    .push(i);
+                out.raw.push((id, raw));
+                out.refs.push([u32::MAX; AGGREGATE_NAMES.len()]);
+                i
+            });
+            out.refs[i as usize][aggr] = r as u32;
+            out.of_ref.push((i, aggr as u8));
+        }
+        out
+    }
+
+    /// Refs (ascending) of the `aggregates` of the raw series matching `matchers`.
+    fn select(&self, matchers: &[Matcher], aggregates: &[usize]) -> Vec<u32> {
+        let candidates: Box<dyn Iterator<Item = u32> + '_> = match metric_name_of(matchers) {
+            Some(name) => Box::new(self.by_metric.get(name).into_iter().flatten().copied()),
+            None => Box::new(0..self.raw.len() as u32),
+        };
+        let mut refs: Vec<u32> = candidates
+            .filter(|&i| matches_all(matchers, &self.raw[i as usize].1))
+            .flat_map(|i| aggregates.iter().map(move |&a| self.refs[i as usize][a]))
+            .filter(|&r| r != u32::MAX)
+            .collect();
+        refs.sort_unstable();
+        refs
+    }
+}
 
 /// Which aggregate answers a function (Thanos's `aggrsFromFunc`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,14 +141,15 @@ impl Aggregate {
         }
     }
 
-    fn series(self) -> &'static [&'static str] {
+    /// The aggregate series it reads, as indexes of [`AGGREGATE_NAMES`].
+    fn series(self) -> &'static [usize] {
         match self {
-            Self::Min => &["min"],
-            Self::Max => &["max"],
-            Self::Count => &["count"],
-            Self::Sum => &["sum"],
-            Self::Counter => &["counter", "raw"],
-            Self::Average => &["sum", "count"],
+            Self::Min => &[MIN],
+            Self::Max => &[MAX],
+            Self::Count => &[COUNT],
+            Self::Sum => &[SUM],
+            Self::Counter => &[COUNTER, RAW_EDGES],
+            Self::Average => &[SUM, COUNT],
         }
     }
 }
@@ -80,8 +158,7 @@ impl Aggregate {
 #[derive(Debug)]
 enum Segment {
     Raw(Vec<Sample>),
-    /// Aggregate name → samples.
-    Downsampled(HashMap<String, Vec<Sample>>),
+    Downsampled(Aggregates),
 }
 
 impl MetricsStore {
@@ -127,7 +204,8 @@ impl MetricsStore {
         if start > end {
             return Ok(Vec::new());
         }
-        let mut series: BTreeMap<Labels, Vec<(Day, Segment)>> = BTreeMap::new();
+        // Series id → labels and day segments, raw and downsampled.
+        let mut series: HashMap<SeriesId, (Labels, Vec<(Day, Segment)>)> = HashMap::new();
         // One parallel read of all raw blocks and one of all downsampled blocks; results are
         // split back into days.
         let (mut raw_blocks, mut downsampled_blocks) = (Vec::new(), Vec::new());
@@ -144,59 +222,78 @@ impl MetricsStore {
         }
         raw_blocks.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.ulid.cmp(&b.ulid)));
         for s in self.select_in(raw_blocks, matchers, start, end).await? {
-            let entry = series.entry(s.labels).or_default();
+            let entry = &mut series
+                .entry(s.id)
+                .or_insert_with(|| (s.labels, Vec::new()))
+                .1;
             for (day, samples) in split_by_day(s.samples) {
                 entry.push((day, Segment::Raw(samples)));
             }
         }
         if let (Some(first), Some(last)) = (downsampled_days.first(), downsampled_days.last()) {
-            let mut m: Vec<Matcher> = matchers.to_vec();
-            let names = aggregate.series().join("|");
-            m.push(
-                Matcher::new(MatchOp::RegexMatch, AGGR_LABEL, &names)
-                    .map_err(|e| crate::StoreError::Task(format!("aggregate matcher: {e}")))?,
-            );
             // Counters need whole days to join days; the rest only the range.
             let (from, to) = if aggregate == Aggregate::Counter {
                 (first.start_ms(), last.end_ms())
             } else {
                 (start, end)
             };
-            let mut by_series: HashMap<Labels, BTreeMap<Day, HashMap<String, Vec<Sample>>>> =
+            let owned = matchers.to_vec();
+            let tenant_name = tenant.as_str().to_string();
+            let select: SelectRefs = Arc::new(move |table: &SeriesTable| {
+                table
+                    .aggregate_view(&tenant_name)
+                    .select(&owned, aggregate.series())
+            });
+            let reads = self
+                .read_blocks_by(
+                    downsampled_blocks,
+                    metric_name_of(matchers),
+                    select,
+                    from,
+                    to,
+                )
+                .await?;
+            // Series id → day → aggregates.
+            let mut by_series: HashMap<SeriesId, (Labels, BTreeMap<Day, Aggregates>)> =
                 HashMap::new();
             // A downsampled block holds one day: its samples are that day's segment as read.
-            for read in self.read_blocks(downsampled_blocks, &m, from, to).await? {
-                let day = read.block.day;
+            for read in reads {
+                let view = read.table.aggregate_view(tenant.as_str());
                 for (r, samples) in read.selected.iter().zip(read.samples) {
-                    let labels = &read.table.series[*r as usize].1;
-                    let Some(aggr) = labels.get(AGGR_LABEL) else {
+                    let Some(&(raw, aggr)) = view.of_ref.get(*r as usize) else {
+                        continue;
+                    };
+                    let Some((id, labels)) = view.raw.get(raw as usize) else {
                         continue;
                     };
                     if samples.is_empty() {
                         continue;
                     }
-                    let aggrs = by_series
-                        .entry(without_aggr(labels))
-                        .or_default()
-                        .entry(day)
-                        .or_default();
+                    let slot = &mut by_series
+                        .entry(*id)
+                        .or_insert_with(|| (labels.clone(), BTreeMap::new()))
+                        .1
+                        .entry(read.block.day)
+                        .or_default()[aggr as usize];
                     // Two blocks of one day (members of one compaction group) hold different
                     // series; merge anyway rather than drop.
-                    match aggrs.remove(aggr) {
-                        Some(have) => aggrs.insert(aggr.to_string(), merge_samples(have, samples)),
-                        None => aggrs.insert(aggr.to_string(), samples),
+                    *slot = if slot.is_empty() {
+                        samples
+                    } else {
+                        merge_samples(std::mem::take(slot), samples)
                     };
                 }
             }
-            for (labels, days) in by_series {
-                let entry = series.entry(labels).or_default();
-                for (day, aggrs) in days {
-                    entry.push((day, Segment::Downsampled(aggrs)));
-                }
+            for (id, (labels, days)) in by_series {
+                let entry = &mut series.entry(id).or_insert_with(|| (labels, Vec::new())).1;
+                entry.extend(
+                    days.into_iter()
+                        .map(|(day, aggrs)| (day, Segment::Downsampled(aggrs))),
+                );
             }
         }
         let mut out = Vec::with_capacity(series.len());
-        for (labels, mut segments) in series {
+        for (id, (labels, mut segments)) in series {
             segments.sort_by_key(|(d, _)| *d);
             let mut samples = match aggregate {
                 Aggregate::Counter => counter_series(segments.into_iter().map(|(_, s)| s)),
@@ -213,11 +310,12 @@ impl MetricsStore {
                 continue;
             }
             out.push(SeriesSamples {
-                id: SeriesId::of(tenant.as_str(), &labels),
+                id,
                 labels,
                 samples,
             });
         }
+        out.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
         Ok(out)
     }
 }
@@ -272,21 +370,26 @@ fn without_aggr(labels: &Labels) -> Labels {
 }
 
 /// One aggregate's samples of a downsampled day (averages computed from sum and count).
-fn pick(aggrs: &mut HashMap<String, Vec<Sample>>, aggregate: Aggregate) -> Vec<Sample> {
-    let mut take = |name: &str| aggrs.remove(name).unwrap_or_default();
+fn pick(aggrs: &mut Aggregates, aggregate: Aggregate) -> Vec<Sample> {
+    let mut take = |i: usize| std::mem::take(&mut aggrs[i]);
     match aggregate {
-        Aggregate::Min => take("min"),
-        Aggregate::Max => take("max"),
-        Aggregate::Count => take("count"),
-        Aggregate::Sum => take("sum"),
-        Aggregate::Counter => take("counter"),
+        Aggregate::Min => take(MIN),
+        Aggregate::Max => take(MAX),
+        Aggregate::Count => take(COUNT),
+        Aggregate::Sum => take(SUM),
+        Aggregate::Counter => take(COUNTER),
         Aggregate::Average => {
-            let sums = take("sum");
-            let counts: HashMap<i64, f64> = take("count").into_iter().map(|s| (s.t, s.v)).collect();
+            let (sums, counts) = (take(SUM), take(COUNT));
+            // Both are written per window, so they line up; join by timestamp all the same.
+            let mut counts = counts.iter().peekable();
             sums.into_iter()
                 .filter_map(|s| {
-                    let c = counts.get(&s.t)?;
-                    Some(Sample { t: s.t, v: s.v / c })
+                    while counts.next_if(|c| c.t < s.t).is_some() {}
+                    let c = counts.next_if(|c| c.t == s.t)?;
+                    Some(Sample {
+                        t: s.t,
+                        v: s.v / c.v,
+                    })
                 })
                 .collect()
         }
@@ -325,8 +428,8 @@ fn counter_day(segment: Segment) -> Option<CounterDay> {
             })
         }
         Segment::Downsampled(mut aggrs) => {
-            let points = aggrs.remove("counter").unwrap_or_default();
-            let edges = aggrs.remove("raw").unwrap_or_default();
+            let points = std::mem::take(&mut aggrs[COUNTER]);
+            let edges = std::mem::take(&mut aggrs[RAW_EDGES]);
             let first_raw = edges.first().map_or(points.first()?.v, |s| s.v);
             let last_raw = edges.last().map_or(points.last()?.v, |s| s.v);
             Some(CounterDay {
@@ -409,6 +512,47 @@ mod tests {
         Sample { t, v }
     }
 
+    fn aggregates<const N: usize>(series: [(usize, Vec<Sample>); N]) -> Aggregates {
+        let mut out = Aggregates::default();
+        for (i, samples) in series {
+            out[i] = samples;
+        }
+        out
+    }
+
+    #[test]
+    fn the_view_groups_aggregate_series_by_raw_series() {
+        let l = |pairs: &[(&str, &str)]| {
+            Labels::new(pairs.iter().map(|(n, v)| Label::new(*n, *v)).collect())
+        };
+        let table: Vec<(SeriesId, Labels)> = [
+            l(&[("__name__", "up"), (AGGR_LABEL, "counter"), ("job", "a")]),
+            l(&[("__name__", "up"), (AGGR_LABEL, "raw"), ("job", "a")]),
+            l(&[("__name__", "up"), (AGGR_LABEL, "sum"), ("job", "b")]),
+            l(&[("__name__", "up"), (AGGR_LABEL, "count"), ("job", "a")]),
+            l(&[("__name__", "other"), ("job", "a")]),
+        ]
+        .into_iter()
+        .map(|labels| (SeriesId::of("t", &labels), labels))
+        .collect();
+        let view = AggregateView::new("t", &table);
+        let raw_a = l(&[("__name__", "up"), ("job", "a")]);
+        assert_eq!(view.raw[0], (SeriesId::of("t", &raw_a), raw_a));
+        assert_eq!(view.of_ref, [(0, 4), (0, 5), (1, 1), (0, 0), (u32::MAX, 0)]);
+        let up = Matcher::new(architect_model::MatchOp::Equal, "__name__", "up").expect("m");
+        let job_a = Matcher::new(architect_model::MatchOp::Equal, "job", "a").expect("m");
+        assert_eq!(
+            view.select(std::slice::from_ref(&up), &[COUNTER, RAW_EDGES]),
+            [0, 1]
+        );
+        assert_eq!(
+            view.select(std::slice::from_ref(&up), &[SUM, COUNT]),
+            [2, 3]
+        );
+        assert_eq!(view.select(&[up, job_a.clone()], &[SUM, COUNT]), [3]);
+        assert_eq!(view.select(&[job_a], &[MAX]), Vec::<u32>::new());
+    }
+
     #[test]
     fn functions_pick_the_thanos_aggregate() {
         assert_eq!(Aggregate::for_function(Some("rate")), Aggregate::Counter);
@@ -428,9 +572,9 @@ mod tests {
     #[test]
     fn counters_join_across_days_with_resets_inside_and_between() {
         // Day 1: raw 10 -> 20, reset to 5 inside; counter points 20, 25; raw edges 10 .. 5.
-        let day1 = Segment::Downsampled(HashMap::from([
-            ("counter".to_string(), vec![s(100, 20.0), s(200, 25.0)]),
-            ("raw".to_string(), vec![s(0, 10.0), s(200, 5.0)]),
+        let day1 = Segment::Downsampled(aggregates([
+            (COUNTER, vec![s(100, 20.0), s(200, 25.0)]),
+            (RAW_EDGES, vec![s(0, 10.0), s(200, 5.0)]),
         ]));
         // Day 2 starts at 8 (+3 over 5), raw.
         let day2 = Segment::Raw(vec![s(300, 8.0), s(400, 9.0)]);
@@ -449,10 +593,7 @@ mod tests {
     #[test]
     fn raw_days_stay_raw_around_a_joined_run() {
         let ds = |c: Vec<Sample>, raw: Vec<Sample>| {
-            Segment::Downsampled(HashMap::from([
-                ("counter".to_string(), c),
-                ("raw".to_string(), raw),
-            ]))
+            Segment::Downsampled(aggregates([(COUNTER, c), (RAW_EDGES, raw)]))
         };
         let raw_before = Segment::Raw(vec![s(0, 1.0), s(50, 2.0)]);
         let day = ds(vec![s(100, 12.0)], vec![s(90, 10.0), s(100, 12.0)]);
@@ -463,10 +604,11 @@ mod tests {
 
     #[test]
     fn averages_come_from_sum_and_count() {
-        let mut a = HashMap::from([
-            ("sum".to_string(), vec![s(1, 10.0), s(2, 9.0)]),
-            ("count".to_string(), vec![s(1, 4.0), s(2, 3.0)]),
+        // A window without a count (never written, but possible in a merge) is left out.
+        let mut a = aggregates([
+            (SUM, vec![s(1, 10.0), s(2, 9.0), s(3, 1.0)]),
+            (COUNT, vec![s(1, 4.0), s(3, 2.0)]),
         ]);
-        assert_eq!(pick(&mut a, Aggregate::Average), [s(1, 2.5), s(2, 3.0)]);
+        assert_eq!(pick(&mut a, Aggregate::Average), [s(1, 2.5), s(3, 0.5)]);
     }
 }

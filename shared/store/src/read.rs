@@ -43,6 +43,8 @@ pub struct SeriesTable {
     /// Refs (ascending) of each metric name, built on first use, so that a selector with a
     /// metric name tests only that metric's series.
     by_metric: std::sync::OnceLock<std::collections::HashMap<String, Vec<u32>>>,
+    /// A downsampled block's aggregate series grouped by raw series, built on first use.
+    aggregates: std::sync::OnceLock<crate::downsampled::AggregateView>,
 }
 
 /// Label name → values of a block's series.
@@ -67,6 +69,12 @@ impl SeriesTable {
                 .filter(|r| matches(*r))
                 .collect(),
         }
+    }
+
+    /// The aggregate series of a downsampled block by raw series (`tenant` is the block's).
+    pub(crate) fn aggregate_view(&self, tenant: &str) -> &crate::downsampled::AggregateView {
+        self.aggregates
+            .get_or_init(|| crate::downsampled::AggregateView::new(tenant, &self.series))
     }
 
     fn metric_refs(&self) -> &std::collections::HashMap<String, Vec<u32>> {

@@ -617,48 +617,71 @@ impl MetricsStore {
         start: i64,
         end: i64,
     ) -> Result<Vec<BlockRead>> {
-        // Which series of each block match (series tables are cached).
-        let mut plans = Vec::new();
-        for block in blocks {
-            if metric_name_of(matchers).is_some_and(|m| !block.may_contain_metric(m))
-                || block.samples == 0
-            {
-                continue;
-            }
-            let table = self.series_table(&block).await?;
-            let selected = table.matching_refs(matchers);
-            if !selected.is_empty() {
-                plans.push((block, table, selected));
-            }
-        }
-        // Decode blocks in parallel (Parquet decoding is CPU-bound), in block order.
+        let owned = matchers.to_vec();
+        let select: SelectRefs = Arc::new(move |table: &SeriesTable| table.matching_refs(&owned));
+        self.read_blocks_by(blocks, metric_name_of(matchers), select, start, end)
+            .await
+    }
+
+    /// [`MetricsStore::read_blocks`] with the refs of each block chosen by `select` (ascending);
+    /// blocks that cannot hold `metric` are skipped unread.
+    pub(crate) async fn read_blocks_by(
+        &self,
+        blocks: Vec<BlockMeta>,
+        metric: Option<&str>,
+        select: SelectRefs,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<BlockRead>> {
         let parallel = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .min(8);
-        let reads = plans.into_iter().map(|(block, table, selected)| {
+        // Series tables (cached; a miss is one GET each, so they load concurrently).
+        let blocks = blocks
+            .into_iter()
+            .filter(|b| b.samples > 0 && metric.is_none_or(|m| b.may_contain_metric(m)));
+        let tables: Vec<(BlockMeta, Arc<SeriesTable>)> = futures::stream::iter(blocks)
+            .map(|block| async move {
+                let table = self.series_table(&block).await?;
+                Ok::<_, StoreError>((block, table))
+            })
+            .buffered(parallel * 2)
+            .try_collect()
+            .await?;
+        // Select and decode blocks in parallel (both CPU-bound), in block order.
+        let reads = tables.into_iter().map(|(block, table)| {
             let objects = Arc::clone(&self.objects);
             let cache = Arc::clone(&self.meta_cache);
+            let select = Arc::clone(&select);
             async move {
                 tokio::spawn(async move {
+                    let selected = select(&table);
+                    if selected.is_empty() {
+                        return Ok::<_, StoreError>(None);
+                    }
                     let samples =
-                        read::read_samples(&objects, &block, &selected, start, end, &cache).await;
-                    samples.map(|samples| BlockRead {
+                        read::read_samples(&objects, &block, &selected, start, end, &cache).await?;
+                    Ok(Some(BlockRead {
                         block,
                         table,
                         selected,
                         samples,
-                    })
+                    }))
                 })
                 .await
                 .map_err(|e| StoreError::Task(e.to_string()))?
             }
         });
-        futures::stream::iter(reads)
+        let reads: Vec<Option<BlockRead>> = futures::stream::iter(reads)
             .buffered(parallel)
             .try_collect()
-            .await
+            .await?;
+        Ok(reads.into_iter().flatten().collect())
     }
 }
+
+/// Chooses the refs (ascending) to read from a block's series table.
+pub(crate) type SelectRefs = Arc<dyn Fn(&SeriesTable) -> Vec<u32> + Send + Sync>;
 
 /// What [`MetricsStore::read_blocks`] read from one block.
 pub(crate) struct BlockRead {
