@@ -5,6 +5,7 @@ use architect_ingester::{HeadReader, IngesterMetrics, WritePath};
 use architect_model::clock::Clock;
 use architect_model::{Limits, TenantId};
 use architect_promql::{Engine, EngineOptions};
+use architect_protocols::labels_cache::LabelsCache;
 use architect_store::MetricsStore;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -115,7 +116,15 @@ pub struct ApiState {
     /// Wakes the `alerts` function for a tenant whose alerts were posted (AWS; `architect
     /// serve` dispatches every second without one).
     pub alert_waker: Option<Arc<dyn architect_alertmanager::wake::Waker>>,
+    /// Label sets of recently written series by their remote_write 1.0 bytes.
+    pub labels_cache: LabelsCache,
 }
+
+/// Series whose label sets the remote_write path keeps ([`LabelsCache`]): a sender's active
+/// series up to this many decode without building their labels again. A label set costs the
+/// cache its wire bytes and a map entry (about 200 bytes for a node_exporter series); the
+/// labels themselves are shared with the head.
+const LABELS_CACHE_ENTRIES: usize = 1 << 17;
 
 impl ApiState {
     /// State with a registry holding the HTTP layer's metrics (and the ingester's, when
@@ -162,6 +171,7 @@ impl ApiState {
             ruler_runner: None,
             started_ms,
             alert_waker: None,
+            labels_cache: LabelsCache::new(LABELS_CACHE_ENTRIES),
         }
     }
 

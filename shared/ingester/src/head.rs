@@ -122,10 +122,20 @@ impl Head {
                 labels: s.labels,
                 ..Default::default()
             };
-            for x in s.samples {
-                match insert_sorted(&mut mem.samples, x, |s| s.t, Sample::same_as) {
-                    Ok(true) => kept.samples.push(x),
-                    Ok(false) => out.duplicates += 1,
+            // The samples kept, once one is not: until then all are, and the request's vector
+            // is kept as it is.
+            let mut partly: Option<Vec<Sample>> = None;
+            for (i, &x) in s.samples.iter().enumerate() {
+                let inserted = insert_sorted(&mut mem.samples, x, |s| s.t, Sample::same_as);
+                if let Ok(true) = inserted {
+                    if let Some(p) = &mut partly {
+                        p.push(x);
+                    }
+                    continue;
+                }
+                partly.get_or_insert_with(|| s.samples[..i].to_vec());
+                match inserted {
+                    Ok(_) => out.duplicates += 1,
                     Err(()) => {
                         out.first_error.get_or_insert_with(|| {
                             ValidationError::DuplicateTimestamp {
@@ -136,6 +146,7 @@ impl Head {
                     }
                 }
             }
+            kept.samples = partly.unwrap_or(s.samples);
             for h in s.histograms {
                 let t = h.t;
                 match insert_sorted(&mut mem.histograms, h.clone(), |h| h.t, Histogram::same_as) {

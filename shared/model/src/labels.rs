@@ -1,6 +1,12 @@
 //! Label sets. A series is identified by its labels, kept sorted by name with unique names.
+//!
+//! A set is shared (`Arc<[Label]>`): a clone is a reference count, not a copy of every string.
+//! Label sets are cloned on every hot path (the head keeps the set a write brought, query
+//! results carry the set of each series, the ingest path reuses the set of a series it has
+//! decoded before), so copies would cost an allocation per name and value each time.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// The label that holds the metric name.
 pub const METRIC_NAME: &str = "__name__";
@@ -25,20 +31,20 @@ impl Label {
 }
 
 /// A set of labels, sorted by name. Construction through [`Labels::from_sorted`] trusts the
-/// caller; [`Labels::new`] sorts.
+/// caller; [`Labels::new`] sorts. Cloning shares the labels (see the module docs).
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Labels(Vec<Label>);
+pub struct Labels(Arc<[Label]>);
 
 impl Labels {
     /// Sorts `labels` by name (stable, so duplicates stay visible to validation).
     pub fn new(mut labels: Vec<Label>) -> Self {
         labels.sort_by(|a, b| a.name.cmp(&b.name));
-        Self(labels)
+        Self(labels.into())
     }
 
     /// Wraps labels that are already sorted and unique.
     pub fn from_sorted(labels: Vec<Label>) -> Self {
-        Self(labels)
+        Self(labels.into())
     }
 
     /// Builds labels from `(name, value)` pairs, sorting them.
@@ -81,15 +87,23 @@ impl Labels {
         self.0.is_empty()
     }
 
-    /// Consumes the set, returning the labels.
+    /// The labels as a vector of their own (a copy of each name and value).
     pub fn into_vec(self) -> Vec<Label> {
-        self.0
+        self.0.to_vec()
+    }
+
+    /// True when both share the same labels (a clone of one another): equal without comparing.
+    pub fn ptr_eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
     }
 
     /// Removes label `name`, returning its value; the rest stays sorted.
     pub fn remove(&mut self, name: &str) -> Option<String> {
         let at = self.0.iter().position(|l| l.name == name)?;
-        Some(self.0.remove(at).value)
+        let mut labels = self.0.to_vec();
+        let removed = labels.remove(at);
+        self.0 = labels.into();
+        Some(removed.value)
     }
 
     /// Bytes held by names and values; used for memory accounting.

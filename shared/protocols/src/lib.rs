@@ -10,6 +10,7 @@
 //! [`remote_write::decode_v2`] → a model [`architect_model::WriteRequest`] plus the first
 //! per-series error, for validation and storage.
 
+pub mod labels_cache;
 pub mod prompb;
 pub mod remote_read;
 pub mod remote_write;

@@ -1,6 +1,7 @@
 //! remote_write 1.0 and 2.0 requests into the model, keeping the valid series and naming the
 //! first bad one, as Mimir does.
 
+use crate::labels_cache::LabelsCache;
 use crate::{ProtocolError, prompb, write_v2};
 use architect_model::validate::ValidationError;
 use architect_model::{
@@ -186,7 +187,16 @@ fn samples(s: Vec<prompb::Sample>) -> Vec<Sample> {
 /// Decodes a decompressed remote_write 1.0 body: directly (`wire_v1`), or through prost when
 /// the direct reader gives up.
 pub fn decode_v1(body: &[u8]) -> Result<Decoded, ProtocolError> {
-    match crate::wire_v1::decode(body) {
+    decode_v1_cached(body, None)
+}
+
+/// [`decode_v1`], sharing the label sets of series decoded before through `cache` (the
+/// ingest hot path: see [`crate::labels_cache`]).
+pub fn decode_v1_cached(
+    body: &[u8],
+    cache: Option<&LabelsCache>,
+) -> Result<Decoded, ProtocolError> {
+    match crate::wire_v1::decode(body, cache) {
         Some(decoded) => Ok(decoded),
         None => decode_v1_prost(body),
     }

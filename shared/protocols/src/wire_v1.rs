@@ -8,7 +8,10 @@
 //! decoded by prost (they are rare and their conversion is shared). Anything it does not
 //! expect (a malformed body, a group wire type) makes it give up with `None`, and the caller
 //! decodes the whole body with prost, whose answer (value or error) is the reference.
+//! With a [`LabelsCache`], a series whose `Label` fields are byte for byte those of a series
+//! decoded before takes that series' label set instead of building one.
 
+use crate::labels_cache::LabelsCache;
 use crate::prompb;
 use crate::remote_write::{Decoded, metadata_from_proto, series_from_proto};
 use architect_model::validate::ValidationError;
@@ -76,8 +79,9 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Decodes `body`, or `None` when prost must (see the module docs).
-pub(crate) fn decode(body: &[u8]) -> Option<Decoded> {
+/// Decodes `body`, or `None` when prost must (see the module docs). With a `cache`, a series
+/// whose label bytes were decoded before shares the label set decoded then.
+pub(crate) fn decode(body: &[u8], cache: Option<&LabelsCache>) -> Option<Decoded> {
     let mut out = Decoded::default();
     let mut r = Reader { buf: body };
     let mut labels: Vec<(&[u8], &[u8])> = Vec::new();
@@ -86,7 +90,7 @@ pub(crate) fn decode(body: &[u8]) -> Option<Decoded> {
         match (field, wire) {
             (1, LEN) => {
                 let series = r.len_delimited()?;
-                if let Some(s) = plain_series(series, &mut labels, &mut out)? {
+                if let Some(s) = plain_series(series, &mut labels, cache, &mut out)? {
                     out.request.series.push(s);
                 }
             }
@@ -107,15 +111,31 @@ pub(crate) fn decode(body: &[u8]) -> Option<Decoded> {
 fn plain_series<'a>(
     bytes: &'a [u8],
     labels: &mut Vec<(&'a [u8], &'a [u8])>,
+    cache: Option<&LabelsCache>,
     out: &mut Decoded,
 ) -> Option<Option<SeriesWrite>> {
     labels.clear();
     let mut samples = Vec::new();
     let mut r = Reader { buf: bytes };
+    // The byte range of the `Label` fields, while they are contiguous (senders write them
+    // first, together): the cache key. `None` once another field came between two labels.
+    let mut label_span: Option<(usize, usize)> = None;
+    let mut contiguous = true;
     while !r.buf.is_empty() {
+        let at = bytes.len() - r.buf.len();
         let (field, wire) = r.key()?;
         match (field, wire) {
-            (1, LEN) => labels.push(label(r.len_delimited()?)?),
+            (1, LEN) => {
+                labels.push(label(r.len_delimited()?)?);
+                let end = bytes.len() - r.buf.len();
+                label_span = match label_span {
+                    None => Some((at, end)),
+                    Some((start, last)) => {
+                        contiguous &= last == at;
+                        Some((start, end))
+                    }
+                };
+            }
             (2, LEN) => samples.push(sample(r.len_delimited()?)?),
             (1 | 2, _) => return None,
             // Exemplars and histograms: the whole series through prost.
@@ -125,6 +145,19 @@ fn plain_series<'a>(
             }
             _ => r.skip(wire)?,
         }
+    }
+    let wire_labels = match (cache, label_span) {
+        (Some(cache), Some((start, end))) if contiguous => {
+            bytes.get(start..end).map(|w| (cache, w))
+        }
+        _ => None,
+    };
+    if let Some(labels) = wire_labels.and_then(|(cache, wire)| cache.get(wire)) {
+        return Some(Some(SeriesWrite {
+            labels,
+            samples,
+            ..Default::default()
+        }));
     }
     if labels
         .iter()
@@ -149,8 +182,12 @@ fn plain_series<'a>(
             value: text(v),
         })
         .collect();
+    let labels = Labels::from_sorted(labels);
+    if let Some((cache, wire)) = wire_labels {
+        cache.insert(wire, &labels);
+    }
     Some(Some(SeriesWrite {
-        labels: Labels::from_sorted(labels),
+        labels,
         samples,
         ..Default::default()
     }))
@@ -189,7 +226,7 @@ fn sample(bytes: &[u8]) -> Option<Sample> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remote_write::{decode_v1, decode_v1_prost};
+    use crate::remote_write::{decode_v1, decode_v1_cached, decode_v1_prost};
 
     fn series(labels: &[(&[u8], &[u8])], samples: &[(i64, f64)]) -> prompb::TimeSeries {
         prompb::TimeSeries {
@@ -244,8 +281,19 @@ mod tests {
         }
     }
 
-    fn same(body: &[u8]) {
-        let (direct, reference) = (decode_v1(body), decode_v1_prost(body));
+    /// The direct reader agrees with prost on `body`: alone, and through `cache` twice (a miss
+    /// or a hit of an earlier body's labels, then a hit).
+    fn same(body: &[u8], cache: &LabelsCache) {
+        let reference = decode_v1_prost(body);
+        for _ in 0..2 {
+            let cached = decode_v1_cached(body, Some(cache));
+            assert_eq!(
+                format!("{cached:?}"),
+                format!("{reference:?}"),
+                "cached, body {body:02x?}"
+            );
+        }
+        let direct = decode_v1(body);
         assert_eq!(
             format!("{direct:?}"),
             format!("{reference:?}"),
@@ -268,8 +316,17 @@ mod tests {
         let mut body = rich_request().encode_to_vec();
         // An unknown field (15, varint) that both must skip.
         body.extend_from_slice(&[0x78, 0x96, 0x01]);
-        assert!(decode(&body).is_some(), "the direct reader takes this body");
-        same(&body);
+        assert!(
+            decode(&body, None).is_some(),
+            "the direct reader takes this body"
+        );
+        let cache = LabelsCache::new(1024);
+        same(&body, &cache);
+        assert_eq!(
+            cache.len(),
+            2,
+            "the plain series with UTF-8 labels are cached"
+        );
         let d = decode_v1(&body).expect("decodes");
         assert_eq!(d.request.series.len(), 5, "the bad UTF-8 series is refused");
         assert!(matches!(
@@ -287,15 +344,45 @@ mod tests {
     #[test]
     fn agrees_with_prost_on_every_truncation_and_corruption() {
         let body = rich_request().encode_to_vec();
+        // One cache for all: corrupted bodies meet the labels of intact ones.
+        let cache = LabelsCache::new(1 << 16);
+        same(&body, &cache);
         for end in 0..body.len() {
-            same(&body[..end]);
+            same(&body[..end], &cache);
         }
         for byte in [0x00u8, 0x01, 0x07, 0x08, 0x0a, 0x19, 0x7f, 0x80, 0xff] {
             for pos in 0..body.len() {
                 let mut bad = body.clone();
                 bad[pos] = byte;
-                same(&bad);
+                same(&bad, &cache);
             }
         }
+    }
+
+    #[test]
+    fn labels_split_by_another_field_are_decoded_but_not_cached() {
+        let label = |n: &[u8], v: &[u8]| prompb::Label {
+            name: n.to_vec(),
+            value: v.to_vec(),
+        };
+        let field = |number: u8, msg: Vec<u8>| {
+            let mut out = vec![number << 3 | LEN, msg.len() as u8];
+            out.extend(msg);
+            out
+        };
+        let sample = prompb::Sample {
+            value: 1.0,
+            timestamp: 5,
+        };
+        // TimeSeries: label, sample, label.
+        let mut ts = field(1, label(b"__name__", b"up").encode_to_vec());
+        ts.extend(field(2, sample.encode_to_vec()));
+        ts.extend(field(1, label(b"job", b"a").encode_to_vec()));
+        let body = field(1, ts);
+        let cache = LabelsCache::new(1024);
+        same(&body, &cache);
+        assert!(cache.is_empty());
+        let d = decode_v1_cached(&body, Some(&cache)).expect("decodes");
+        assert_eq!(d.request.series[0].labels.to_string(), r#"up{job="a"}"#);
     }
 }
