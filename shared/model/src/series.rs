@@ -6,8 +6,9 @@
 //! labels when two files disagree about an id, so a collision can never merge two series silently.
 
 use crate::labels::Labels;
+use std::cell::RefCell;
 use std::fmt;
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::xxh3_128;
 
 /// A series id. Stable across processes, versions and platforms: XXH3-128 over
 /// `tenant 0xFF (name 0xFE value 0xFF)*`.
@@ -16,17 +17,31 @@ pub struct SeriesId(pub u128);
 
 impl SeriesId {
     /// Hashes tenant and labels. `labels` must be sorted by name (as [`Labels`] is).
+    ///
+    /// The bytes are laid out in a reused buffer and hashed in one call: XXH3's one-shot form
+    /// equals its streaming form over the same bytes, and is several times faster than
+    /// streaming a label set piece by piece (this runs for every series of every write).
     pub fn of(tenant: &str, labels: &Labels) -> Self {
-        let mut h = Xxh3::new();
-        h.update(tenant.as_bytes());
-        h.update(&[0xff]);
-        for l in labels {
-            h.update(l.name.as_bytes());
-            h.update(&[0xfe]);
-            h.update(l.value.as_bytes());
-            h.update(&[0xff]);
+        thread_local! {
+            static BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
         }
-        Self(h.digest128())
+        BUF.with_borrow_mut(|buf| {
+            buf.clear();
+            buf.extend_from_slice(tenant.as_bytes());
+            buf.push(0xff);
+            for l in labels {
+                buf.extend_from_slice(l.name.as_bytes());
+                buf.push(0xfe);
+                buf.extend_from_slice(l.value.as_bytes());
+                buf.push(0xff);
+            }
+            let id = Self(xxh3_128(buf));
+            // A very large label set does not keep its buffer for the thread's life.
+            if buf.capacity() > 1 << 16 {
+                *buf = Vec::new();
+            }
+            id
+        })
     }
 
     /// Big-endian bytes, the form stored in Parquet (so byte order equals numeric order).
@@ -62,8 +77,49 @@ mod tests {
         let x = Labels::from_pairs([("ab", "c")]);
         let y = Labels::from_pairs([("a", "bc")]);
         assert_ne!(SeriesId::of("t", &x), SeriesId::of("t", &y));
-        // Pinned value: files written today must be readable by every later version.
-        assert_eq!(a.to_string(), format!("{:032x}", a.0));
         assert_eq!(SeriesId::from_be_bytes(a.to_be_bytes()), a);
+    }
+
+    #[test]
+    fn ids_are_pinned_across_versions() {
+        // Files and index items written today must be found by every later version.
+        let l = Labels::from_pairs([("__name__", "up"), ("job", "node")]);
+        assert_eq!(
+            SeriesId::of("t1", &l).to_string(),
+            "df99c3de3f76a9ae1d2acc99a7bbdc4b",
+        );
+    }
+
+    #[test]
+    fn one_shot_hashing_equals_the_streaming_definition() {
+        use xxhash_rust::xxh3::Xxh3;
+        // The definition, streamed a piece at a time.
+        let streamed = |tenant: &str, labels: &Labels| {
+            let mut h = Xxh3::new();
+            h.update(tenant.as_bytes());
+            h.update(&[0xff]);
+            for l in labels {
+                h.update(l.name.as_bytes());
+                h.update(&[0xfe]);
+                h.update(l.value.as_bytes());
+                h.update(&[0xff]);
+            }
+            SeriesId(h.digest128())
+        };
+        // Sizes across XXH3's code paths (up to 16, 128, 240 bytes and beyond) and the
+        // buffer's reset above 64 KiB.
+        for n in [0usize, 1, 3, 9, 40, 70, 200, 5000, 70_000] {
+            let labels =
+                Labels::from_pairs([("__name__", "m".repeat(n)), ("a", "v".repeat(n / 2))]);
+            assert_eq!(
+                SeriesId::of("tenant", &labels),
+                streamed("tenant", &labels),
+                "{n}"
+            );
+        }
+        assert_eq!(
+            SeriesId::of("", &Labels::default()),
+            streamed("", &Labels::default())
+        );
     }
 }

@@ -8,17 +8,26 @@
 //! per-process random seed, since senders choose them.
 
 use architect_model::Labels;
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 use parking_lot::RwLock;
-use std::collections::HashMap;
 use std::hash::BuildHasher;
-use xxhash_rust::xxh3::Xxh3Builder;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 const SHARDS: usize = 16;
 
+/// One cached label set.
+struct Cached {
+    hash: u64,
+    wire: Box<[u8]>,
+    labels: Labels,
+}
+
 /// Label sets by the bytes of their `Label` fields (see the module docs).
 pub struct LabelsCache {
-    shards: [RwLock<HashMap<Box<[u8]>, Labels, Xxh3Builder>>; SHARDS],
-    hasher: Xxh3Builder,
+    /// Shard `i` holds the keys whose hash has `i` in its top four bits.
+    shards: [RwLock<HashTable<Cached>>; SHARDS],
+    seed: u64,
     per_shard: usize,
 }
 
@@ -34,24 +43,26 @@ impl std::fmt::Debug for LabelsCache {
 impl LabelsCache {
     /// A cache of about `capacity` label sets (0 caches nothing).
     pub fn new(capacity: usize) -> Self {
-        let seed = std::collections::hash_map::RandomState::new().hash_one(0u8);
-        let hasher = Xxh3Builder::new().with_seed(seed);
         Self {
-            shards: std::array::from_fn(|_| RwLock::new(HashMap::with_hasher(hasher))),
-            hasher,
+            shards: std::array::from_fn(|_| RwLock::new(HashTable::new())),
+            seed: std::collections::hash_map::RandomState::new().hash_one(0u8),
             per_shard: capacity.div_ceil(SHARDS),
         }
     }
 
-    fn shard(&self, wire: &[u8]) -> &RwLock<HashMap<Box<[u8]>, Labels, Xxh3Builder>> {
-        // The high bits, so the shard does not correlate with the map's own bucket bits.
-        let h = self.hasher.hash_one(wire);
-        &self.shards[(h >> 60) as usize % SHARDS]
+    /// The key's hash, in one call (a hasher object would derive a secret from the seed for
+    /// every key) and its shard.
+    fn locate(&self, wire: &[u8]) -> (u64, &RwLock<HashTable<Cached>>) {
+        let hash = xxh3_64_with_seed(wire, self.seed);
+        (hash, &self.shards[(hash >> 60) as usize % SHARDS])
     }
 
     /// The label set decoded earlier from exactly these bytes.
     pub(crate) fn get(&self, wire: &[u8]) -> Option<Labels> {
-        self.shard(wire).read().get(wire).cloned()
+        let (hash, shard) = self.locate(wire);
+        let shard = shard.read();
+        let found = shard.find(hash, |c| c.hash == hash && *c.wire == *wire)?;
+        Some(found.labels.clone())
     }
 
     /// Remembers the label set decoded from `wire`.
@@ -59,11 +70,21 @@ impl LabelsCache {
         if self.per_shard == 0 {
             return;
         }
-        let mut shard = self.shard(wire).write();
+        let (hash, shard) = self.locate(wire);
+        let mut shard = shard.write();
         if shard.len() >= self.per_shard {
             shard.clear();
         }
-        shard.insert(wire.into(), labels.clone());
+        match shard.entry(hash, |c| c.hash == hash && *c.wire == *wire, |c| c.hash) {
+            Entry::Occupied(mut e) => e.get_mut().labels = labels.clone(),
+            Entry::Vacant(e) => {
+                e.insert(Cached {
+                    hash,
+                    wire: wire.into(),
+                    labels: labels.clone(),
+                });
+            }
+        }
     }
 
     /// Label sets held.
