@@ -281,8 +281,15 @@ async fn calls_per_flush_and_per_query_range_on_s3_and_dynamodb() {
     let app = architect_api::router(state);
 
     let now = architect_model::clock::SystemClock.now_ms();
-    let t = (now - 3_600_000) / 60_000 * 60_000;
     let (series, samples) = (100, 120);
+    // Half an hour of samples ending at least half an hour ago, inside one UTC day (the flush
+    // writes a block per day, and the counts below are those of one block).
+    let span = (samples as i64 - 1) * 15_000;
+    let mut t = (now - 3_600_000) / 60_000 * 60_000;
+    let midnight = now / architect_model::time::DAY_MS * architect_model::time::DAY_MS;
+    if t < midnight && t + span >= midnight {
+        t = midnight - 3_600_000;
+    }
     let push = Request::post("/api/v1/push")
         .header("Content-Type", "application/x-protobuf")
         .header("Content-Encoding", "snappy")
@@ -303,7 +310,7 @@ async fn calls_per_flush_and_per_query_range_on_s3_and_dynamodb() {
     let flush_objects = object_counts.take();
     let flush_index = index_counts.take();
 
-    let end = t + (samples as i64 - 1) * 15_000;
+    let end = t + span;
     let uri = format!(
         "/api/v1/query_range?query=sum%20by%20(job)%20(rate(cost_metric%5B5m%5D))&start={}&end={}&step=60",
         t / 1000,
