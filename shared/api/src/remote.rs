@@ -77,7 +77,9 @@ pub(crate) async fn write(
     let raw =
         snappy::decompress(&body, state.http.max_decompressed_bytes).map_err(protocol_error)?;
     let decoded = match version {
-        WriteVersion::V1 => remote_write::decode_v1_cached(&raw, Some(&state.labels_cache)),
+        WriteVersion::V1 => {
+            remote_write::decode_v1_cached(&raw, Some((&state.labels_cache, tenant.as_str())))
+        }
         WriteVersion::V2 => remote_write::decode_v2(&raw),
     }
     .map_err(protocol_error)?;

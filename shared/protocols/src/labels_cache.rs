@@ -5,7 +5,9 @@
 //! label; looking the label bytes up here costs one hash of them, and the hit is a shared
 //! [`Labels`] (a reference count). The cache is bounded: a shard that reaches its share of
 //! `capacity` is emptied and refills with the series still being sent. Keys are hashed with a
-//! per-process random seed, since senders choose them.
+//! per-process random seed, since senders choose them. Entries belong to a tenant: a tenant
+//! never hits another's entry, so the time of a write cannot tell it which label sets another
+//! tenant sends.
 
 use architect_model::Labels;
 use hashbrown::HashTable;
@@ -19,6 +21,7 @@ const SHARDS: usize = 16;
 /// One cached label set.
 struct Cached {
     hash: u64,
+    tenant: Box<str>,
     wire: Box<[u8]>,
     labels: Labels,
 }
@@ -50,36 +53,41 @@ impl LabelsCache {
         }
     }
 
-    /// The key's hash, in one call (a hasher object would derive a secret from the seed for
-    /// every key) and its shard.
-    fn locate(&self, wire: &[u8]) -> (u64, &RwLock<HashTable<Cached>>) {
-        let hash = xxh3_64_with_seed(wire, self.seed);
+    /// The key's hash, in one-shot calls (a hasher object would derive a secret from the seed
+    /// for every key), and its shard.
+    fn locate(&self, tenant: &str, wire: &[u8]) -> (u64, &RwLock<HashTable<Cached>>) {
+        let tenant_seed = xxh3_64_with_seed(tenant.as_bytes(), self.seed);
+        let hash = xxh3_64_with_seed(wire, tenant_seed);
         (hash, &self.shards[(hash >> 60) as usize % SHARDS])
     }
 
-    /// The label set decoded earlier from exactly these bytes.
-    pub(crate) fn get(&self, wire: &[u8]) -> Option<Labels> {
-        let (hash, shard) = self.locate(wire);
+    /// The label set decoded earlier for `tenant` from exactly these bytes.
+    pub(crate) fn get(&self, tenant: &str, wire: &[u8]) -> Option<Labels> {
+        let (hash, shard) = self.locate(tenant, wire);
         let shard = shard.read();
-        let found = shard.find(hash, |c| c.hash == hash && *c.wire == *wire)?;
+        let found = shard.find(hash, |c| {
+            c.hash == hash && *c.wire == *wire && *c.tenant == *tenant
+        })?;
         Some(found.labels.clone())
     }
 
-    /// Remembers the label set decoded from `wire`.
-    pub(crate) fn insert(&self, wire: &[u8], labels: &Labels) {
+    /// Remembers the label set decoded for `tenant` from `wire`.
+    pub(crate) fn insert(&self, tenant: &str, wire: &[u8], labels: &Labels) {
         if self.per_shard == 0 {
             return;
         }
-        let (hash, shard) = self.locate(wire);
+        let (hash, shard) = self.locate(tenant, wire);
         let mut shard = shard.write();
         if shard.len() >= self.per_shard {
             shard.clear();
         }
-        match shard.entry(hash, |c| c.hash == hash && *c.wire == *wire, |c| c.hash) {
+        let same = |c: &Cached| c.hash == hash && *c.wire == *wire && *c.tenant == *tenant;
+        match shard.entry(hash, same, |c| c.hash) {
             Entry::Occupied(mut e) => e.get_mut().labels = labels.clone(),
             Entry::Vacant(e) => {
                 e.insert(Cached {
                     hash,
+                    tenant: tenant.into(),
                     wire: wire.into(),
                     labels: labels.clone(),
                 });
@@ -106,17 +114,18 @@ mod tests {
     fn hits_exact_bytes_only_and_stays_bounded() {
         let cache = LabelsCache::new(32);
         let up = Labels::from_pairs([("__name__", "up")]);
-        cache.insert(b"abc", &up);
-        let hit = cache.get(b"abc").expect("cached");
+        cache.insert("a", b"abc", &up);
+        let hit = cache.get("a", b"abc").expect("cached");
         assert!(hit.ptr_eq(&up), "a hit shares the cached set");
-        assert!(cache.get(b"abcd").is_none());
-        assert!(cache.get(b"ab").is_none());
+        assert!(cache.get("a", b"abcd").is_none());
+        assert!(cache.get("a", b"ab").is_none());
+        assert!(cache.get("b", b"abc").is_none(), "another tenant's entry");
         for i in 0..1000u32 {
-            cache.insert(&i.to_le_bytes(), &up);
+            cache.insert("a", &i.to_le_bytes(), &up);
         }
         assert!(cache.len() <= 32, "{} held", cache.len());
         let off = LabelsCache::new(0);
-        off.insert(b"abc", &up);
+        off.insert("a", b"abc", &up);
         assert!(off.is_empty());
     }
 }

@@ -190,11 +190,11 @@ pub fn decode_v1(body: &[u8]) -> Result<Decoded, ProtocolError> {
     decode_v1_cached(body, None)
 }
 
-/// [`decode_v1`], sharing the label sets of series decoded before through `cache` (the
-/// ingest hot path: see [`crate::labels_cache`]).
+/// [`decode_v1`], sharing the label sets of series the tenant sent before through `cache`
+/// (`(cache, tenant)`; the ingest hot path: see [`crate::labels_cache`]).
 pub fn decode_v1_cached(
     body: &[u8],
-    cache: Option<&LabelsCache>,
+    cache: Option<(&LabelsCache, &str)>,
 ) -> Result<Decoded, ProtocolError> {
     match crate::wire_v1::decode(body, cache) {
         Some(decoded) => Ok(decoded),

@@ -9,7 +9,7 @@
 //! expect (a malformed body, a group wire type) makes it give up with `None`, and the caller
 //! decodes the whole body with prost, whose answer (value or error) is the reference.
 //! With a [`LabelsCache`], a series whose `Label` fields are byte for byte those of a series
-//! decoded before takes that series' label set instead of building one.
+//! the same tenant sent before takes that series' label set instead of building one.
 
 use crate::labels_cache::LabelsCache;
 use crate::prompb;
@@ -81,7 +81,7 @@ impl<'a> Reader<'a> {
 
 /// Decodes `body`, or `None` when prost must (see the module docs). With a `cache`, a series
 /// whose label bytes were decoded before shares the label set decoded then.
-pub(crate) fn decode(body: &[u8], cache: Option<&LabelsCache>) -> Option<Decoded> {
+pub(crate) fn decode(body: &[u8], cache: Option<(&LabelsCache, &str)>) -> Option<Decoded> {
     let mut out = Decoded::default();
     let mut r = Reader { buf: body };
     let mut labels: Vec<(&[u8], &[u8])> = Vec::new();
@@ -111,7 +111,7 @@ pub(crate) fn decode(body: &[u8], cache: Option<&LabelsCache>) -> Option<Decoded
 fn plain_series<'a>(
     bytes: &'a [u8],
     labels: &mut Vec<(&'a [u8], &'a [u8])>,
-    cache: Option<&LabelsCache>,
+    cache: Option<(&LabelsCache, &str)>,
     out: &mut Decoded,
 ) -> Option<Option<SeriesWrite>> {
     labels.clear();
@@ -152,7 +152,7 @@ fn plain_series<'a>(
         }
         _ => None,
     };
-    if let Some(labels) = wire_labels.and_then(|(cache, wire)| cache.get(wire)) {
+    if let Some(labels) = wire_labels.and_then(|((cache, tenant), wire)| cache.get(tenant, wire)) {
         return Some(Some(SeriesWrite {
             labels,
             samples,
@@ -183,8 +183,8 @@ fn plain_series<'a>(
         })
         .collect();
     let labels = Labels::from_sorted(labels);
-    if let Some((cache, wire)) = wire_labels {
-        cache.insert(wire, &labels);
+    if let Some(((cache, tenant), wire)) = wire_labels {
+        cache.insert(tenant, wire, &labels);
     }
     Some(Some(SeriesWrite {
         labels,
@@ -286,7 +286,7 @@ mod tests {
     fn same(body: &[u8], cache: &LabelsCache) {
         let reference = decode_v1_prost(body);
         for _ in 0..2 {
-            let cached = decode_v1_cached(body, Some(cache));
+            let cached = decode_v1_cached(body, Some((cache, "t")));
             assert_eq!(
                 format!("{cached:?}"),
                 format!("{reference:?}"),
@@ -382,7 +382,7 @@ mod tests {
         let cache = LabelsCache::new(1024);
         same(&body, &cache);
         assert!(cache.is_empty());
-        let d = decode_v1_cached(&body, Some(&cache)).expect("decodes");
+        let d = decode_v1_cached(&body, Some((&cache, "t"))).expect("decodes");
         assert_eq!(d.request.series[0].labels.to_string(), r#"up{job="a"}"#);
     }
 }
