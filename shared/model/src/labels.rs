@@ -87,9 +87,23 @@ impl Labels {
         self.0.is_empty()
     }
 
-    /// The labels as a vector of their own (a copy of each name and value).
-    pub fn into_vec(self) -> Vec<Label> {
-        self.0.to_vec()
+    /// The labels as a vector of their own: moved out when this is the set's only holder,
+    /// copied otherwise.
+    pub fn into_vec(mut self) -> Vec<Label> {
+        self.take_vec()
+    }
+
+    fn take_vec(&mut self) -> Vec<Label> {
+        match Arc::get_mut(&mut self.0) {
+            Some(own) => own
+                .iter_mut()
+                .map(|l| Label {
+                    name: std::mem::take(&mut l.name),
+                    value: std::mem::take(&mut l.value),
+                })
+                .collect(),
+            None => self.0.to_vec(),
+        }
     }
 
     /// True when both share the same labels (a clone of one another): equal without comparing.
@@ -100,7 +114,7 @@ impl Labels {
     /// Removes label `name`, returning its value; the rest stays sorted.
     pub fn remove(&mut self, name: &str) -> Option<String> {
         let at = self.0.iter().position(|l| l.name == name)?;
-        let mut labels = self.0.to_vec();
+        let mut labels = self.take_vec();
         let removed = labels.remove(at);
         self.0 = labels.into();
         Some(removed.value)
@@ -194,5 +208,11 @@ mod tests {
         assert_eq!(l.remove("b"), Some("2".into()));
         assert_eq!(l.remove("b"), None);
         assert_eq!(l, Labels::from_pairs([("a", "1"), ("c", "3")]));
+        // A shared set is copied, never emptied under its other holder.
+        let shared = l.clone();
+        assert_eq!(l.remove("a"), Some("1".into()));
+        assert_eq!(shared, Labels::from_pairs([("a", "1"), ("c", "3")]));
+        assert_eq!(shared.clone().into_vec(), shared.as_slice());
+        assert_eq!(l.into_vec(), [Label::new("c", "3")]);
     }
 }

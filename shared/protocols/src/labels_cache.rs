@@ -26,6 +26,13 @@ struct Cached {
     labels: Labels,
 }
 
+impl Cached {
+    /// True for the entry of `tenant`'s `wire` bytes (`hash` is theirs).
+    fn is(&self, hash: u64, tenant: &str, wire: &[u8]) -> bool {
+        self.hash == hash && *self.wire == *wire && *self.tenant == *tenant
+    }
+}
+
 /// Label sets by the bytes of their `Label` fields (see the module docs).
 pub struct LabelsCache {
     /// Shard `i` holds the keys whose hash has `i` in its top four bits.
@@ -65,9 +72,7 @@ impl LabelsCache {
     pub(crate) fn get(&self, tenant: &str, wire: &[u8]) -> Option<Labels> {
         let (hash, shard) = self.locate(tenant, wire);
         let shard = shard.read();
-        let found = shard.find(hash, |c| {
-            c.hash == hash && *c.wire == *wire && *c.tenant == *tenant
-        })?;
+        let found = shard.find(hash, |c| c.is(hash, tenant, wire))?;
         Some(found.labels.clone())
     }
 
@@ -81,8 +86,7 @@ impl LabelsCache {
         if shard.len() >= self.per_shard {
             shard.clear();
         }
-        let same = |c: &Cached| c.hash == hash && *c.wire == *wire && *c.tenant == *tenant;
-        match shard.entry(hash, same, |c| c.hash) {
+        match shard.entry(hash, |c| c.is(hash, tenant, wire), |c| c.hash) {
             Entry::Occupied(mut e) => e.get_mut().labels = labels.clone(),
             Entry::Vacant(e) => {
                 e.insert(Cached {
