@@ -115,15 +115,12 @@ impl SeriesSource for TenantSource {
         }
         .map_err(|e| source_error(&e))?;
         let series = remote::merge_floats(&self.tenant, stored, head_floats);
-        let mut out: std::collections::HashMap<architect_model::Labels, RawSeries> = series
+        let mut out: Vec<RawSeries> = series
             .into_iter()
-            .map(|s| {
-                let raw = RawSeries {
-                    labels: s.labels.clone(),
-                    floats: s.samples.into_iter().map(|x| (x.t, x.v)).collect(),
-                    hists: Vec::new(),
-                };
-                (s.labels, raw)
+            .map(|s| RawSeries {
+                labels: s.labels,
+                floats: s.samples.into_iter().map(|x| (x.t, x.v)).collect(),
+                hists: Vec::new(),
             })
             .collect();
         // Native histograms: blocks first (first write wins), then the head.
@@ -132,12 +129,23 @@ impl SeriesSource for TenantSource {
             .select_histograms_in(raw_blocks, matchers, start, end)
             .await
             .map_err(|e| source_error(&e))?;
-        let head = head_hists;
-        for (labels, hs) in stored.into_iter().chain(head) {
-            let raw = out.entry(labels.clone()).or_insert_with(|| RawSeries {
-                labels,
-                ..RawSeries::default()
+        if stored.is_empty() && head_hists.is_empty() {
+            return Ok(out);
+        }
+        let mut at: std::collections::HashMap<architect_model::Labels, usize> = out
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.labels.clone(), i))
+            .collect();
+        for (labels, hs) in stored.into_iter().chain(head_hists) {
+            let i = *at.entry(labels.clone()).or_insert_with(|| {
+                out.push(RawSeries {
+                    labels,
+                    ..RawSeries::default()
+                });
+                out.len() - 1
             });
+            let raw = &mut out[i];
             for h in hs {
                 if let Err(i) = raw.hists.binary_search_by_key(&h.t, |x| x.0) {
                     raw.hists
@@ -145,7 +153,7 @@ impl SeriesSource for TenantSource {
                 }
             }
         }
-        Ok(out.into_values().collect())
+        Ok(out)
     }
 }
 

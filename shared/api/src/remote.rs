@@ -188,6 +188,13 @@ pub(crate) fn merge_floats(
     stored: Vec<SeriesSamples>,
     head: impl IntoIterator<Item = (Labels, Vec<architect_model::Sample>)>,
 ) -> Vec<SeriesSamples> {
+    let mut head = head.into_iter().peekable();
+    if head.peek().is_none() {
+        // Everything is in blocks (the head was flushed or holds other series).
+        let mut stored = stored;
+        stored.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
+        return stored;
+    }
     let mut by_labels: HashMap<Labels, SeriesSamples> =
         stored.into_iter().map(|s| (s.labels.clone(), s)).collect();
     for (labels, samples) in head {

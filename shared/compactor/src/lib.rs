@@ -471,7 +471,7 @@ impl PartitionRun<'_> {
             exemplars: 0,
             bytes: 0,
             parts: Vec::new(),
-            metric_names: Some(Vec::new()),
+            metric_names: Some(Vec::new().into()),
             resolution_ms: leader.resolution_ms,
             order: leader.order.to_string(),
             replaces: leader.replaces.to_vec(),

@@ -46,8 +46,9 @@ pub struct BlockMeta {
     pub bytes: u64,
     /// Parts present, with their sizes.
     pub parts: Vec<(Part, u64)>,
-    /// Metric names in the block, when the list is small enough to keep.
-    pub metric_names: Option<Vec<String>>,
+    /// Metric names in the block, sorted, when the list is small enough to keep. Shared:
+    /// every query clones the metadata of the blocks it reads.
+    pub metric_names: Option<std::sync::Arc<[String]>>,
     /// Sample resolution: 0 for raw data, else the window of a downsampled block (ms).
     pub resolution_ms: i64,
     /// Precedence among blocks holding the same series and timestamp: the lowest `order` is the
@@ -213,7 +214,7 @@ impl BlockMeta {
             exemplars: unum("exemplars")?,
             bytes: unum("bytes")?,
             parts,
-            metric_names: strings("metric_names"),
+            metric_names: strings("metric_names").map(Into::into),
             resolution_ms,
             order: item.get_s("order").unwrap_or(&ulid).to_string(),
             replaces: strings("replaces").unwrap_or_default(),
@@ -226,9 +227,9 @@ impl BlockMeta {
 }
 
 /// Keeps a sorted name list only if it is small enough for an index item.
-pub(crate) fn prunable_names(mut names: Vec<String>) -> Option<Vec<String>> {
+pub(crate) fn prunable_names(mut names: Vec<String>) -> Option<std::sync::Arc<[String]>> {
     names.sort();
     names.dedup();
     let bytes: usize = names.iter().map(|n| n.len() + 1).sum();
-    (bytes <= MAX_METRIC_NAMES_BYTES).then_some(names)
+    (bytes <= MAX_METRIC_NAMES_BYTES).then(|| names.into())
 }

@@ -259,7 +259,8 @@ impl MetricsStore {
             // A downsampled block holds one day: its samples are that day's segment as read.
             for read in reads {
                 let view = read.table.aggregate_view(tenant.as_str());
-                for (r, samples) in read.selected.iter().zip(read.samples) {
+                for (si, r) in read.selected.iter().enumerate() {
+                    let samples = read.samples.series(si);
                     let Some(&(raw, aggr)) = view.of_ref.get(*r as usize) else {
                         continue;
                     };
@@ -278,9 +279,9 @@ impl MetricsStore {
                     // Two blocks of one day (members of one compaction group) hold different
                     // series; merge anyway rather than drop.
                     *slot = if slot.is_empty() {
-                        samples
+                        samples.to_vec()
                     } else {
-                        merge_samples(std::mem::take(slot), samples)
+                        merge_samples(std::mem::take(slot), samples.to_vec())
                     };
                 }
             }

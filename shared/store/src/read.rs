@@ -23,6 +23,10 @@ use parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStream
 use parquet::file::statistics::Statistics;
 use std::sync::Arc;
 
+/// Rows per decoded batch of a samples read. Larger than the reader's default (1,024): the
+/// per-batch work (arrays, the series-run scan) is then paid once per 16 K rows.
+const SAMPLE_BATCH_ROWS: usize = 16 * 1024;
+
 /// The samples of one series over a time range.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeriesSamples {
@@ -485,9 +489,79 @@ pub(crate) async fn read_samples(
     end: i64,
     cache: &MetaCache,
 ) -> Result<Vec<Vec<Sample>>> {
-    let mut out = vec![Vec::new(); selected.len()];
+    Ok(
+        read_block_samples(store, block, selected, start, end, cache)
+            .await?
+            .into_per_series(),
+    )
+}
+
+/// The samples of a block's selected series, in one buffer: series after series, each a
+/// contiguous, time-sorted slice. One allocation per block instead of one growing vector per
+/// series, and the query path copies each slice once, into the merged series.
+#[derive(Debug, Default)]
+pub(crate) struct BlockSamples {
+    samples: Vec<Sample>,
+    /// `samples[start..start + len]` of each selected series, in the order of the selection.
+    spans: Vec<(usize, usize)>,
+}
+
+impl BlockSamples {
+    fn new(series: usize, capacity: usize) -> Self {
+        Self {
+            samples: Vec::with_capacity(capacity),
+            spans: vec![(0, 0); series],
+        }
+    }
+
+    /// The samples of selected series `i` (empty when out of range).
+    pub(crate) fn series(&self, i: usize) -> &[Sample] {
+        self.spans
+            .get(i)
+            .map_or(&[][..], |&(start, len)| &self.samples[start..start + len])
+    }
+
+    /// Number of samples of all selected series.
+    pub(crate) fn total(&self) -> usize {
+        self.samples.len()
+    }
+
+    /// Appends time-sorted samples of series `slot`, later than any it has. Rows arrive
+    /// sorted by series, so a series' samples are normally already the buffer's tail; if
+    /// not (a file written out of order), its span moves to the tail first.
+    fn append(&mut self, slot: usize, samples: impl ExactSizeIterator<Item = Sample>) {
+        let (start, len) = self.spans[slot];
+        if len > 0 && start + len != self.samples.len() {
+            let moved = self.samples.len();
+            self.samples.extend_from_within(start..start + len);
+            self.spans[slot].0 = moved;
+        } else if len == 0 {
+            self.spans[slot].0 = self.samples.len();
+        }
+        let before = self.samples.len();
+        self.samples.extend(samples);
+        self.spans[slot].1 += self.samples.len() - before;
+    }
+
+    /// One vector per selected series.
+    pub(crate) fn into_per_series(self) -> Vec<Vec<Sample>> {
+        (0..self.spans.len())
+            .map(|i| self.series(i).to_vec())
+            .collect()
+    }
+}
+
+/// [`read_samples`] into one [`BlockSamples`] buffer.
+pub(crate) async fn read_block_samples(
+    store: &Arc<dyn ObjectStore>,
+    block: &BlockMeta,
+    selected: &[u32],
+    start: i64,
+    end: i64,
+    cache: &MetaCache,
+) -> Result<BlockSamples> {
     let (Some(&first_ref), Some(&last_ref)) = (selected.first(), selected.last()) else {
-        return Ok(out);
+        return Ok(BlockSamples::new(selected.len(), 0));
     };
     let key = block.key(Part::Samples);
     let b = cached_builder(store, &key, block.part_size(Part::Samples), cache).await?;
@@ -507,7 +581,7 @@ pub(crate) async fn read_samples(
         })
         .collect();
     if row_groups.is_empty() {
-        return Ok(out);
+        return Ok(BlockSamples::new(selected.len(), 0));
     }
     // Skip pages whose series refs or times cannot match (the page index has their bounds).
     let mut ranges = Vec::new();
@@ -573,8 +647,10 @@ pub(crate) async fn read_samples(
         run_refs = Some(refs);
     }
     if ranges.is_empty() {
-        return Ok(out);
+        return Ok(BlockSamples::new(selected.len(), 0));
     }
+    let rows_selected: usize = ranges.iter().map(std::ops::Range::len).sum();
+    let mut out = BlockSamples::new(selected.len(), rows_selected);
     // A value column that is null in every selected row is not read: each column chunk read
     // costs a zstd context pair, whatever its size.
     let read_ints = !null_in(&meta, &row_groups, samples_col::VALUE_INT, &ranges);
@@ -596,6 +672,7 @@ pub(crate) async fn read_samples(
         .with_row_groups(row_groups)
         .with_row_selection(selection)
         .with_projection(projection)
+        .with_batch_size(SAMPLE_BATCH_ROWS)
         .build()?;
     // Position in `run_refs` and rows of it already taken.
     let (mut run_at, mut run_taken) = (0usize, 0usize);
@@ -676,26 +753,26 @@ pub(crate) async fn read_samples(
                     Err(_) => continue,
                 }
             }
-            decode_run(&mut out[slot], &ts_values[lo..hi], ints, floats, lo..hi);
+            decode_run(&mut out, slot, &ts_values[lo..hi], ints, floats, lo..hi);
         }
     }
     Ok(out)
 }
 
-/// Appends rows `rows` of a run (timestamps `ts`) to `dst`: decimal values where `value_int`
-/// is set, floats elsewhere.
+/// Appends rows `rows` of a run (timestamps `ts`) to series `slot` of `dst`: decimal values
+/// where `value_int` is set, floats elsewhere.
 fn decode_run(
-    dst: &mut Vec<Sample>,
+    dst: &mut BlockSamples,
+    slot: usize,
     ts: &[i64],
     ints: Option<(&arrow_array::PrimitiveArray<Int64Type>, &[i32])>,
     floats: Option<&[f64]>,
     rows: std::ops::Range<usize>,
 ) {
-    dst.reserve(rows.len());
     let Some((ints, scales)) = ints else {
         // No decimal values in these row groups: floats only.
         let floats = floats.map_or(&[][..], |f| &f[rows.clone()]);
-        dst.extend(ts.iter().zip(floats).map(|(&t, &v)| Sample { t, v }));
+        dst.append(slot, ts.iter().zip(floats).map(|(&t, &v)| Sample { t, v }));
         return;
     };
     let int_values = &ints.values()[rows.clone()];
@@ -703,19 +780,25 @@ fn decode_run(
     if ints.null_count() == 0 && run_scales.iter().all(|s| *s == run_scales[0]) {
         // One scale for the run (the usual case): a plain loop over two slices.
         let scale = decimal::clamp_scale(run_scales[0]);
-        dst.extend(ts.iter().zip(int_values).map(|(&t, &m)| Sample {
-            t,
-            v: decimal::decode(m, scale),
-        }));
+        dst.append(
+            slot,
+            ts.iter().zip(int_values).map(|(&t, &m)| Sample {
+                t,
+                v: decimal::decode(m, scale),
+            }),
+        );
     } else {
-        dst.extend(rows.enumerate().map(|(j, k)| Sample {
-            t: ts[j],
-            v: if ints.is_valid(k) {
-                decimal::decode(int_values[j], decimal::clamp_scale(run_scales[j]))
-            } else {
-                floats.map_or(f64::NAN, |f| f[k])
-            },
-        }));
+        dst.append(
+            slot,
+            rows.enumerate().map(|(j, k)| Sample {
+                t: ts[j],
+                v: if ints.is_valid(k) {
+                    decimal::decode(int_values[j], decimal::clamp_scale(run_scales[j]))
+                } else {
+                    floats.map_or(f64::NAN, |f| f[k])
+                },
+            }),
+        );
     }
 }
 
@@ -782,6 +865,31 @@ pub fn merge_sample_chunks(chunks: Vec<Vec<Sample>>) -> Vec<Sample> {
         return out;
     }
     chunks.into_iter().reduce(merge_samples).unwrap_or_default()
+}
+
+/// [`merge_sample_chunks`] over borrowed slices: one exact allocation and one copy when they
+/// follow each other in time (the common case).
+pub(crate) fn merge_sample_slices<'a>(
+    slices: impl Iterator<Item = &'a [Sample]> + Clone,
+) -> Vec<Sample> {
+    let mut ordered = true;
+    let mut total = 0usize;
+    let mut last: Option<i64> = None;
+    for s in slices.clone().filter(|s| !s.is_empty()) {
+        total += s.len();
+        if last.is_some_and(|t| s[0].t <= t) {
+            ordered = false;
+        }
+        last = s.last().map(|x| x.t);
+    }
+    if !ordered {
+        return merge_sample_chunks(slices.map(<[Sample]>::to_vec).collect());
+    }
+    let mut out = Vec::with_capacity(total);
+    for s in slices {
+        out.extend_from_slice(s);
+    }
+    out
 }
 
 /// Reads a whole optional part; empty when the block has none.

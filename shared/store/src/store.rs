@@ -10,7 +10,7 @@ use architect_index::{AttrValue, Condition, Index, Item, SkRange, WriteOp, query
 use architect_model::clock::{Clock, SystemClock};
 use architect_model::matcher::{matches_all, metric_name_of};
 use architect_model::time::Day;
-use architect_model::{Labels, Matcher, Sample, SeriesId, TenantId};
+use architect_model::{Labels, Matcher, SeriesId, TenantId};
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{
@@ -34,6 +34,9 @@ const SERIES_CACHE_ENTRIES: usize = 512;
 const PARTITION_READS: usize = 8;
 /// Size of each part of a multipart upload (S3 wants at least 5 MiB for all but the last).
 pub const MULTIPART_PART_BYTES: usize = 8 * 1024 * 1024;
+
+/// Above this many samples a selector's per-series merge runs on every core.
+const PARALLEL_MERGE_SAMPLES: usize = 1 << 20;
 /// Multipart uploads of one object in flight at once.
 const MULTIPART_CONCURRENCY: usize = 4;
 
@@ -581,31 +584,68 @@ impl MetricsStore {
         start: i64,
         end: i64,
     ) -> Result<Vec<SeriesSamples>> {
-        // Each series' chunks in block order, concatenated once at the end.
-        let mut out: HashMap<Labels, (SeriesId, Vec<Vec<Sample>>)> = HashMap::new();
-        for read in self.read_blocks(blocks, matchers, start, end).await? {
-            for (r, samples) in read.selected.iter().zip(read.samples) {
-                if samples.is_empty() {
+        let reads = self.read_blocks(blocks, matchers, start, end).await?;
+        // Each series' slices in block order (read index, selection index), found by the
+        // series id and confirmed by the labels, so even a hash collision could not merge two
+        // series.
+        let mut groups: Vec<(SeriesId, Labels, Vec<(u32, u32)>)> = Vec::new();
+        let mut by_id: hashbrown::HashTable<usize> = hashbrown::HashTable::new();
+        let hash = |id: &SeriesId| id.0 as u64;
+        for (ri, read) in reads.iter().enumerate() {
+            for (si, r) in read.selected.iter().enumerate() {
+                if read.samples.series(si).is_empty() {
                     continue;
                 }
                 let (id, labels) = &read.table.series[*r as usize];
-                match out.get_mut(labels) {
-                    Some((_, chunks)) => chunks.push(samples),
+                let found = by_id.find(hash(id), |&g| groups[g].0 == *id && groups[g].1 == *labels);
+                let at = (ri as u32, si as u32);
+                match found {
+                    Some(&g) => groups[g].2.push(at),
                     None => {
-                        out.insert(labels.clone(), (*id, vec![samples]));
+                        let g = groups.len();
+                        groups.push((*id, labels.clone(), vec![at]));
+                        by_id.insert_unique(hash(id), g, |&g| hash(&groups[g].0));
                     }
                 }
             }
         }
-        let out = out
-            .into_iter()
-            .map(|(labels, (id, chunks))| SeriesSamples {
-                id,
-                labels,
-                samples: read::merge_sample_chunks(chunks),
-            })
-            .collect();
-        Ok(out)
+        // One copy of each slice into its series' final vector; spread over the cores when
+        // there is a lot to copy (a day of thousands of series is hundreds of MB).
+        let total: usize = reads.iter().map(|r| r.samples.total()).sum();
+        let merge = |groups: &[(SeriesId, Labels, Vec<(u32, u32)>)]| -> Vec<SeriesSamples> {
+            groups
+                .iter()
+                .map(|(id, labels, parts)| SeriesSamples {
+                    id: *id,
+                    labels: labels.clone(),
+                    samples: read::merge_sample_slices(
+                        parts
+                            .iter()
+                            .map(|&(ri, si)| reads[ri as usize].samples.series(si as usize)),
+                    ),
+                })
+                .collect()
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8)
+            .min(groups.len());
+        if threads <= 1 || total < PARALLEL_MERGE_SAMPLES {
+            return Ok(merge(&groups));
+        }
+        let size = groups.len().div_ceil(threads);
+        let merged = std::thread::scope(|scope| {
+            let merge = &merge;
+            let handles: Vec<_> = groups
+                .chunks(size)
+                .map(|chunk| scope.spawn(move || merge(chunk)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect::<Vec<_>>()
+        });
+        Ok(merged.into_iter().flatten().collect())
     }
 
     /// The samples in `[start, end]` of the series matching `matchers`, block by block (in the
@@ -660,7 +700,8 @@ impl MetricsStore {
                         return Ok::<_, StoreError>(None);
                     }
                     let samples =
-                        read::read_samples(&objects, &block, &selected, start, end, &cache).await?;
+                        read::read_block_samples(&objects, &block, &selected, start, end, &cache)
+                            .await?;
                     Ok(Some(BlockRead {
                         block,
                         table,
@@ -692,7 +733,7 @@ pub(crate) struct BlockRead {
     /// Refs of the selected series, ascending.
     pub(crate) selected: Vec<u32>,
     /// Samples of each selected series (possibly empty), in the order of `selected`.
-    pub(crate) samples: Vec<Vec<Sample>>,
+    pub(crate) samples: read::BlockSamples,
 }
 
 /// The visible raw blocks of `partitions` that may hold data in `[start, end]`, in precedence
