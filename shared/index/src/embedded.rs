@@ -32,6 +32,7 @@ use std::fmt;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use architect_model::clock::{Clock, SystemClock};
 use async_trait::async_trait;
@@ -61,6 +62,8 @@ struct Inner {
     db: Database,
     clock: Arc<dyn Clock>,
     path: PathBuf,
+    /// Bumped after every write transaction (see [`Index::change_counter`]).
+    changes: AtomicU64,
 }
 
 impl fmt::Debug for EmbeddedIndex {
@@ -97,6 +100,7 @@ impl EmbeddedIndex {
                 db,
                 clock,
                 path: path.to_path_buf(),
+                changes: AtomicU64::new(0),
             }),
         })
     }
@@ -123,7 +127,9 @@ impl EmbeddedIndex {
                     !expired
                 })?;
             }
-            txn.commit()?;
+            let committed = txn.commit();
+            inner.changes.fetch_add(1, Ordering::SeqCst);
+            committed?;
             Ok(removed)
         })
         .await
@@ -186,6 +192,11 @@ impl Index for EmbeddedIndex {
     async fn query(&self, request: QueryRequest) -> Result<Page, IndexError> {
         limits::validate_query(&request)?;
         self.run(move |inner| query(inner, &request)).await
+    }
+
+    /// The file can be open in one process only, so every write passes through here.
+    fn change_counter(&self) -> Option<u64> {
+        Some(self.inner.changes.load(Ordering::SeqCst))
     }
 }
 
@@ -364,7 +375,11 @@ fn write(inner: &Inner, ops: Vec<Prepared>, mode: Mode) -> Result<(), Fail> {
         };
         return Err(error.into());
     }
-    txn.commit()?;
+    // Counted whether or not the commit reports success: a failed commit may still have
+    // changed the file, and a needless bump only costs a cache refill.
+    let committed = txn.commit();
+    inner.changes.fetch_add(1, Ordering::SeqCst);
+    committed?;
     Ok(())
 }
 
@@ -481,6 +496,51 @@ mod tests {
         assert_eq!(prefix_end(vec![1, 2]), Some(vec![1, 3]));
         assert_eq!(prefix_end(vec![1, 255, 255]), Some(vec![2]));
         assert_eq!(prefix_end(vec![255]), None);
+    }
+
+    #[tokio::test]
+    async fn change_counter_moves_on_writes_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let index = EmbeddedIndex::open(&dir.path().join("i.redb")).expect("open");
+        let at = |i: &EmbeddedIndex| i.change_counter().expect("embedded reports changes");
+        let c0 = at(&index);
+        index
+            .put(Item::new("p", "a"), Condition::None)
+            .await
+            .expect("put");
+        let c1 = at(&index);
+        assert_ne!(c0, c1);
+        // Reads leave it alone.
+        index.get("p", "a").await.expect("get");
+        index
+            .query(QueryRequest::new("p", SkRange::All))
+            .await
+            .expect("query");
+        assert_eq!(at(&index), c1);
+        // A refused write changes nothing, but may count; a delete and a transaction count.
+        let _ = index.put(Item::new("p", "a"), Condition::NotExists).await;
+        let c2 = at(&index);
+        index
+            .delete("p", "a", Condition::None)
+            .await
+            .expect("delete");
+        let c3 = at(&index);
+        assert_ne!(c2, c3);
+        index
+            .transact(vec![WriteOp::Put {
+                item: Item::new("p", "b"),
+                condition: Condition::None,
+            }])
+            .await
+            .expect("transact");
+        assert_ne!(at(&index), c3);
+        // Clones share the file and the counter.
+        let clone = index.clone();
+        clone
+            .put(Item::new("p", "c"), Condition::None)
+            .await
+            .expect("put");
+        assert_eq!(at(&index), at(&clone));
     }
 
     #[test]

@@ -488,6 +488,14 @@ pub trait Index: Send + Sync + std::fmt::Debug {
 
     /// Reads one page of a sort-key range.
     async fn query(&self, request: QueryRequest) -> Result<Page, IndexError>;
+
+    /// A number that changes after every write to the index, when the implementation sees
+    /// them all (an embedded file that one process owns); `None` when other processes may
+    /// write (DynamoDB). Read it before reading items: while it is unchanged, what was read
+    /// after it is still current, apart from items expiring by TTL, which no write marks.
+    fn change_counter(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Reads a whole sort-key range in ascending order, page after page.

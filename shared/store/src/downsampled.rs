@@ -194,7 +194,7 @@ impl MetricsStore {
     pub async fn select_downsampled_in(
         &self,
         tenant: &TenantId,
-        partitions: &[(Day, DayPartition)],
+        partitions: &[(Day, Arc<DayPartition>)],
         matchers: &[Matcher],
         start: i64,
         end: i64,
