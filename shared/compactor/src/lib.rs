@@ -398,58 +398,61 @@ impl PartitionRun<'_> {
         let replaces: Vec<String> = inputs.iter().map(|b| b.ulid.clone()).collect();
         let mut metadata = Some(metadata.into_values().collect::<Vec<_>>());
         let count = ranges.len().max(1);
+        let points = split_points(self.day);
         for k in 0..count {
             let series = match ranges.get(k) {
                 Some(range) => self.read_merged(inputs, &plans[range.clone()]).await?,
                 None => Vec::new(),
             };
-            let is_leader = k + 1 == count;
-            let data = BlockData {
-                series,
-                metadata: metadata.take().unwrap_or_default(),
-            };
-            let options = BlockOptions {
-                level,
-                ulid: is_leader.then(|| leader.clone()),
-                order: Some(order.clone()),
-                replaces: if is_leader {
-                    replaces.clone()
-                } else {
-                    Vec::new()
-                },
-                group: Some(leader.clone()),
-                checks: vec![lease.check()],
-                ..BlockOptions::default()
-            };
-            lease
-                .renew(self.store().index().as_ref(), self.store().clock().as_ref())
-                .await?;
-            let block = self
-                .store()
-                .write_block_with(self.tenant, self.day, data, options)
-                .await?;
-            if let Some(block) = block {
-                self.report.output_blocks += 1;
-                self.report.output_bytes += block.bytes;
-                self.report.output_samples += block.samples + block.histograms;
-                (self.progress)(&Progress::Written {
-                    kind: if level >= 2 { "L2" } else { "L1" },
-                    block: &block,
-                    report: self.report,
-                    elapsed_secs: self.started.elapsed().as_secs_f64(),
-                });
-            } else if is_leader {
-                // Nothing at all to write (inputs without series or metadata): the switch is
-                // then a leader without data, which readers skip.
-                let empty = EmptyLeader {
-                    ulid: &leader,
-                    order: &order,
-                    replaces: &replaces,
-                    level,
-                    resolution_ms: 0,
-                    sources: &[],
+            for (slice, series) in split_by_time(series, &points).into_iter().enumerate() {
+                let is_leader = k + 1 == count && slice == points.len();
+                let data = BlockData {
+                    series,
+                    metadata: metadata.take().unwrap_or_default(),
                 };
-                self.commit_empty_leader(empty, lease).await?;
+                let options = BlockOptions {
+                    level,
+                    ulid: is_leader.then(|| leader.clone()),
+                    order: Some(order.clone()),
+                    replaces: if is_leader {
+                        replaces.clone()
+                    } else {
+                        Vec::new()
+                    },
+                    group: Some(leader.clone()),
+                    checks: vec![lease.check()],
+                    ..BlockOptions::default()
+                };
+                lease
+                    .renew(self.store().index().as_ref(), self.store().clock().as_ref())
+                    .await?;
+                let block = self
+                    .store()
+                    .write_block_with(self.tenant, self.day, data, options)
+                    .await?;
+                if let Some(block) = block {
+                    self.report.output_blocks += 1;
+                    self.report.output_bytes += block.bytes;
+                    self.report.output_samples += block.samples + block.histograms;
+                    (self.progress)(&Progress::Written {
+                        kind: if level >= 2 { "L2" } else { "L1" },
+                        block: &block,
+                        report: self.report,
+                        elapsed_secs: self.started.elapsed().as_secs_f64(),
+                    });
+                } else if is_leader {
+                    // Nothing at all to write (inputs without series or metadata): the switch is
+                    // then a leader without data, which readers skip.
+                    let empty = EmptyLeader {
+                        ulid: &leader,
+                        order: &order,
+                        replaces: &replaces,
+                        level,
+                        resolution_ms: 0,
+                        sources: &[],
+                    };
+                    self.commit_empty_leader(empty, lease).await?;
+                }
             }
         }
         self.report.input_blocks += inputs.len() as u64;
@@ -706,6 +709,117 @@ struct EmptyLeader<'a> {
     sources: &'a [String],
 }
 
+/// Raw outputs of a merge cover this many equal slices of their day, each its own block, so
+/// that a query for an hour reads a quarter of a compacted day instead of all of it: a
+/// block's pages hold whole days of a few series each, so its page statistics cannot skip by
+/// time (measured: the benchmark's hour queries over a compacted day took 3x those over the
+/// flushed blocks). The cost is one series table per slice (about 0.02 bytes/sample).
+pub const OUTPUT_SLICES_PER_DAY: i64 = 4;
+
+/// The inner boundaries of a day's output slices (ms), ascending.
+fn split_points(day: Day) -> Vec<i64> {
+    let slice = DAY_MS / OUTPUT_SLICES_PER_DAY;
+    (1..OUTPUT_SLICES_PER_DAY)
+        .map(|i| day.start_ms() + i * slice)
+        .collect()
+}
+
+/// Splits each series' data at `points` (a sample at a point goes to the later slice): one
+/// list per slice, series without data in a slice left out of it.
+fn split_by_time(series: Vec<SeriesData>, points: &[i64]) -> Vec<Vec<SeriesData>> {
+    let mut out: Vec<Vec<SeriesData>> = vec![Vec::new(); points.len() + 1];
+    let slice_of = |t: i64| points.partition_point(|p| *p <= t);
+    for s in series {
+        let mut parts: Vec<SeriesData> = (0..=points.len())
+            .map(|_| SeriesData {
+                id: s.id,
+                labels: s.labels.clone(),
+                ..SeriesData::default()
+            })
+            .collect();
+        for x in s.samples {
+            parts[slice_of(x.t)].samples.push(x);
+        }
+        for h in s.histograms {
+            parts[slice_of(h.t)].histograms.push(h);
+        }
+        for e in s.exemplars {
+            parts[slice_of(e.t)].exemplars.push(e);
+        }
+        for (slot, part) in out.iter_mut().zip(parts) {
+            if !(part.samples.is_empty() && part.histograms.is_empty() && part.exemplars.is_empty())
+            {
+                slot.push(part);
+            }
+        }
+    }
+    out
+}
+
 fn secs_ms(secs: u64) -> i64 {
     i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use architect_model::{Exemplar, Histogram, HistogramCount, Labels, Sample, SeriesId};
+
+    #[test]
+    fn outputs_split_a_day_into_slices_and_keep_every_sample() {
+        let day = Day::of_ms(1_700_000_000_000);
+        let points = split_points(day);
+        assert_eq!(points.len() as i64, OUTPUT_SLICES_PER_DAY - 1);
+        let slice = DAY_MS / OUTPUT_SLICES_PER_DAY;
+        let labels = Labels::from_pairs([("__name__", "m")]);
+        let at = |t: i64| day.start_ms() + t;
+        let series = SeriesData {
+            id: SeriesId::of("t", &labels),
+            labels: labels.clone(),
+            // The first ms of the day, both sides of the first boundary, the last ms.
+            samples: [0, slice - 1, slice, DAY_MS - 1]
+                .iter()
+                .map(|&t| Sample { t: at(t), v: 1.0 })
+                .collect(),
+            histograms: vec![Histogram {
+                t: at(slice),
+                count: HistogramCount::Int(1),
+                sum: 1.0,
+                schema: 0,
+                zero_threshold: 0.0,
+                zero_count: HistogramCount::Int(1),
+                negative_spans: Vec::new(),
+                negative_deltas: Vec::new(),
+                negative_counts: Vec::new(),
+                positive_spans: Vec::new(),
+                positive_deltas: Vec::new(),
+                positive_counts: Vec::new(),
+                reset_hint: 0,
+                custom_values: Vec::new(),
+            }],
+            exemplars: vec![Exemplar {
+                labels: Labels::from_pairs([("trace_id", "1")]),
+                t: at(0),
+                v: 1.0,
+            }],
+        };
+        let parts = split_by_time(vec![series.clone()], &points);
+        assert_eq!(parts.len() as i64, OUTPUT_SLICES_PER_DAY);
+        let times = |p: &[SeriesData]| -> Vec<i64> {
+            p.iter()
+                .flat_map(|s| s.samples.iter().map(|x| x.t - day.start_ms()))
+                .collect()
+        };
+        assert_eq!(times(&parts[0]), vec![0, slice - 1]);
+        assert_eq!(times(&parts[1]), vec![slice]);
+        assert_eq!(parts[1][0].histograms.len(), 1);
+        assert_eq!(parts[0][0].exemplars.len(), 1);
+        // A slice without data holds no series; the last holds the day's last ms.
+        assert!(parts[2].is_empty());
+        assert_eq!(times(&parts[3]), vec![DAY_MS - 1]);
+        // Every part keeps the series' identity.
+        for p in parts.iter().flatten() {
+            assert_eq!((p.id, &p.labels), (series.id, &labels));
+        }
+    }
 }
