@@ -854,39 +854,51 @@ pub fn merge_sample_chunks(chunks: Vec<Vec<Sample>>) -> Vec<Sample> {
     if chunks.len() <= 1 {
         return chunks.pop().unwrap_or_default();
     }
-    let ordered = chunks
-        .windows(2)
-        .all(|w| w[0].last().map(|s| s.t) < w[1].first().map(|s| s.t));
-    if ordered {
-        let mut out = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
-        for c in &chunks {
-            out.extend_from_slice(c);
+    let disjoint = |chunks: &[Vec<Sample>]| {
+        chunks
+            .windows(2)
+            .all(|w| w[0].last().map(|s| s.t) < w[1].first().map(|s| s.t))
+    };
+    if !disjoint(&chunks) {
+        // Disjoint chunks out of order need no precedence: sorted, they concatenate.
+        let mut sorted: Vec<&Vec<Sample>> = chunks.iter().collect();
+        sorted.sort_by_key(|c| c[0].t);
+        let sorted_disjoint = sorted
+            .windows(2)
+            .all(|w| w[0].last().map(|s| s.t) < w[1].first().map(|s| s.t));
+        if !sorted_disjoint {
+            return chunks.into_iter().reduce(merge_samples).unwrap_or_default();
         }
-        return out;
+        chunks.sort_by_key(|c| c[0].t);
     }
-    chunks.into_iter().reduce(merge_samples).unwrap_or_default()
+    let mut out = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+    for c in &chunks {
+        out.extend_from_slice(c);
+    }
+    out
 }
 
-/// [`merge_sample_chunks`] over borrowed slices: one exact allocation and one copy when they
-/// follow each other in time (the common case).
+/// [`merge_sample_chunks`] over borrowed slices (given in precedence order): one exact
+/// allocation and one copy when no two of them overlap in time, whatever their order (a
+/// compacted day's time-slice blocks do not come in time order: the group's leader, written
+/// last, has the oldest ULID). Only overlapping slices need the first-write-wins merge.
 pub(crate) fn merge_sample_slices<'a>(
     slices: impl Iterator<Item = &'a [Sample]> + Clone,
 ) -> Vec<Sample> {
-    let mut ordered = true;
-    let mut total = 0usize;
-    let mut last: Option<i64> = None;
-    for s in slices.clone().filter(|s| !s.is_empty()) {
-        total += s.len();
-        if last.is_some_and(|t| s[0].t <= t) {
-            ordered = false;
+    let mut parts: Vec<&[Sample]> = slices.clone().filter(|s| !s.is_empty()).collect();
+    let disjoint = |parts: &[&[Sample]]| {
+        parts
+            .windows(2)
+            .all(|w| w[0].last().map(|x| x.t) < w[1].first().map(|x| x.t))
+    };
+    if !disjoint(&parts) {
+        parts.sort_by_key(|s| s[0].t);
+        if !disjoint(&parts) {
+            return merge_sample_chunks(slices.map(<[Sample]>::to_vec).collect());
         }
-        last = s.last().map(|x| x.t);
     }
-    if !ordered {
-        return merge_sample_chunks(slices.map(<[Sample]>::to_vec).collect());
-    }
-    let mut out = Vec::with_capacity(total);
-    for s in slices {
+    let mut out = Vec::with_capacity(parts.iter().map(|s| s.len()).sum());
+    for s in parts {
         out.extend_from_slice(s);
     }
     out
@@ -1182,5 +1194,48 @@ mod tests {
         assert_eq!(merge_sample_chunks(overlapping), pairwise);
         assert_eq!(pairwise, vec![s(0, 0.0), s(1, 1.0), s(2, 2.0), s(4, 4.0)]);
         assert!(merge_sample_chunks(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn disjoint_chunks_out_of_time_order_concatenate_sorted() {
+        // A compacted day's slices as readers list them: the last slice (the group's leader)
+        // first.
+        let slices = vec![
+            vec![s(30, 3.0), s(31, 3.1)],
+            vec![s(0, 0.0), s(1, 0.1)],
+            vec![],
+            vec![s(10, 1.0)],
+            vec![s(20, 2.0), s(29, 2.9)],
+        ];
+        let want = vec![
+            s(0, 0.0),
+            s(1, 0.1),
+            s(10, 1.0),
+            s(20, 2.0),
+            s(29, 2.9),
+            s(30, 3.0),
+            s(31, 3.1),
+        ];
+        let pairwise = slices
+            .clone()
+            .into_iter()
+            .reduce(merge_samples)
+            .unwrap_or_default();
+        assert_eq!(pairwise, want);
+        assert_eq!(merge_sample_chunks(slices.clone()), want);
+        assert_eq!(merge_sample_slices(slices.iter().map(Vec::as_slice)), want);
+        // Overlapping slices keep first-write-wins, whatever their order.
+        let overlapping = vec![vec![s(5, 9.0), s(6, 9.0)], vec![s(0, 0.0), s(5, 5.0)]];
+        let pairwise = overlapping
+            .clone()
+            .into_iter()
+            .reduce(merge_samples)
+            .unwrap_or_default();
+        assert_eq!(pairwise, vec![s(0, 0.0), s(5, 9.0), s(6, 9.0)]);
+        assert_eq!(merge_sample_chunks(overlapping.clone()), pairwise);
+        assert_eq!(
+            merge_sample_slices(overlapping.iter().map(Vec::as_slice)),
+            pairwise
+        );
     }
 }
