@@ -404,8 +404,20 @@ impl PartitionRun<'_> {
                 Some(range) => self.read_merged(inputs, &plans[range.clone()]).await?,
                 None => Vec::new(),
             };
-            for (slice, series) in split_by_time(series, &points).into_iter().enumerate() {
-                let is_leader = k + 1 == count && slice == points.len();
+            let mut slices = split_by_time(series, &points);
+            if k + 1 == count {
+                // The group's leader is its last output with data: empty slices after it are
+                // not written (a day still being written has nothing in its later slices),
+                // so no empty leader item is left for every merge of a current day.
+                let keep = slices
+                    .iter()
+                    .rposition(|s| !s.is_empty())
+                    .map_or(1, |i| i + 1);
+                slices.truncate(keep);
+            }
+            let last_slice = slices.len() - 1;
+            for (slice, series) in slices.into_iter().enumerate() {
+                let is_leader = k + 1 == count && slice == last_slice;
                 let data = BlockData {
                     series,
                     metadata: metadata.take().unwrap_or_default(),

@@ -270,6 +270,13 @@ async fn compaction_keeps_answers_is_idempotent_and_collects_garbage() {
             .iter()
             .all(|b| part.is_visible(b) && b.level >= 1)
     );
+    // The data lies in the first of the day's output slices: the later, empty slices are not
+    // written, and no leader item without data is left behind.
+    assert!(
+        part.blocks.iter().all(|b| !b.parts.is_empty()),
+        "{:?}",
+        part.blocks
+    );
     assert!(objects_before > 0);
 }
 
