@@ -479,23 +479,6 @@ fn stat_range_i64(s: Option<&Statistics>) -> Option<(i64, i64)> {
     }
 }
 
-/// Reads the samples of `selected` series refs (sorted ascending) in `[start, end]`.
-/// Returns one sample list per selected ref, in the order of `selected`.
-pub(crate) async fn read_samples(
-    store: &Arc<dyn ObjectStore>,
-    block: &BlockMeta,
-    selected: &[u32],
-    start: i64,
-    end: i64,
-    cache: &MetaCache,
-) -> Result<Vec<Vec<Sample>>> {
-    Ok(
-        read_block_samples(store, block, selected, start, end, cache)
-            .await?
-            .into_per_series(),
-    )
-}
-
 /// The samples of a block's selected series, in one buffer: series after series, each a
 /// contiguous, time-sorted slice. One allocation per block instead of one growing vector per
 /// series, and the query path copies each slice once, into the merged series.
@@ -551,7 +534,7 @@ impl BlockSamples {
     }
 }
 
-/// [`read_samples`] into one [`BlockSamples`] buffer.
+/// Reads the samples of `selected` series refs (sorted ascending) in `[start, end]`.
 pub(crate) async fn read_block_samples(
     store: &Arc<dyn ObjectStore>,
     block: &BlockMeta,
