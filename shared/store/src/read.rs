@@ -837,54 +837,47 @@ pub fn merge_sample_chunks(chunks: Vec<Vec<Sample>>) -> Vec<Sample> {
     if chunks.len() <= 1 {
         return chunks.pop().unwrap_or_default();
     }
-    let disjoint = |chunks: &[Vec<Sample>]| {
-        chunks
-            .windows(2)
-            .all(|w| w[0].last().map(|s| s.t) < w[1].first().map(|s| s.t))
-    };
-    if !disjoint(&chunks) {
-        // Disjoint chunks out of order need no precedence: sorted, they concatenate.
-        let mut sorted: Vec<&Vec<Sample>> = chunks.iter().collect();
-        sorted.sort_by_key(|c| c[0].t);
-        let sorted_disjoint = sorted
-            .windows(2)
-            .all(|w| w[0].last().map(|s| s.t) < w[1].first().map(|s| s.t));
-        if !sorted_disjoint {
-            return chunks.into_iter().reduce(merge_samples).unwrap_or_default();
-        }
-        chunks.sort_by_key(|c| c[0].t);
+    if let Some(joined) = join_in_time_order(chunks.iter().map(Vec::as_slice).collect()) {
+        return joined;
     }
-    let mut out = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
-    for c in &chunks {
-        out.extend_from_slice(c);
-    }
-    out
+    chunks.into_iter().reduce(merge_samples).unwrap_or_default()
 }
 
-/// [`merge_sample_chunks`] over borrowed slices (given in precedence order): one exact
-/// allocation and one copy when no two of them overlap in time, whatever their order (a
-/// compacted day's time-slice blocks do not come in time order: the group's leader, written
-/// last, has the oldest ULID). Only overlapping slices need the first-write-wins merge.
+/// [`merge_sample_chunks`] over borrowed slices (given in precedence order). A compacted
+/// day's time-slice blocks do not come in time order (the group's leader, written last, has
+/// the oldest ULID), which costs nothing here while they do not overlap.
 pub(crate) fn merge_sample_slices<'a>(
     slices: impl Iterator<Item = &'a [Sample]> + Clone,
 ) -> Vec<Sample> {
-    let mut parts: Vec<&[Sample]> = slices.clone().filter(|s| !s.is_empty()).collect();
+    let parts: Vec<&[Sample]> = slices.clone().filter(|s| !s.is_empty()).collect();
+    join_in_time_order(parts).unwrap_or_else(|| {
+        slices
+            .filter(|s| !s.is_empty())
+            .map(<[Sample]>::to_vec)
+            .reduce(merge_samples)
+            .unwrap_or_default()
+    })
+}
+
+/// Non-empty, time-sorted parts concatenated in time order, in one exact allocation, when no
+/// two overlap in time (then precedence cannot matter); `None` when some do.
+fn join_in_time_order(mut parts: Vec<&[Sample]>) -> Option<Vec<Sample>> {
     let disjoint = |parts: &[&[Sample]]| {
         parts
             .windows(2)
             .all(|w| w[0].last().map(|x| x.t) < w[1].first().map(|x| x.t))
     };
     if !disjoint(&parts) {
-        parts.sort_by_key(|s| s[0].t);
+        parts.sort_by_key(|p| p.first().map(|x| x.t));
         if !disjoint(&parts) {
-            return merge_sample_chunks(slices.map(<[Sample]>::to_vec).collect());
+            return None;
         }
     }
-    let mut out = Vec::with_capacity(parts.iter().map(|s| s.len()).sum());
-    for s in parts {
-        out.extend_from_slice(s);
+    let mut out = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.extend_from_slice(p);
     }
-    out
+    Some(out)
 }
 
 /// Reads a whole optional part; empty when the block has none.
