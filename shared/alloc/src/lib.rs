@@ -81,14 +81,24 @@ unsafe impl GlobalAlloc for Allocator {
 /// How often the release thread runs.
 pub const RELEASE_INTERVAL: Duration = Duration::from_secs(5);
 
-/// Asks mimalloc to return memory that has been free for its purge delay (10 ms, 100 ms for
-/// whole arena ranges). Cheap when there is nothing to return.
+/// Asks mimalloc to return memory that has been free for its purge delay (1 s in mimalloc v3).
+/// Cheap when there is nothing to return.
 pub fn release_free_memory() {
     // SAFETY: `mi_collect` takes no pointers, touches only the allocator's own state and may
     // be called from any thread at any time.
     #[allow(unsafe_code)]
     unsafe {
         libmimalloc_sys::mi_collect(false)
+    };
+}
+
+/// Asks mimalloc to return all free memory now, whatever its purge delay: for a caller that
+/// has just dropped a large structure that will not be needed again soon (a flushed head).
+pub fn release_free_memory_now() {
+    // SAFETY: as `release_free_memory`.
+    #[allow(unsafe_code)]
+    unsafe {
+        libmimalloc_sys::mi_collect(true)
     };
 }
 

@@ -437,6 +437,10 @@ impl Ingester {
             }
             self.wal.remove_below(frozen.wal_boundary).await?;
             self.frozen.lock().retain(|f| !Arc::ptr_eq(f, &frozen));
+            drop(frozen);
+            // The head's memory is free now; without this it stays resident for the
+            // allocator's purge delay, while the next head fills.
+            architect_alloc::release_free_memory_now();
         }
         self.metrics.record_flush(&stats);
         self.metrics.head_samples.set(self.head.read().len() as i64);
