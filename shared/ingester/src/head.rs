@@ -21,8 +21,12 @@ use std::time::Instant;
 const SHARDS: usize = 16;
 
 /// One series in memory. Samples, histograms and exemplars are each sorted by time.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct MemSeries {
+    /// Time of the last sample (`i64::MIN` with none). Kept in the series' map entry, so that
+    /// an in-order append does not first read the tail of `samples`: that read missed the
+    /// cache for nearly every series of a request (a quarter of the append's time).
+    last_t: i64,
     labels: Labels,
     samples: Vec<Sample>,
     histograms: Vec<Histogram>,
@@ -107,6 +111,7 @@ impl Head {
     pub(crate) fn append(&self, tenant: &str, req: WriteRequest) -> Appended {
         let th = self.tenant(tenant);
         let mut out = Appended::default();
+        out.accepted.series.reserve(req.series.len());
         let mut added = 0usize;
         for s in req.series {
             if s.samples.is_empty() && s.histograms.is_empty() && s.exemplars.is_empty() {
@@ -115,8 +120,11 @@ impl Head {
             let id = SeriesId::of(tenant, &s.labels);
             let mut shard = th.shards[(id.0 as usize) % SHARDS].write();
             let mem = shard.entry(id).or_insert_with(|| MemSeries {
+                last_t: i64::MIN,
                 labels: s.labels.clone(),
-                ..Default::default()
+                samples: Vec::new(),
+                histograms: Vec::new(),
+                exemplars: Vec::new(),
             });
             let mut kept = SeriesWrite {
                 labels: s.labels,
@@ -126,7 +134,13 @@ impl Head {
             // is kept as it is.
             let mut partly: Option<Vec<Sample>> = None;
             for (i, &x) in s.samples.iter().enumerate() {
-                let inserted = insert_sorted(&mut mem.samples, x, |s| s.t, Sample::same_as);
+                let inserted = if x.t > mem.last_t {
+                    mem.samples.push(x);
+                    mem.last_t = x.t;
+                    Ok(true)
+                } else {
+                    insert_sorted(&mut mem.samples, x, |s| s.t, Sample::same_as)
+                };
                 if let Ok(true) = inserted {
                     if let Some(p) = &mut partly {
                         p.push(x);
