@@ -148,13 +148,31 @@ async fn notifications_match_a_real_alertmanager() {
         "createdBy": "test",
         "comment": "quiet",
     });
+    // The critical alerts first: Alertmanager's inhibitor learns of alerts asynchronously, so
+    // with all of them at once a loaded machine sometimes let it flush `Slow` on instance `a`
+    // before it knew `Down` on `a`, which inhibits it (ours never sends it).
+    let all = alerts_body(None);
+    let critical: Vec<Value> = all
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter(|a| a["labels"]["severity"] == "critical")
+        .cloned()
+        .collect();
     for base in [&am_url, &ours_url] {
         assert_eq!(
             post_json(&format!("{base}/api/v2/silences"), &silence).await,
             StatusCode::OK
         );
         assert_eq!(
-            post_json(&format!("{base}/api/v2/alerts"), &alerts_body(None)).await,
+            post_json(&format!("{base}/api/v2/alerts"), &json!(critical)).await,
+            StatusCode::OK
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for base in [&am_url, &ours_url] {
+        assert_eq!(
+            post_json(&format!("{base}/api/v2/alerts"), &all).await,
             StatusCode::OK
         );
     }
