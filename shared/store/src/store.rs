@@ -798,6 +798,16 @@ mod tests {
     use architect_model::{STALE_NAN_BITS, Sample};
     use object_store::memory::InMemory;
 
+    /// A store over an in-memory object store and an embedded index in `dir`.
+    fn embedded_store(dir: &tempfile::TempDir, config: &StoreConfig) -> Result<MetricsStore> {
+        let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
+        Ok(MetricsStore::new(Arc::new(InMemory::new()), index, config))
+    }
+
+    fn tenant_id(name: &str) -> Result<TenantId> {
+        TenantId::new(name).map_err(|e| StoreError::Task(e.to_string()))
+    }
+
     fn series(tenant: &str, pairs: &[(&str, &str)], samples: Vec<Sample>) -> SeriesData {
         let labels = Labels::from_pairs(pairs.iter().copied());
         SeriesData {
@@ -811,9 +821,8 @@ mod tests {
     #[tokio::test]
     async fn partition_cache_serves_until_the_next_index_write() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| StoreError::Task(e.to_string()))?;
-        let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
-        let store = MetricsStore::new(Arc::new(InMemory::new()), index, &StoreConfig::default());
-        let tenant = TenantId::new("t1").map_err(|e| StoreError::Task(e.to_string()))?;
+        let store = embedded_store(&dir, &StoreConfig::default())?;
+        let tenant = tenant_id("t1")?;
         let day = Day::of_ms(1_700_000_000_000);
         let (start, end) = (day.start_ms(), day.end_ms());
         let block = |name: &str, t: i64| BlockData {
@@ -848,7 +857,7 @@ mod tests {
             .await?;
         assert_eq!(got.len(), 1);
         // Another tenant's day is its own entry.
-        let other = TenantId::new("t2").map_err(|e| StoreError::Task(e.to_string()))?;
+        let other = tenant_id("t2")?;
         assert!(
             store.partitions(&other, start, end).await?[0]
                 .1
@@ -861,9 +870,8 @@ mod tests {
     #[tokio::test]
     async fn write_then_select_round_trips_bit_exact() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| StoreError::Task(e.to_string()))?;
-        let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
-        let store = MetricsStore::new(Arc::new(InMemory::new()), index, &StoreConfig::default());
-        let tenant = TenantId::new("t1").map_err(|e| StoreError::Task(e.to_string()))?;
+        let store = embedded_store(&dir, &StoreConfig::default())?;
+        let tenant = tenant_id("t1")?;
         let day = Day::of_ms(1_700_000_000_000);
         let t0 = day.start_ms();
         let values = [
@@ -921,7 +929,7 @@ mod tests {
             .await?;
         assert_eq!(part[0].samples.len(), 2);
         // Another tenant sees nothing.
-        let other = TenantId::new("t2").map_err(|e| StoreError::Task(e.to_string()))?;
+        let other = tenant_id("t2")?;
         assert!(
             store
                 .select(&other, &[Matcher::equal("job", "x")], 0, i64::MAX)
@@ -960,14 +968,13 @@ mod tests {
     #[tokio::test]
     async fn sparse_and_dense_selections_read_exactly_their_samples() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| StoreError::Task(e.to_string()))?;
-        let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
         // Small row groups and many series, so that pages and row groups split series.
         let config = StoreConfig {
             max_row_group_rows: 5_000,
             ..StoreConfig::default()
         };
-        let store = MetricsStore::new(Arc::new(InMemory::new()), index, &config);
-        let tenant = TenantId::new("t1").map_err(|e| StoreError::Task(e.to_string()))?;
+        let store = embedded_store(&dir, &config)?;
+        let tenant = tenant_id("t1")?;
         // One block per value mix, each on its own day: decimal values only (no float column
         // is read), floats only (no decimal columns are read), and both in one series.
         // The fourth: decimal series first, float series after them, so that the pages of
