@@ -846,13 +846,11 @@ pub fn merge_sample_chunks(chunks: Vec<Vec<Sample>>) -> Vec<Sample> {
 /// [`merge_sample_chunks`] over borrowed slices (given in precedence order). A compacted
 /// day's time-slice blocks do not come in time order (the group's leader, written last, has
 /// the oldest ULID), which costs nothing here while they do not overlap.
-pub(crate) fn merge_sample_slices<'a>(
-    slices: impl Iterator<Item = &'a [Sample]> + Clone,
-) -> Vec<Sample> {
-    let parts: Vec<&[Sample]> = slices.clone().filter(|s| !s.is_empty()).collect();
-    join_in_time_order(parts).unwrap_or_else(|| {
-        slices
-            .filter(|s| !s.is_empty())
+pub(crate) fn merge_sample_slices<'a>(slices: impl Iterator<Item = &'a [Sample]>) -> Vec<Sample> {
+    let parts: Vec<&[Sample]> = slices.filter(|s| !s.is_empty()).collect();
+    join_in_time_order(parts.clone()).unwrap_or_else(|| {
+        parts
+            .into_iter()
             .map(<[Sample]>::to_vec)
             .reduce(merge_samples)
             .unwrap_or_default()
