@@ -81,5 +81,8 @@ log "tests"
 # loopback with free ports; two at a time keeps a 2-core machine responsive.
 cargo nextest run --workspace --locked --no-fail-fast --test-threads 2 --failure-output final
 
+log "tests of the patched zstd copy (shared/vendored/zstd, outside the workspace)"
+cargo test --manifest-path shared/vendored/zstd/Cargo.toml --test pool
+
 log "docs (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
