@@ -133,9 +133,9 @@ pub async fn open_objects(
         ObjectsConfig::Local => {
             let root = data_dir.join("objects");
             std::fs::create_dir_all(&root)?;
-            Ok(Arc::new(
+            Ok(Arc::new(architect_store::LocalObjects::new(
                 LocalFileSystem::new_with_prefix(root)?.with_fsync(true),
-            ))
+            )))
         }
         ObjectsConfig::S3(s3) => open_s3(s3, &config.aws).await,
     }

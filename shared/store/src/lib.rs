@@ -18,6 +18,7 @@ mod catalog;
 mod decimal;
 pub mod downsampled;
 pub mod layout;
+mod local;
 mod maintenance;
 pub mod objects_conformance;
 mod partition;
@@ -27,6 +28,7 @@ mod store;
 
 pub use block::{BlockData, EncodedBlock, SeriesData, SeriesSlices, encode_slices};
 pub use catalog::BlockMeta;
+pub use local::{INLINE_READ_MAX_BYTES, LocalObjects};
 /// The Parquet writer settings [`MetricsStore::writer_properties`] hands out.
 pub use parquet::file::properties::WriterProperties;
 pub use partition::DayPartition;
