@@ -31,6 +31,9 @@ pub struct CompactorConfig {
     pub orphan_age_secs: u64,
     /// Build 5 m and 1 h downsampled copies of closed days.
     pub downsample: bool,
+    /// Also merge the downsampled blocks of each two-week span of days into span blocks, so
+    /// that a long-range query reads a few files instead of one per day.
+    pub downsample_spans: bool,
     /// Retention of tenants without their own setting in the index.
     pub retention: Retention,
 }
@@ -47,6 +50,7 @@ impl Default for CompactorConfig {
             lease_secs: 600,
             orphan_age_secs: 6 * 3600,
             downsample: true,
+            downsample_spans: true,
             retention: Retention::default(),
         }
     }

@@ -11,7 +11,12 @@
 //!    by (metric name, series id, time), one sample per (series, timestamp).
 //! 3. **Downsample**: a closed day gets 5 m and 1 h blocks with the Thanos aggregates, rebuilt
 //!    whenever its raw blocks change (late data).
-//! 4. **Garbage collection**: superseded blocks whose replacement is older than the grace
+//! 4. **Spans**: after a tenant's days, the current 5 m and 1 h blocks of each two-week span of
+//!    days (`layout::SPAN_DAYS`) are merged into span blocks catalogued in the partition of
+//!    the span's first day, listing the day blocks they hold; a query reads a day from its
+//!    span block only while the day's current blocks are the ones listed, so late data (a day
+//!    downsampled again) falls back to the day's blocks until the span is rebuilt.
+//! 5. **Garbage collection**: superseded blocks whose replacement is older than the grace
 //!    period, outputs of a compactor that died before committing them, and objects without a
 //!    catalog item older than `orphan_age_secs` (a writer that died between its uploads and its
 //!    commit, or an abandoned multipart staging object).
@@ -80,6 +85,10 @@ pub struct RunReport {
     pub downsampled_blocks: u64,
     /// Bytes of the downsampled blocks written.
     pub downsampled_bytes: u64,
+    /// Downsampled span blocks written (several days each).
+    pub span_blocks: u64,
+    /// Bytes of the span blocks written.
+    pub span_bytes: u64,
     /// Tenant-day resolutions retired by retention.
     pub retired: u64,
     /// Blocks deleted (superseded, retired or uncommitted).
@@ -173,7 +182,10 @@ impl Compactor {
         for tenant in self.store.tenants().await? {
             report.tenants += 1;
             let retention = self.retention(&tenant).await?;
-            for day in self.store.days(&tenant).await? {
+            let days = self.store.days(&tenant).await?;
+            // Each day's partition as its pass left it, for the span pass.
+            let mut seen: HashMap<Day, DayPartition> = HashMap::new();
+            for &day in &days {
                 report.partitions += 1;
                 let mut run = PartitionRun {
                     compactor: self,
@@ -184,9 +196,37 @@ impl Compactor {
                     progress,
                     started,
                 };
-                if let Err(e) = run.run().await {
-                    tracing::warn!(tenant = %tenant, day = %day.iso(), error = %e, "compaction of a partition failed");
-                    report.errors.push(format!("{tenant} {}: {e}", day.iso()));
+                match run.run().await {
+                    Ok(Some(part)) => {
+                        seen.insert(day, part);
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(tenant = %tenant, day = %day.iso(), error = %e, "compaction of a partition failed");
+                        report.errors.push(format!("{tenant} {}: {e}", day.iso()));
+                    }
+                }
+            }
+            if !(self.config.downsample && self.config.downsample_spans) {
+                continue;
+            }
+            let mut spans: Vec<Day> = days.iter().map(|d| layout::span_start(*d)).collect();
+            spans.dedup();
+            for first in spans {
+                let mut run = PartitionRun {
+                    compactor: self,
+                    tenant: &tenant,
+                    day: first,
+                    retention,
+                    report: &mut report,
+                    progress,
+                    started,
+                };
+                if let Err(e) = run.span(&days, &seen).await {
+                    tracing::warn!(tenant = %tenant, span = %first.iso(), error = %e, "span of downsampled days failed");
+                    report
+                        .errors
+                        .push(format!("{tenant} span {}: {e}", first.iso()));
                 }
             }
         }
@@ -257,31 +297,147 @@ impl PartitionRun<'_> {
         self.store().clock().now_ms()
     }
 
-    async fn run(&mut self) -> Result<()> {
+    /// The day's pass; the partition as it left it, or `None` if another compactor holds it.
+    async fn run(&mut self) -> Result<Option<DayPartition>> {
+        let Some(lease) = self.acquire().await? else {
+            return Ok(None);
+        };
+        let result = self.leased(&lease).await;
+        let released = lease.release(self.store().index().as_ref()).await;
+        let part = result?;
+        released?;
+        Ok(Some(part))
+    }
+
+    /// The lease of the partition, or `None` (counted as busy) if another compactor holds it.
+    async fn acquire(&mut self) -> Result<Option<Lease>> {
         let index = Arc::clone(self.store().index());
         let clock = Arc::clone(self.store().clock());
         let lease_ms =
             i64::try_from(self.config().lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-        let Some(lease) = Lease::acquire(
+        let lease = Lease::acquire(
             index.as_ref(),
             clock.as_ref(),
             layout::blocks_pk(self.tenant.as_str(), self.day),
             &self.compactor.owner,
             lease_ms,
         )
-        .await?
-        else {
+        .await?;
+        if lease.is_none() {
             self.report.partitions_busy += 1;
+        }
+        Ok(lease)
+    }
+
+    /// The span pass of the span starting on `self.day`, under that day's lease: for each
+    /// resolution, merges the current blocks of the span's days (`days` lists the tenant's
+    /// days; `seen` has the partitions the day passes left) into span blocks, unless the live
+    /// span blocks already hold exactly those.
+    async fn span(&mut self, days: &[Day], seen: &HashMap<Day, DayPartition>) -> Result<()> {
+        let end = Day(self.day.0 + layout::SPAN_DAYS);
+        let in_span: Vec<Day> = days
+            .iter()
+            .copied()
+            .filter(|d| *d >= self.day && *d < end)
+            .collect();
+        let mut parts = Vec::with_capacity(in_span.len());
+        for d in in_span {
+            parts.push(match seen.get(&d) {
+                Some(p) => p.clone(),
+                None => self.store().day_partition(self.tenant, d).await?,
+            });
+        }
+        let plans: Vec<(i64, Vec<BlockMeta>)> = RESOLUTIONS
+            .into_iter()
+            .filter_map(|res| {
+                let per_day: Vec<Vec<BlockMeta>> = parts
+                    .iter()
+                    .map(|p| architect_store::downsampled::current_blocks(p, res))
+                    .filter(|b| !b.is_empty())
+                    .collect();
+                (per_day.len() >= 2).then(|| (res, per_day.into_iter().flatten().collect()))
+            })
+            .collect();
+        if plans.is_empty() {
+            return Ok(());
+        }
+        let Some(lease) = self.acquire().await? else {
             return Ok(());
         };
-        let result = self.leased(&lease).await;
-        let released = lease.release(index.as_ref()).await;
+        let mut result = Ok(());
+        for (res, inputs) in plans {
+            result = self.write_span(res, &inputs, &lease).await;
+            if result.is_err() {
+                break;
+            }
+        }
+        let released = lease.release(self.store().index().as_ref()).await;
         result?;
         released?;
         Ok(())
     }
 
-    async fn leased(&mut self, lease: &Lease) -> Result<()> {
+    /// Merges `inputs` (day blocks of one resolution, in day order) into span blocks of the
+    /// span starting on `self.day`, replacing its live ones, unless those hold exactly them.
+    async fn write_span(&mut self, res: i64, inputs: &[BlockMeta], lease: &Lease) -> Result<()> {
+        let anchor = self.store().day_partition(self.tenant, self.day).await?;
+        if anchor.retired.contains_key(&res) {
+            return Ok(());
+        }
+        let mut sources: Vec<String> = inputs.iter().map(|b| b.ulid.clone()).collect();
+        sources.sort();
+        let existing = anchor.live_spans(res);
+        if !existing.is_empty() && existing.iter().all(|b| b.sources == sources) {
+            return Ok(());
+        }
+        let replaces: Vec<String> = existing.into_iter().map(|b| b.ulid).collect();
+        let (plans, ranges) = self.plan(inputs).await?;
+        let leader = ulid::Ulid::new().to_string();
+        let count = ranges.len();
+        for (k, range) in ranges.into_iter().enumerate() {
+            let series = self.read_merged(inputs, &plans[range]).await?;
+            let is_leader = k + 1 == count;
+            let options = BlockOptions {
+                level: 1,
+                resolution_ms: res,
+                span_days: layout::SPAN_DAYS as u16,
+                ulid: is_leader.then(|| leader.clone()),
+                replaces: if is_leader {
+                    replaces.clone()
+                } else {
+                    Vec::new()
+                },
+                group: Some(leader.clone()),
+                sources: sources.clone(),
+                checks: vec![lease.check()],
+                ..BlockOptions::default()
+            };
+            lease
+                .renew(self.store().index().as_ref(), self.store().clock().as_ref())
+                .await?;
+            let data = BlockData {
+                series,
+                metadata: Vec::new(),
+            };
+            if let Some(block) = self
+                .store()
+                .write_block_with(self.tenant, self.day, data, options)
+                .await?
+            {
+                self.report.span_blocks += 1;
+                self.report.span_bytes += block.bytes;
+                (self.progress)(&Progress::Written {
+                    kind: if res == RES_5M { "5m span" } else { "1h span" },
+                    block: &block,
+                    report: self.report,
+                    elapsed_secs: self.started.elapsed().as_secs_f64(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn leased(&mut self, lease: &Lease) -> Result<DayPartition> {
         let now = self.now_ms();
         let mut part = self.store().day_partition(self.tenant, self.day).await?;
         if self.retire(&part, lease, now).await? {
@@ -328,7 +484,8 @@ impl PartitionRun<'_> {
                 }
             }
         }
-        self.collect_garbage(&part).await
+        self.collect_garbage(&part).await?;
+        Ok(part)
     }
 
     /// Puts retention tombstones; true if it put any.
@@ -492,6 +649,7 @@ impl PartitionRun<'_> {
             replaces: leader.replaces.to_vec(),
             group: Some(leader.ulid.to_string()),
             sources: leader.sources.to_vec(),
+            span_days: 1,
             created_ms: self.now_ms(),
         };
         self.store()
@@ -694,7 +852,8 @@ impl PartitionRun<'_> {
                 self.report.deleted_orphans += 1;
             }
         }
-        if remaining.is_empty() && part.retired.contains_key(&0) {
+        // Forgotten once retention emptied it (a span's first day may hold span blocks only).
+        if remaining.is_empty() && !part.retired.is_empty() {
             let index = self.store().index();
             for res in part.retired.keys() {
                 index

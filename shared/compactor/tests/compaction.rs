@@ -10,8 +10,9 @@ use architect_model::clock::{Clock, ManualClock};
 use architect_model::time::{DAY_MS, Day};
 use architect_model::{Labels, MatchOp, Matcher, STALE_NAN_BITS, Sample, SeriesId, TenantId};
 use architect_store::{BlockData, MetricsStore, SeriesData, StoreConfig};
-use object_store::ObjectStore;
 use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -467,4 +468,213 @@ async fn a_query_that_listed_the_inputs_before_the_switch_still_reads_them_withi
     let fresh = f.store();
     let refs: Vec<u32> = (0..listed[0].series as u32).collect();
     assert!(fresh.read_block_series(&listed[0], &refs).await.is_err());
+}
+
+/// Raw blocks of a counter (with a reset) and a gauge on each of `days`, one sample a minute
+/// from `offset_ms` into the minute.
+async fn write_days(f: &Fixture, days: &[Day], offset_ms: i64) {
+    let store = f.store();
+    for &day in days {
+        let series: Vec<SeriesData> = [("requests_total", true), ("temperature", false)]
+            .into_iter()
+            .map(|(name, counter)| {
+                let labels = Labels::from_pairs([("__name__", name), ("instance", "a")]);
+                let samples = (0..1440i64)
+                    .map(|m| {
+                        let x = (day.0 * 1440 + m) as f64;
+                        let v = if counter {
+                            // Resets every 1,000 minutes.
+                            (x % 1000.0) * 3.0 + offset_ms as f64 / 1e4
+                        } else {
+                            (x / 37.0).sin() * 10.0 + offset_ms as f64
+                        };
+                        Sample {
+                            t: day.start_ms() + m * 60_000 + offset_ms,
+                            v,
+                        }
+                    })
+                    .collect();
+                SeriesData {
+                    id: SeriesId::of(f.tenant.as_str(), &labels),
+                    labels,
+                    samples,
+                    ..SeriesData::default()
+                }
+            })
+            .collect();
+        store
+            .write_block(
+                &f.tenant,
+                day,
+                0,
+                BlockData {
+                    series,
+                    metadata: vec![],
+                },
+            )
+            .await
+            .expect("write raw day");
+    }
+}
+
+/// What long-range queries read from downsampled data over `days`, bit-exact, for each
+/// aggregate a function can ask for.
+async fn downsampled_answers(f: &Fixture, days: &[Day]) -> Vec<Vec<(Labels, Vec<(i64, u64)>)>> {
+    use architect_store::downsampled::Aggregate;
+    let all = Matcher::new(MatchOp::RegexMatch, "__name__", ".+").expect("matcher");
+    let (first, last) = (days[0], days[days.len() - 1]);
+    let mut out = Vec::new();
+    for aggregate in [
+        Aggregate::Average,
+        Aggregate::Max,
+        Aggregate::Counter,
+        Aggregate::Count,
+    ] {
+        for (start, end, res) in [
+            (first.start_ms(), last.end_ms(), architect_compactor::RES_5M),
+            (
+                first.start_ms() + 7_200_000,
+                last.end_ms() - 3_600_000,
+                architect_compactor::RES_1H,
+            ),
+        ] {
+            let got = f
+                .store()
+                .select_downsampled(
+                    &f.tenant,
+                    std::slice::from_ref(&all),
+                    start,
+                    end,
+                    res,
+                    aggregate,
+                )
+                .await
+                .expect("select downsampled");
+            out.push(
+                got.into_iter()
+                    .map(|s| {
+                        (
+                            s.labels,
+                            s.samples.iter().map(|x| (x.t, x.v.to_bits())).collect(),
+                        )
+                    })
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+/// Moves the objects of the day blocks of every downsampled resolution of `days` away (the
+/// catalog still lists them); the blocks, and the moves to undo.
+async fn hide_day_blocks(f: &Fixture, days: &[Day]) -> (usize, Vec<(Path, Path)>) {
+    let (mut hidden, mut moves) = (0, Vec::new());
+    for &day in days {
+        let part = f
+            .store()
+            .day_partition(&f.tenant, day)
+            .await
+            .expect("partition");
+        for res in architect_compactor::RESOLUTIONS {
+            for b in part.visible(res) {
+                for (p, _) in &b.parts {
+                    let key = Path::from(b.key(*p));
+                    let moved = Path::from(format!("hidden/{key}"));
+                    f.objects.rename(&key, &moved).await.expect("move away");
+                    moves.push((moved, key));
+                }
+                hidden += 1;
+            }
+        }
+    }
+    (hidden, moves)
+}
+
+fn compactor(f: &Fixture, spans: bool) -> Compactor {
+    Compactor::new(
+        f.store(),
+        CompactorConfig {
+            downsample_spans: spans,
+            ..CompactorConfig::default()
+        },
+    )
+}
+
+async fn run_with(f: &Fixture, spans: bool) -> RunReport {
+    let report = compactor(f, spans)
+        .run(&|_: &Progress<'_>| {})
+        .await
+        .expect("run");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    report
+}
+
+#[tokio::test]
+async fn span_blocks_answer_as_the_day_blocks_do_and_follow_late_data() {
+    use architect_store::layout::{SPAN_DAYS, span_start};
+    let (with_spans, days_only) = (Fixture::new(), Fixture::new());
+    // Four closed days across a span boundary.
+    let boundary = span_start(Day(with_spans.day.0 - 2));
+    let days: Vec<Day> = (-2..2).map(|i| Day(boundary.0 + i)).collect();
+    for f in [&with_spans, &days_only] {
+        write_days(f, &days, 0).await;
+    }
+    let report = run_with(&with_spans, true).await;
+    run_with(&days_only, false).await;
+    // One span block per resolution for each of the two spans (two days each).
+    assert_eq!(report.span_blocks, 4, "{report:?}");
+    let anchor = with_spans
+        .store()
+        .day_partition(&with_spans.tenant, boundary)
+        .await
+        .expect("partition");
+    let span = anchor.visible_spans(architect_compactor::RES_5M);
+    assert_eq!(span.len(), 1);
+    assert_eq!(span[0].span_days, SPAN_DAYS as u16);
+    assert_eq!(span[0].sources.len(), 2, "the two days of the span");
+    let expected = downsampled_answers(&days_only, &days).await;
+    assert!(
+        downsampled_answers(&with_spans, &days).await == expected,
+        "as the day blocks"
+    );
+    assert_eq!(
+        run_with(&with_spans, true).await.span_blocks,
+        0,
+        "nothing to redo"
+    );
+    // Served by the span blocks: without the day blocks' objects the answers stay the same.
+    let (hidden, moves) = hide_day_blocks(&with_spans, &days).await;
+    assert_eq!(hidden, 4 * 2, "two resolutions of four days");
+    assert!(
+        downsampled_answers(&with_spans, &days).await == expected,
+        "from the span blocks"
+    );
+    for (from, to) in moves {
+        with_spans
+            .objects
+            .rename(&from, &to)
+            .await
+            .expect("move back");
+    }
+
+    // Late data on a day of the second span: the day is downsampled again, and until its span
+    // is rebuilt that day is read from its own blocks.
+    for f in [&with_spans, &days_only] {
+        write_days(f, &days[2..3], 30_000).await;
+    }
+    run_with(&with_spans, false).await;
+    run_with(&days_only, false).await;
+    let before = expected;
+    let expected = downsampled_answers(&days_only, &days).await;
+    assert!(expected != before, "the late data changes the answers");
+    assert!(
+        downsampled_answers(&with_spans, &days).await == expected,
+        "the late day from its own blocks"
+    );
+    let report = run_with(&with_spans, true).await;
+    assert_eq!(report.span_blocks, 2, "the second span rebuilt: {report:?}");
+    assert!(
+        downsampled_answers(&with_spans, &days).await == expected,
+        "from the rebuilt span"
+    );
 }

@@ -60,8 +60,12 @@ pub struct BlockMeta {
     /// The leader of the compaction group this block was written in; the block is visible only
     /// once the leader's item exists.
     pub group: Option<String>,
-    /// For a downsampled block: the raw blocks it was computed from.
+    /// For a downsampled block: the raw blocks it was computed from; for a span block, the
+    /// day blocks it was merged from.
     pub sources: Vec<String>,
+    /// Days the block covers: 1, or [`layout::SPAN_DAYS`] for a span block (a downsampled
+    /// block merged from the day blocks of the span starting on `day`).
+    pub span_days: u16,
     /// When the item was committed (ms since the epoch; 0 if unknown).
     pub created_ms: i64,
 }
@@ -69,7 +73,9 @@ pub struct BlockMeta {
 impl BlockMeta {
     /// Object key of a part.
     pub fn key(&self, part: Part) -> String {
-        if self.resolution_ms == 0 {
+        if self.is_span() {
+            layout::span_object_key(&self.tenant, self.day, self.resolution_ms, &self.ulid, part)
+        } else if self.resolution_ms == 0 {
             layout::object_key(&self.tenant, self.day, self.level, &self.ulid, part)
         } else {
             layout::downsampled_object_key(
@@ -84,11 +90,18 @@ impl BlockMeta {
 
     /// Sort key of the block's catalog item.
     pub fn sk(&self) -> String {
-        if self.resolution_ms == 0 {
+        if self.is_span() {
+            layout::span_sk(self.resolution_ms, &self.ulid)
+        } else if self.resolution_ms == 0 {
             layout::block_sk(self.level, &self.ulid)
         } else {
             layout::downsampled_sk(self.resolution_ms, &self.ulid)
         }
+    }
+
+    /// True for a downsampled block covering many days (see [`BlockMeta::span_days`]).
+    pub fn is_span(&self) -> bool {
+        self.span_days > 1
     }
 
     /// Partition key of the block's catalog item.
@@ -158,6 +171,9 @@ impl BlockMeta {
         if self.created_ms != 0 {
             item = item.with_n("created", self.created_ms);
         }
+        if self.is_span() {
+            item = item.with_n("span_days", i64::from(self.span_days));
+        }
         item
     }
 
@@ -174,9 +190,17 @@ impl BlockMeta {
             .and_then(|l| l.parse().ok())
             .ok_or_else(|| bad("sort key level or resolution"))?;
         let ulid = sk.next().ok_or_else(|| bad("sort key ulid"))?.to_string();
-        let (level, resolution_ms) = match kind {
-            "block" => (u8::try_from(number).map_err(|_| bad("level"))?, 0),
-            "res" if number > 0 => (1, number),
+        let (level, resolution_ms, span_days) = match kind {
+            "block" => (u8::try_from(number).map_err(|_| bad("level"))?, 0, 1),
+            "res" if number > 0 => (1, number, 1),
+            "span" if number > 0 => {
+                let days = item
+                    .get_n("span_days")
+                    .and_then(|d| u16::try_from(d).ok())
+                    .filter(|d| *d > 1)
+                    .ok_or_else(|| bad("span_days"))?;
+                (1, number, days)
+            }
             _ => return Err(bad("sort key kind")),
         };
         let num = |name: &str| item.get_n(name).ok_or_else(|| bad(name));
@@ -220,6 +244,7 @@ impl BlockMeta {
             replaces: strings("replaces").unwrap_or_default(),
             group: item.get_s("group").map(str::to_string),
             sources: strings("sources").unwrap_or_default(),
+            span_days,
             created_ms: item.get_n("created").unwrap_or(0),
             ulid,
         })

@@ -18,7 +18,7 @@ use crate::store::{MetricsStore, SelectRefs};
 use architect_model::matcher::{matches_all, metric_name_of};
 use architect_model::time::Day;
 use architect_model::{Label, Labels, Matcher, Sample, SeriesId, TenantId, is_stale_nan};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// The label naming an aggregate series in a downsampled block.
@@ -210,16 +210,51 @@ impl MetricsStore {
         // split back into days.
         let (mut raw_blocks, mut downsampled_blocks) = (Vec::new(), Vec::new());
         let mut downsampled_days = std::collections::BTreeSet::new();
+        // Span blocks read, by ULID, with the days each is read for.
+        let mut spans: HashMap<String, (BlockMeta, BTreeSet<Day>)> = HashMap::new();
+        // Partitions of span starts outside the range, read when needed.
+        let mut anchors: HashMap<Day, Option<Arc<DayPartition>>> = partitions
+            .iter()
+            .map(|(d, p)| (*d, Some(Arc::clone(p))))
+            .collect();
         for (day, part) in partitions {
             let raw: Vec<BlockMeta> = part.visible(0);
             match choose_resolution(part, &raw, max_resolution_ms) {
                 None => raw_blocks.extend(raw.into_iter().filter(|b| b.overlaps(start, end))),
                 Some(res) => {
                     downsampled_days.insert(*day);
-                    downsampled_blocks.extend(part.visible(res));
+                    let blocks = part.visible(res);
+                    let first = crate::layout::span_start(*day);
+                    if let std::collections::hash_map::Entry::Vacant(slot) = anchors.entry(first) {
+                        slot.insert(
+                            self.partitions(tenant, first.start_ms(), first.start_ms())
+                                .await?
+                                .into_iter()
+                                .next()
+                                .map(|(_, p)| p),
+                        );
+                    }
+                    let anchor = anchors.get(&first).and_then(Option::as_ref);
+                    match anchor.and_then(|a| span_holding(a, res, &blocks)) {
+                        Some(span_blocks) => {
+                            for b in span_blocks {
+                                spans
+                                    .entry(b.ulid.clone())
+                                    .or_insert_with(|| (b, BTreeSet::new()))
+                                    .1
+                                    .insert(*day);
+                            }
+                        }
+                        None => downsampled_blocks.extend(blocks),
+                    }
                 }
             }
         }
+        let span_days: HashMap<String, BTreeSet<Day>> = spans
+            .iter()
+            .map(|(ulid, (_, days))| (ulid.clone(), days.clone()))
+            .collect();
+        downsampled_blocks.extend(spans.into_values().map(|(b, _)| b));
         raw_blocks.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.ulid.cmp(&b.ulid)));
         for s in self.select_in(raw_blocks, matchers, start, end).await? {
             let entry = &mut series
@@ -256,9 +291,11 @@ impl MetricsStore {
             // Series id → day → aggregates.
             let mut by_series: HashMap<SeriesId, (Labels, BTreeMap<Day, Aggregates>)> =
                 HashMap::new();
-            // A downsampled block holds one day: its samples are that day's segment as read.
+            // A day block holds one day: its samples are that day's segment as read. A span
+            // block's samples are cut into days, and only the days it is read for are kept.
             for read in reads {
                 let view = read.table.aggregate_view(tenant.as_str());
+                let wanted = span_days.get(&read.block.ulid);
                 for (si, r) in read.selected.iter().enumerate() {
                     let samples = read.samples.series(si);
                     let Some(&(raw, aggr)) = view.of_ref.get(*r as usize) else {
@@ -270,19 +307,27 @@ impl MetricsStore {
                     if samples.is_empty() {
                         continue;
                     }
-                    let slot = &mut by_series
+                    let days = match wanted {
+                        None => vec![(read.block.day, samples)],
+                        Some(days) => split_slice_by_day(samples)
+                            .into_iter()
+                            .filter(|(d, _)| days.contains(d))
+                            .collect(),
+                    };
+                    let series_days = &mut by_series
                         .entry(*id)
                         .or_insert_with(|| (labels.clone(), BTreeMap::new()))
-                        .1
-                        .entry(read.block.day)
-                        .or_default()[aggr as usize];
-                    // Two blocks of one day (members of one compaction group) hold different
-                    // series; merge anyway rather than drop.
-                    *slot = if slot.is_empty() {
-                        samples.to_vec()
-                    } else {
-                        merge_samples(std::mem::take(slot), samples.to_vec())
-                    };
+                        .1;
+                    for (day, samples) in days {
+                        let slot = &mut series_days.entry(day).or_default()[aggr as usize];
+                        // Two blocks of one day (members of one compaction group) hold
+                        // different series; merge anyway rather than drop.
+                        *slot = if slot.is_empty() {
+                            samples.to_vec()
+                        } else {
+                            merge_samples(std::mem::take(slot), samples.to_vec())
+                        };
+                    }
                 }
             }
             for (id, (labels, days)) in by_series {
@@ -329,22 +374,72 @@ fn choose_resolution(part: &DayPartition, raw: &[BlockMeta], max: i64) -> Option
             .into_iter()
             .find(|&r| !part.visible(r).is_empty());
     }
-    let mut sources: Vec<&str> = raw.iter().map(|b| b.ulid.as_str()).collect();
-    sources.sort_unstable();
     RESOLUTIONS
         .into_iter()
         .rev()
         .filter(|&r| r <= max)
-        .find(|&r| {
-            let blocks = part.visible(r);
-            !blocks.is_empty()
-                && blocks.iter().all(|b| {
-                    b.sources
-                        .iter()
-                        .map(String::as_str)
-                        .eq(sources.iter().copied())
-                })
+        .find(|&r| is_current(&part.visible(r), raw))
+}
+
+/// True if `blocks` (a day's blocks of one resolution) exist and were computed from exactly
+/// the day's `raw` blocks.
+fn is_current(blocks: &[BlockMeta], raw: &[BlockMeta]) -> bool {
+    let mut sources: Vec<&str> = raw.iter().map(|b| b.ulid.as_str()).collect();
+    sources.sort_unstable();
+    !blocks.is_empty()
+        && blocks.iter().all(|b| {
+            b.sources
+                .iter()
+                .map(String::as_str)
+                .eq(sources.iter().copied())
         })
+}
+
+/// The day's blocks of `resolution_ms` when a query would read them: they are current (see
+/// [`choose_resolution`]), or no raw blocks are left and this is the finest resolution the day
+/// still has. What a span block of the resolution is merged from.
+pub fn current_blocks(part: &DayPartition, resolution_ms: i64) -> Vec<BlockMeta> {
+    let raw = part.visible(0);
+    let blocks = part.visible(resolution_ms);
+    let current = if raw.is_empty() {
+        RESOLUTIONS
+            .into_iter()
+            .find(|&r| !part.visible(r).is_empty())
+            == Some(resolution_ms)
+    } else {
+        is_current(&blocks, &raw)
+    };
+    if current { blocks } else { Vec::new() }
+}
+
+/// The span blocks of the span starting on `anchor`'s day that hold the day whose current
+/// blocks of `res` are `day_blocks`: every one of them is listed in the span's sources.
+fn span_holding(
+    anchor: &DayPartition,
+    res: i64,
+    day_blocks: &[BlockMeta],
+) -> Option<Vec<BlockMeta>> {
+    let spans = anchor.visible_spans(res);
+    let holds = |span: &BlockMeta| {
+        day_blocks
+            .iter()
+            .all(|b| span.sources.binary_search(&b.ulid).is_ok())
+    };
+    (!spans.is_empty() && !day_blocks.is_empty() && spans.iter().all(holds)).then_some(spans)
+}
+
+/// Time-sorted samples cut at UTC day boundaries, as slices.
+fn split_slice_by_day(samples: &[Sample]) -> Vec<(Day, &[Sample])> {
+    let mut out = Vec::new();
+    let mut rest = samples;
+    while let Some(first) = rest.first() {
+        let day = Day::of_ms(first.t);
+        let end = day.end_ms();
+        let n = rest.partition_point(|s| s.t <= end);
+        out.push((day, &rest[..n]));
+        rest = &rest[n..];
+    }
+    out
 }
 
 /// Time-sorted samples cut at UTC day boundaries.

@@ -89,6 +89,37 @@ pub fn downsampled_object_key(
     )
 }
 
+/// Days a multi-day downsampled block covers: the days `d` with the same
+/// `d.0.div_euclid(SPAN_DAYS)` (two weeks, as Thanos' downsampled blocks).
+pub const SPAN_DAYS: i64 = 14;
+
+/// The first day of the span holding `day` (see [`SPAN_DAYS`]).
+pub fn span_start(day: Day) -> Day {
+    Day(day.0.div_euclid(SPAN_DAYS) * SPAN_DAYS)
+}
+
+/// `{tenant}/metrics/{yyyy-mm-dd}/{5m|1h}-span/{ulid}{suffix}`: a downsampled block of the
+/// span starting on the day.
+pub fn span_object_key(
+    tenant: &str,
+    first_day: Day,
+    resolution_ms: i64,
+    ulid: &str,
+    part: Part,
+) -> String {
+    format!(
+        "{tenant}/metrics/{}/{}-span/{ulid}{}",
+        first_day.iso(),
+        resolution_name(resolution_ms),
+        part.suffix()
+    )
+}
+
+/// Sort key of a span's downsampled block in the partition of the span's first day.
+pub fn span_sk(resolution_ms: i64, ulid: &str) -> String {
+    format!("span#{resolution_ms}#{ulid}")
+}
+
 /// Object-key prefix of everything of one tenant and day.
 pub fn day_prefix(tenant: &str, day: Day) -> String {
     format!("{tenant}/metrics/{}/", day.iso())

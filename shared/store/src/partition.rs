@@ -36,7 +36,10 @@ impl DayPartition {
     pub fn from_items(tenant: &str, day: Day, items: &[Item]) -> Result<Self> {
         let mut out = Self::default();
         for item in items {
-            if item.sk.starts_with(layout::BLOCK_SK_PREFIX) || item.sk.starts_with("res#") {
+            if item.sk.starts_with(layout::BLOCK_SK_PREFIX)
+                || item.sk.starts_with("res#")
+                || item.sk.starts_with("span#")
+            {
                 out.blocks.push(BlockMeta::from_item(tenant, day, item)?);
             } else if let Some(res) = item.sk.strip_prefix("retired#") {
                 let res = res.parse().map_err(|_| StoreError::Corrupt {
@@ -79,25 +82,43 @@ impl DayPartition {
             && !self.retired.contains_key(&block.resolution_ms)
     }
 
-    /// The live blocks of one resolution: visible ones and committed outputs without data
-    /// (what the compactor compares and replaces).
+    /// The live blocks of the day at one resolution: visible ones and committed outputs
+    /// without data (what the compactor compares and replaces). Span blocks are not the day's.
     pub fn live(&self, resolution_ms: i64) -> Vec<BlockMeta> {
+        self.live_of(resolution_ms, false)
+    }
+
+    /// The visible blocks of the day at one resolution (0 = raw), in precedence order. A
+    /// committed output without data (a merge of inputs that held nothing) has no parts and is
+    /// skipped. Span blocks are not the day's.
+    pub fn visible(&self, resolution_ms: i64) -> Vec<BlockMeta> {
+        self.visible_of(resolution_ms, false)
+    }
+
+    /// The live span blocks of one resolution (in the partition of a span's first day).
+    pub fn live_spans(&self, resolution_ms: i64) -> Vec<BlockMeta> {
+        self.live_of(resolution_ms, true)
+    }
+
+    /// The visible span blocks of one resolution (in the partition of a span's first day).
+    pub fn visible_spans(&self, resolution_ms: i64) -> Vec<BlockMeta> {
+        self.visible_of(resolution_ms, true)
+    }
+
+    fn live_of(&self, resolution_ms: i64, spans: bool) -> Vec<BlockMeta> {
         self.blocks
             .iter()
-            .filter(|b| b.resolution_ms == resolution_ms && self.is_visible(b))
+            .filter(|b| {
+                b.resolution_ms == resolution_ms && b.is_span() == spans && self.is_visible(b)
+            })
             .cloned()
             .collect()
     }
 
-    /// The visible blocks of one resolution (0 = raw), in precedence order. A committed
-    /// output without data (a merge of inputs that held nothing) has no parts and is skipped.
-    pub fn visible(&self, resolution_ms: i64) -> Vec<BlockMeta> {
-        self.blocks
-            .iter()
-            .filter(|b| {
-                b.resolution_ms == resolution_ms && !b.parts.is_empty() && self.is_visible(b)
-            })
-            .cloned()
+    fn visible_of(&self, resolution_ms: i64, spans: bool) -> Vec<BlockMeta> {
+        self.live_of(resolution_ms, spans)
+            .into_iter()
+            .filter(|b| !b.parts.is_empty())
             .collect()
     }
 }
@@ -126,6 +147,7 @@ mod tests {
             replaces: replaces.iter().map(|s| s.to_string()).collect(),
             group: group.map(str::to_string),
             sources: vec![],
+            span_days: 1,
             created_ms: 5,
         }
     }

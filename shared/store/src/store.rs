@@ -96,8 +96,11 @@ pub struct BlockOptions {
     pub replaces: Vec<String>,
     /// Compaction group leader.
     pub group: Option<String>,
-    /// Raw blocks a downsampled block was computed from.
+    /// Raw blocks a downsampled block was computed from (day blocks, for a span block).
     pub sources: Vec<String>,
+    /// Days the block covers: 0 or 1 for a day's block, [`crate::layout::SPAN_DAYS`] for a
+    /// downsampled span block (written under the span's first day).
+    pub span_days: u16,
     /// Condition checks committed in the same transaction (the compaction lease).
     pub checks: Vec<WriteOp>,
 }
@@ -258,6 +261,7 @@ impl MetricsStore {
             replaces: options.replaces,
             group: options.group,
             sources: options.sources,
+            span_days: options.span_days.max(1),
             created_ms: self.clock.now_ms(),
         };
         for (part, bytes) in encoded.parts {
