@@ -387,7 +387,7 @@ median_ms() {
             --data-urlencode "query=$2" --data-urlencode "start=$3" --data-urlencode "end=$4" \
             --data-urlencode "step=$5" --data-urlencode "max_source_resolution=$6" || echo 999)")
     done
-    printf '%s\n' "${times[@]}" | sort -g | awk '{ a[NR] = $1 } END { printf "%.0f", a[int((NR + 1) / 2)] * 1000 }'
+    printf '%s\n' "${times[@]}" | sort -g | awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR + 1) / 2)] * 1000 }'
 }
 
 if [[ "${BENCH_LONG:-1}" == 1 && " $targets " == *" architect "* ]]; then

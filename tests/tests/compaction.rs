@@ -128,7 +128,7 @@ async fn compact(server: &Server) -> Value {
 
 /// 30 days of CPU counters: `rate`, `increase`, `avg_over_time` and `max_over_time` over the
 /// whole month at a 1 h step agree between raw, 5 m and 1 h data (counters joined across 30 day
-/// boundaries).
+/// boundaries, the days read from two-week span blocks).
 #[tokio::test(flavor = "multi_thread")]
 async fn thirty_days_from_downsampled_data_agree_with_raw() {
     let (server, start) = backfilled_server(32, 30).await;
@@ -148,6 +148,8 @@ async fn thirty_days_from_downsampled_data_agree_with_raw() {
         report["downsampled_blocks"].as_u64() >= Some(60),
         "{report}"
     );
+    // 30 days touch three two-week spans: each resolution's days are read from span blocks.
+    assert!(report["span_blocks"].as_u64() >= Some(6), "{report}");
     for ((q, tolerance), raw) in queries.iter().zip(&before) {
         assert_eq!(&range(&server, q, from, to, "1h", "raw").await, raw, "{q}");
         for resolution in ["5m", "1h"] {
