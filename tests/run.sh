@@ -82,7 +82,7 @@ log "tests"
 cargo nextest run --workspace --locked --no-fail-fast --test-threads 2 --failure-output final
 
 log "tests of the patched zstd copy (shared/vendored/zstd, outside the workspace)"
-cargo test --manifest-path shared/vendored/zstd/Cargo.toml --test pool
+cargo test --manifest-path shared/vendored/zstd/Cargo.toml --locked --test pool
 
 log "docs (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked

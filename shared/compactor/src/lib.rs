@@ -347,15 +347,31 @@ impl PartitionRun<'_> {
                 None => self.store().day_partition(self.tenant, d).await?,
             });
         }
+        let now = self.now_ms();
+        // The span's partition as known (without the lease), to skip spans already current.
+        let anchor = match seen.get(&self.day) {
+            Some(p) => Some(p.clone()),
+            None if days.contains(&self.day) => None,
+            None => Some(DayPartition::default()),
+        };
         let plans: Vec<(i64, Vec<BlockMeta>)> = RESOLUTIONS
             .into_iter()
+            // A span whose first day is past the resolution's retention is not built (again):
+            // retention retires it with that day.
+            .filter(|&res| !self.expired(res, now))
             .filter_map(|res| {
                 let per_day: Vec<Vec<BlockMeta>> = parts
                     .iter()
                     .map(|p| architect_store::downsampled::current_blocks(p, res))
                     .filter(|b| !b.is_empty())
                     .collect();
-                (per_day.len() >= 2).then(|| (res, per_day.into_iter().flatten().collect()))
+                (per_day.len() >= 2)
+                    .then(|| (res, per_day.into_iter().flatten().collect::<Vec<_>>()))
+            })
+            .filter(|(res, inputs)| {
+                anchor
+                    .as_ref()
+                    .is_none_or(|a| !span_is_current(a, *res, inputs))
             })
             .collect();
         if plans.is_empty() {
@@ -381,15 +397,12 @@ impl PartitionRun<'_> {
     /// span starting on `self.day`, replacing its live ones, unless those hold exactly them.
     async fn write_span(&mut self, res: i64, inputs: &[BlockMeta], lease: &Lease) -> Result<()> {
         let anchor = self.store().day_partition(self.tenant, self.day).await?;
-        if anchor.retired.contains_key(&res) {
+        if anchor.retired.contains_key(&res) || span_is_current(&anchor, res, inputs) {
             return Ok(());
         }
         let mut sources: Vec<String> = inputs.iter().map(|b| b.ulid.clone()).collect();
         sources.sort();
         let existing = anchor.live_spans(res);
-        if !existing.is_empty() && existing.iter().all(|b| b.sources == sources) {
-            return Ok(());
-        }
         let replaces: Vec<String> = existing.into_iter().map(|b| b.ulid).collect();
         let (plans, ranges) = self.plan(inputs).await?;
         let leader = ulid::Ulid::new().to_string();
@@ -488,13 +501,17 @@ impl PartitionRun<'_> {
         Ok(part)
     }
 
+    /// True if the day is older than the tenant's retention of `res` (0 = kept forever).
+    fn expired(&self, res: i64, now: i64) -> bool {
+        let days = i64::from(self.retention.days(res));
+        days != 0 && self.day.end_ms() < now - days * DAY_MS
+    }
+
     /// Puts retention tombstones; true if it put any.
     async fn retire(&mut self, part: &DayPartition, lease: &Lease, now: i64) -> Result<bool> {
         let mut ops = Vec::new();
         for res in [0, RES_5M, RES_1H] {
-            let days = i64::from(self.retention.days(res));
-            if days == 0
-                || self.day.end_ms() >= now - days * DAY_MS
+            if !self.expired(res, now)
                 || part.retired.contains_key(&res)
                 || !part.blocks.iter().any(|b| b.resolution_ms == res)
             {
@@ -868,6 +885,20 @@ impl PartitionRun<'_> {
         }
         Ok(())
     }
+}
+
+/// True if the live span blocks of `res` in `anchor` were merged from exactly `inputs`.
+fn span_is_current(anchor: &DayPartition, res: i64, inputs: &[BlockMeta]) -> bool {
+    let mut sources: Vec<&str> = inputs.iter().map(|b| b.ulid.as_str()).collect();
+    sources.sort_unstable();
+    let existing = anchor.live_spans(res);
+    !existing.is_empty()
+        && existing.iter().all(|b| {
+            b.sources
+                .iter()
+                .map(String::as_str)
+                .eq(sources.iter().copied())
+        })
 }
 
 /// The catalog item of a group leader without data.

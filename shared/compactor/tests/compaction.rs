@@ -678,3 +678,78 @@ async fn span_blocks_answer_as_the_day_blocks_do_and_follow_late_data() {
         "from the rebuilt span"
     );
 }
+
+#[tokio::test]
+async fn a_span_past_retention_is_retired_with_its_first_day_and_not_built_again() {
+    use architect_store::layout::span_start;
+    let (with_spans, days_only) = (Fixture::new(), Fixture::new());
+    let boundary = span_start(Day(with_spans.day.0 - 2));
+    // Two days at the end of a span whose first day holds no data of its own.
+    let days: Vec<Day> = vec![Day(boundary.0 - 2), Day(boundary.0 - 1)];
+    let first = span_start(days[0]);
+    for f in [&with_spans, &days_only] {
+        write_days(f, &days, 0).await;
+    }
+    assert_eq!(run_with(&with_spans, true).await.span_blocks, 2);
+    run_with(&days_only, false).await;
+    // Downsampled data kept as long as the older day: the span's first day is past it.
+    let today = Day::of_ms(with_spans.clock.now_ms());
+    let keep = u32::try_from(today.0 - days[0].0 + 1).expect("days");
+    assert!(i64::from(keep) < today.0 - first.0, "the first day expires");
+    architect_compactor::write_retention(
+        with_spans.index.as_ref(),
+        &with_spans.tenant,
+        architect_compactor::Retention {
+            raw_days: 0,
+            res_5m_days: keep,
+            res_1h_days: keep,
+        },
+    )
+    .await
+    .expect("retention");
+    let report = run_with(&with_spans, true).await;
+    assert_eq!(
+        report.retired, 2,
+        "both resolutions of the first day: {report:?}"
+    );
+    assert_eq!(report.span_blocks, 0, "{report:?}");
+    // The two days are still within retention: read from their own blocks.
+    let expected = downsampled_answers(&days_only, &days).await;
+    assert!(downsampled_answers(&with_spans, &days).await == expected);
+    with_spans.clock.advance_ms(2 * 3_600_000);
+    let report = run_with(&with_spans, true).await;
+    assert_eq!(report.span_blocks, 0, "not built again: {report:?}");
+    let anchor = with_spans
+        .store()
+        .day_partition(&with_spans.tenant, first)
+        .await
+        .expect("partition");
+    assert!(anchor.blocks.is_empty(), "the span blocks are deleted");
+    let days_left = with_spans
+        .store()
+        .days(&with_spans.tenant)
+        .await
+        .expect("days");
+    assert_eq!(days_left, days, "the emptied first day is forgotten");
+    let report = run_with(&with_spans, true).await;
+    assert_eq!(report.span_blocks, 0, "not built again: {report:?}");
+    assert!(downsampled_answers(&with_spans, &days).await == expected);
+    assert_eq!(
+        with_spans.object_count().await,
+        with_spans_objects(&with_spans, &days).await
+    );
+}
+
+/// Objects the catalog of `days` references (every block of each day's partition).
+async fn with_spans_objects(f: &Fixture, days: &[Day]) -> usize {
+    let mut n = 0;
+    for &day in days {
+        let part = f
+            .store()
+            .day_partition(&f.tenant, day)
+            .await
+            .expect("partition");
+        n += part.blocks.iter().map(|b| b.parts.len()).sum::<usize>();
+    }
+    n
+}

@@ -395,9 +395,9 @@ fn is_current(blocks: &[BlockMeta], raw: &[BlockMeta]) -> bool {
         })
 }
 
-/// The day's blocks of `resolution_ms` when a query would read them: they are current (see
-/// [`choose_resolution`]), or no raw blocks are left and this is the finest resolution the day
-/// still has. What a span block of the resolution is merged from.
+/// The day's blocks of `resolution_ms` when a query would read them: they are current
+/// (computed from exactly the day's raw blocks), or no raw blocks are left and this is the
+/// finest resolution the day still has. What a span block of the resolution is merged from.
 pub fn current_blocks(part: &DayPartition, resolution_ms: i64) -> Vec<BlockMeta> {
     let raw = part.visible(0);
     let blocks = part.visible(resolution_ms);
