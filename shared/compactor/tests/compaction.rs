@@ -753,3 +753,102 @@ async fn with_spans_objects(f: &Fixture, days: &[Day]) -> usize {
     }
     n
 }
+
+#[tokio::test]
+async fn a_compactor_killed_while_writing_spans_leaves_correct_answers_and_converges() {
+    use architect_store::layout::span_start;
+    let days_only = Fixture::new();
+    let boundary = span_start(Day(days_only.day.0 - 2));
+    let days: Vec<Day> = (-2..2).map(|i| Day(boundary.0 + i)).collect();
+    let anchors = [span_start(days[0]), boundary];
+    write_days(&days_only, &days, 0).await;
+    run_with(&days_only, false).await;
+    let expected = downsampled_answers(&days_only, &days).await;
+    // Several span blocks per group, so that a kill can fall between the members' commits.
+    let compactor = |f: &Fixture, index: Arc<dyn Index>| {
+        Compactor::new(
+            f.store_with(index),
+            CompactorConfig {
+                max_output_samples: 2_000,
+                ..CompactorConfig::default()
+            },
+        )
+    };
+    // Days compacted and downsampled, spans not built yet.
+    let prepared = || async {
+        let f = Fixture::new();
+        write_days(&f, &days, 0).await;
+        run_with(&f, false).await;
+        f
+    };
+    let calls = {
+        let f = prepared().await;
+        let counting = Arc::new(FailAfter {
+            inner: Arc::clone(&f.index),
+            budget: AtomicUsize::new(usize::MAX),
+        });
+        let report = compactor(&f, Arc::clone(&counting) as Arc<dyn Index>)
+            .run(&|_: &Progress<'_>| {})
+            .await
+            .expect("run");
+        assert!(
+            report.span_blocks > 4,
+            "groups of several blocks: {report:?}"
+        );
+        usize::MAX - counting.budget.load(Ordering::SeqCst)
+    };
+    for budget in (1..=12).map(|k| k * calls / 13) {
+        let f = prepared().await;
+        let killed = Arc::new(FailAfter {
+            inner: Arc::clone(&f.index),
+            budget: AtomicUsize::new(budget),
+        });
+        let report = compactor(&f, killed as Arc<dyn Index>)
+            .run(&|_: &Progress<'_>| {})
+            .await;
+        assert!(
+            report.as_ref().map_or(true, |r| !r.errors.is_empty()),
+            "budget {budget} of {calls}: {report:?}"
+        );
+        assert!(
+            downsampled_answers(&f, &days).await == expected,
+            "correct after a kill at {budget} of {calls}"
+        );
+        f.clock.advance_ms(11 * 60_000);
+        let mut all_days = days.clone();
+        all_days.extend(anchors);
+        all_days.sort();
+        all_days.dedup();
+        compactor(&f, Arc::clone(&f.index))
+            .run(&|_: &Progress<'_>| {})
+            .await
+            .expect("next run");
+        assert!(
+            downsampled_answers(&f, &days).await == expected,
+            "converged after a kill at {budget}"
+        );
+        for anchor in anchors {
+            let part = f
+                .store()
+                .day_partition(&f.tenant, anchor)
+                .await
+                .expect("partition");
+            for res in architect_compactor::RESOLUTIONS {
+                assert!(
+                    !part.visible_spans(res).is_empty(),
+                    "span built at {budget}"
+                );
+            }
+        }
+        f.clock.advance_ms(7 * 3_600_000);
+        compactor(&f, Arc::clone(&f.index))
+            .run(&|_: &Progress<'_>| {})
+            .await
+            .expect("collecting run");
+        assert_eq!(
+            f.object_count().await,
+            with_spans_objects(&f, &all_days).await,
+            "no orphans after a kill at {budget}"
+        );
+    }
+}
