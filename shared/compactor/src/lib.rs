@@ -439,12 +439,7 @@ impl PartitionRun<'_> {
             {
                 self.report.span_blocks += 1;
                 self.report.span_bytes += block.bytes;
-                (self.progress)(&Progress::Written {
-                    kind: if res == RES_5M { "5m span" } else { "1h span" },
-                    block: &block,
-                    report: self.report,
-                    elapsed_secs: self.started.elapsed().as_secs_f64(),
-                });
+                self.written(if res == RES_5M { "5m span" } else { "1h span" }, &block);
             }
         }
         Ok(())
@@ -499,6 +494,16 @@ impl PartitionRun<'_> {
         }
         self.collect_garbage(&part).await?;
         Ok(part)
+    }
+
+    /// Reports a written block to the progress callback.
+    fn written(&mut self, kind: &'static str, block: &BlockMeta) {
+        (self.progress)(&Progress::Written {
+            kind,
+            block,
+            report: self.report,
+            elapsed_secs: self.started.elapsed().as_secs_f64(),
+        });
     }
 
     /// True if the day is older than the tenant's retention of `res` (0 = kept forever).
@@ -620,12 +625,7 @@ impl PartitionRun<'_> {
                     self.report.output_blocks += 1;
                     self.report.output_bytes += block.bytes;
                     self.report.output_samples += block.samples + block.histograms;
-                    (self.progress)(&Progress::Written {
-                        kind: if level >= 2 { "L2" } else { "L1" },
-                        block: &block,
-                        report: self.report,
-                        elapsed_secs: self.started.elapsed().as_secs_f64(),
-                    });
+                    self.written(if level >= 2 { "L2" } else { "L1" }, &block);
                 } else if is_leader {
                     // Nothing at all to write (inputs without series or metadata): the switch is
                     // then a leader without data, which readers skip.
@@ -815,12 +815,7 @@ impl PartitionRun<'_> {
                 if let Some(block) = written {
                     self.report.downsampled_blocks += 1;
                     self.report.downsampled_bytes += block.bytes;
-                    (self.progress)(&Progress::Written {
-                        kind: if res == RES_5M { "5m" } else { "1h" },
-                        block: &block,
-                        report: self.report,
-                        elapsed_secs: self.started.elapsed().as_secs_f64(),
-                    });
+                    self.written(if res == RES_5M { "5m" } else { "1h" }, &block);
                 }
             }
         }
