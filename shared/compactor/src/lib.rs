@@ -409,21 +409,9 @@ impl PartitionRun<'_> {
         let count = ranges.len();
         for (k, range) in ranges.into_iter().enumerate() {
             let series = self.read_merged(inputs, &plans[range]).await?;
-            let is_leader = k + 1 == count;
             let options = BlockOptions {
-                level: 1,
-                resolution_ms: res,
                 span_days: layout::SPAN_DAYS as u16,
-                ulid: is_leader.then(|| leader.clone()),
-                replaces: if is_leader {
-                    replaces.clone()
-                } else {
-                    Vec::new()
-                },
-                group: Some(leader.clone()),
-                sources: sources.clone(),
-                checks: vec![lease.check()],
-                ..BlockOptions::default()
+                ..downsampled_member(res, &leader, k + 1 == count, &replaces, &sources, lease)
             };
             lease
                 .renew(self.store().index().as_ref(), self.store().clock().as_ref())
@@ -780,21 +768,9 @@ impl PartitionRun<'_> {
                     .collect();
                 let is_leader = k + 1 == count;
                 let leader = leaders.get(&res).cloned().unwrap_or_default();
-                let replaces = if is_leader {
-                    part.live(res).into_iter().map(|b| b.ulid).collect()
-                } else {
-                    Vec::new()
-                };
-                let options = BlockOptions {
-                    level: 1,
-                    resolution_ms: res,
-                    ulid: is_leader.then(|| leader.clone()),
-                    replaces,
-                    group: Some(leader),
-                    sources: sources.to_vec(),
-                    checks: vec![lease.check()],
-                    ..BlockOptions::default()
-                };
+                let replaces: Vec<String> = part.live(res).into_iter().map(|b| b.ulid).collect();
+                let options =
+                    downsampled_member(res, &leader, is_leader, &replaces, sources, lease);
                 lease
                     .renew(self.store().index().as_ref(), self.store().clock().as_ref())
                     .await?;
@@ -879,6 +855,32 @@ impl PartitionRun<'_> {
             self.store().forget_day(self.tenant, self.day).await?;
         }
         Ok(())
+    }
+}
+
+/// The options of one block of a downsampled group of `res` led by `leader`: the leader,
+/// written last, replaces `replaces`.
+fn downsampled_member(
+    res: i64,
+    leader: &str,
+    is_leader: bool,
+    replaces: &[String],
+    sources: &[String],
+    lease: &Lease,
+) -> BlockOptions {
+    BlockOptions {
+        level: 1,
+        resolution_ms: res,
+        ulid: is_leader.then(|| leader.to_string()),
+        replaces: if is_leader {
+            replaces.to_vec()
+        } else {
+            Vec::new()
+        },
+        group: Some(leader.to_string()),
+        sources: sources.to_vec(),
+        checks: vec![lease.check()],
+        ..BlockOptions::default()
     }
 }
 
