@@ -41,6 +41,7 @@ use architect_store::{
     BlockData, BlockMeta, BlockOptions, DayPartition, MetricsStore, SeriesData, StoreError, layout,
 };
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
@@ -340,19 +341,21 @@ impl PartitionRun<'_> {
             .copied()
             .filter(|d| *d >= self.day && *d < end)
             .collect();
-        let mut parts = Vec::with_capacity(in_span.len());
+        // The day passes' partitions, read only for days they skipped (busy).
+        let mut parts: Vec<Cow<'_, DayPartition>> = Vec::with_capacity(in_span.len());
         for d in in_span {
             parts.push(match seen.get(&d) {
-                Some(p) => p.clone(),
-                None => self.store().day_partition(self.tenant, d).await?,
+                Some(p) => Cow::Borrowed(p),
+                None => Cow::Owned(self.store().day_partition(self.tenant, d).await?),
             });
         }
         let now = self.now_ms();
         // The span's partition as known (without the lease), to skip spans already current.
+        let no_partition = DayPartition::default();
         let anchor = match seen.get(&self.day) {
-            Some(p) => Some(p.clone()),
+            Some(p) => Some(p),
             None if days.contains(&self.day) => None,
-            None => Some(DayPartition::default()),
+            None => Some(&no_partition),
         };
         let plans: Vec<(i64, Vec<BlockMeta>)> = RESOLUTIONS
             .into_iter()
@@ -368,11 +371,7 @@ impl PartitionRun<'_> {
                 (per_day.len() >= 2)
                     .then(|| (res, per_day.into_iter().flatten().collect::<Vec<_>>()))
             })
-            .filter(|(res, inputs)| {
-                anchor
-                    .as_ref()
-                    .is_none_or(|a| !span_is_current(a, *res, inputs))
-            })
+            .filter(|(res, inputs)| anchor.is_none_or(|a| !span_is_current(a, *res, inputs)))
             .collect();
         if plans.is_empty() {
             return Ok(());

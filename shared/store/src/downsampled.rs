@@ -250,11 +250,11 @@ impl MetricsStore {
                 }
             }
         }
-        let span_days: HashMap<String, BTreeSet<Day>> = spans
-            .iter()
-            .map(|(ulid, (_, days))| (ulid.clone(), days.clone()))
-            .collect();
-        downsampled_blocks.extend(spans.into_values().map(|(b, _)| b));
+        let mut span_days: HashMap<String, BTreeSet<Day>> = HashMap::with_capacity(spans.len());
+        for (ulid, (block, days)) in spans {
+            downsampled_blocks.push(block);
+            span_days.insert(ulid, days);
+        }
         raw_blocks.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.ulid.cmp(&b.ulid)));
         for s in self.select_in(raw_blocks, matchers, start, end).await? {
             let entry = &mut series
@@ -370,15 +370,21 @@ impl MetricsStore {
 /// its raw blocks); with no raw blocks left, the finest downsampled one; `None` = read raw.
 fn choose_resolution(part: &DayPartition, raw: &[BlockMeta], max: i64) -> Option<i64> {
     if raw.is_empty() {
-        return RESOLUTIONS
-            .into_iter()
-            .find(|&r| !part.visible(r).is_empty());
+        return finest_present(part);
     }
     RESOLUTIONS
         .into_iter()
         .rev()
         .filter(|&r| r <= max)
         .find(|&r| is_current(&part.visible(r), raw))
+}
+
+/// The finest downsampled resolution the day has blocks of (what a day without raw blocks is
+/// read at).
+fn finest_present(part: &DayPartition) -> Option<i64> {
+    RESOLUTIONS
+        .into_iter()
+        .find(|&r| !part.visible(r).is_empty())
 }
 
 /// True if `blocks` (a day's blocks of one resolution) exist and were computed from exactly
@@ -402,10 +408,7 @@ pub fn current_blocks(part: &DayPartition, resolution_ms: i64) -> Vec<BlockMeta>
     let raw = part.visible(0);
     let blocks = part.visible(resolution_ms);
     let current = if raw.is_empty() {
-        RESOLUTIONS
-            .into_iter()
-            .find(|&r| !part.visible(r).is_empty())
-            == Some(resolution_ms)
+        finest_present(part) == Some(resolution_ms)
     } else {
         is_current(&blocks, &raw)
     };
