@@ -14,10 +14,11 @@ use crate::Result;
 use crate::catalog::BlockMeta;
 use crate::partition::DayPartition;
 use crate::read::{SeriesSamples, SeriesTable, merge_samples};
-use crate::store::{MetricsStore, SelectRefs};
+use crate::store::{BlockRead, MetricsStore, SelectRefs};
 use architect_model::matcher::{matches_all, metric_name_of};
 use architect_model::time::Day;
 use architect_model::{Label, Labels, Matcher, Sample, SeriesId, TenantId, is_stale_nan};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -40,8 +41,10 @@ const MAX: usize = 3;
 const COUNTER: usize = 4;
 const RAW_EDGES: usize = 5;
 
-/// One day's aggregate series of one raw series, indexed as [`AGGREGATE_NAMES`].
-type Aggregates = [Vec<Sample>; AGGREGATE_NAMES.len()];
+/// One day's aggregate series of one raw series, indexed as [`AGGREGATE_NAMES`]. Borrowed from
+/// the decoded blocks until a day needs merging: a copy of every sample is a pass over memory
+/// that a long-range query's samples no longer fit in cache for.
+type Aggregates<'a> = [Cow<'a, [Sample]>; AGGREGATE_NAMES.len()];
 
 /// A downsampled block's series table seen as raw series with aggregates: built once per
 /// cached table, so a query matches each raw series once (not once per aggregate) and needs no
@@ -156,9 +159,9 @@ impl Aggregate {
 
 /// One day of one series.
 #[derive(Debug)]
-enum Segment {
+enum Segment<'a> {
     Raw(Vec<Sample>),
-    Downsampled(Aggregates),
+    Downsampled(Aggregates<'a>),
 }
 
 impl MetricsStore {
@@ -205,7 +208,9 @@ impl MetricsStore {
             return Ok(Vec::new());
         }
         // Series id → labels and day segments, raw and downsampled.
-        let mut series: HashMap<SeriesId, (Labels, Vec<(Day, Segment)>)> = HashMap::new();
+        // The downsampled blocks' decoded samples, which the segments borrow.
+        let reads: Vec<BlockRead>;
+        let mut series: HashMap<SeriesId, (Labels, Vec<(Day, Segment<'_>)>)> = HashMap::new();
         // One parallel read of all raw blocks and one of all downsampled blocks; results are
         // split back into days.
         let (mut raw_blocks, mut downsampled_blocks) = (Vec::new(), Vec::new());
@@ -279,7 +284,7 @@ impl MetricsStore {
                     .aggregate_view(&tenant_name)
                     .select(&owned, aggregate.series())
             });
-            let reads = self
+            reads = self
                 .read_blocks_by(
                     downsampled_blocks,
                     metric_name_of(matchers),
@@ -289,11 +294,11 @@ impl MetricsStore {
                 )
                 .await?;
             // Series id → day → aggregates.
-            let mut by_series: HashMap<SeriesId, (Labels, BTreeMap<Day, Aggregates>)> =
+            let mut by_series: HashMap<SeriesId, (Labels, BTreeMap<Day, Aggregates<'_>>)> =
                 HashMap::new();
             // A day block holds one day: its samples are that day's segment as read. A span
             // block's samples are cut into days, and only the days it is read for are kept.
-            for read in reads {
+            for read in &reads {
                 let view = read.table.aggregate_view(tenant.as_str());
                 let wanted = span_days.get(&read.block.ulid);
                 for (si, r) in read.selected.iter().enumerate() {
@@ -323,9 +328,12 @@ impl MetricsStore {
                         // Two blocks of one day (members of one compaction group) hold
                         // different series; merge anyway rather than drop.
                         *slot = if slot.is_empty() {
-                            samples.to_vec()
+                            Cow::Borrowed(samples)
                         } else {
-                            merge_samples(std::mem::take(slot), samples.to_vec())
+                            Cow::Owned(merge_samples(
+                                std::mem::take(slot).into_owned(),
+                                samples.to_vec(),
+                            ))
                         };
                     }
                 }
@@ -431,24 +439,32 @@ fn span_holding(
     (!spans.is_empty() && !day_blocks.is_empty() && spans.iter().all(holds)).then_some(spans)
 }
 
-/// Time-sorted samples cut at UTC day boundaries, as slices. Each boundary is found by a
-/// galloping search from the day's first sample: a binary search over a span's two weeks
-/// missed the cache at nearly every probe (a sixth of a 128-series `increase`).
+/// Time-sorted samples cut at UTC day boundaries, as slices. The samples are a span's, usually
+/// just decoded and out of cache, so each boundary is first looked for where the previous day's
+/// length puts it (downsampled days have the same number of windows): two probes side by side.
+/// Only when that misses is it found by a galloping search from the day's first sample.
 fn split_slice_by_day(samples: &[Sample]) -> Vec<(Day, &[Sample])> {
     let mut out = Vec::new();
     let mut rest = samples;
+    let mut guess = 0;
     while let Some(first) = rest.first() {
         let day = Day::of_ms(first.t);
         let end = day.end_ms();
-        // rest[hi / 2] is in the day; rest[hi] (if any) is not.
-        let mut hi = 1;
-        while hi < rest.len() && rest[hi].t <= end {
-            hi *= 2;
-        }
-        let hi = hi.min(rest.len());
-        let n = hi / 2 + rest[hi / 2..hi].partition_point(|s| s.t <= end);
+        let in_day = |i: usize| rest.get(i).is_some_and(|s| s.t <= end);
+        let n = if guess > 0 && in_day(guess - 1) && !in_day(guess) {
+            guess
+        } else {
+            // rest[hi / 2] is in the day; rest[hi] (if any) is not.
+            let mut hi = 1;
+            while in_day(hi) {
+                hi *= 2;
+            }
+            let hi = hi.min(rest.len());
+            hi / 2 + rest[hi / 2..hi].partition_point(|s| s.t <= end)
+        };
         out.push((day, &rest[..n]));
         rest = &rest[n..];
+        guess = n;
     }
     out
 }
@@ -477,8 +493,8 @@ fn without_aggr(labels: &Labels) -> Labels {
 }
 
 /// One aggregate's samples of a downsampled day (averages computed from sum and count).
-fn pick(aggrs: &mut Aggregates, aggregate: Aggregate) -> Vec<Sample> {
-    let mut take = |i: usize| std::mem::take(&mut aggrs[i]);
+fn pick(aggrs: &mut Aggregates<'_>, aggregate: Aggregate) -> Vec<Sample> {
+    let mut take = |i: usize| std::mem::take(&mut aggrs[i]).into_owned();
     match aggregate {
         Aggregate::Min => take(MIN),
         Aggregate::Max => take(MAX),
@@ -505,13 +521,13 @@ fn pick(aggrs: &mut Aggregates, aggregate: Aggregate) -> Vec<Sample> {
 
 /// A day as a counter: points (first raw value + increase so far) and its first and last raw
 /// values.
-struct CounterDay {
-    points: Vec<Sample>,
+struct CounterDay<'a> {
+    points: Cow<'a, [Sample]>,
     first_raw: f64,
     last_raw: f64,
 }
 
-fn counter_day(segment: Segment) -> Option<CounterDay> {
+fn counter_day(segment: Segment<'_>) -> Option<CounterDay<'_>> {
     match segment {
         Segment::Raw(samples) => {
             let values: Vec<Sample> = samples.into_iter().filter(|s| !is_stale_nan(s.v)).collect();
@@ -527,7 +543,8 @@ fn counter_day(segment: Segment) -> Option<CounterDay> {
                         v: first + increase,
                     }
                 })
-                .collect();
+                .collect::<Vec<_>>()
+                .into();
             Some(CounterDay {
                 points,
                 first_raw: first,
@@ -551,7 +568,7 @@ fn counter_day(segment: Segment) -> Option<CounterDay> {
 /// A counter over days: raw days as they are; each run of consecutive downsampled days joined
 /// into one reset-free counter that ends at its last raw value, so the raw samples after it
 /// continue it exactly (the usual layout: downsampled history, then the raw recent days).
-fn counter_series(segments: impl Iterator<Item = Segment>) -> Vec<Sample> {
+fn counter_series<'a>(segments: impl Iterator<Item = Segment<'a>>) -> Vec<Sample> {
     let mut out: Vec<Sample> = Vec::new();
     let mut run = Vec::new();
     for segment in segments {
@@ -577,8 +594,8 @@ fn counter_series(segments: impl Iterator<Item = Segment>) -> Vec<Sample> {
 }
 
 /// Joins days into one reset-free counter ending at the last day's last raw value.
-fn join_counters(segments: impl Iterator<Item = Segment>) -> Vec<Sample> {
-    let days: Vec<CounterDay> = segments.filter_map(counter_day).collect();
+fn join_counters<'a>(segments: impl Iterator<Item = Segment<'a>>) -> Vec<Sample> {
+    let days: Vec<CounterDay<'_>> = segments.filter_map(counter_day).collect();
     // Each day's shift onto the joined counter, from the days' edges only.
     let mut shifts = Vec::with_capacity(days.len());
     // Cumulative value at the end of the previous day, and its last raw value.
@@ -620,10 +637,10 @@ mod tests {
         Sample { t, v }
     }
 
-    fn aggregates<const N: usize>(series: [(usize, Vec<Sample>); N]) -> Aggregates {
+    fn aggregates<const N: usize>(series: [(usize, Vec<Sample>); N]) -> Aggregates<'static> {
         let mut out = Aggregates::default();
         for (i, samples) in series {
-            out[i] = samples;
+            out[i] = Cow::Owned(samples);
         }
         out
     }
@@ -732,6 +749,21 @@ mod tests {
             assert_eq!(split.len(), n.div_ceil(7));
         }
         assert!(split_slice_by_day(&[]).is_empty());
+        // Days longer, shorter and as long as the one before (the guessed boundary hits or
+        // misses either way).
+        let lengths = [5usize, 5, 3, 5, 7, 7, 1, 1, 8, 4, 4];
+        let mut varied = Vec::new();
+        for (d, &len) in lengths.iter().enumerate() {
+            varied.extend((0..len as i64).map(|m| s(day(d as i64, m * 3), 0.0)));
+        }
+        let split = split_slice_by_day(&varied);
+        let got: Vec<(i64, usize)> = split.iter().map(|(d, v)| (d.0, v.len())).collect();
+        let want: Vec<(i64, usize)> = lengths
+            .iter()
+            .enumerate()
+            .map(|(d, &n)| (d as i64, n))
+            .collect();
+        assert_eq!(got, want);
     }
 
     #[test]
