@@ -514,7 +514,12 @@ fn write_pair(out: &mut String, t: i64, v: f64) {
     out.push('[');
     write_ts(out, t);
     out.push_str(",\"");
-    out.push_str(&format_float(v));
+    if v.is_finite() {
+        // As format_float, without a String per value.
+        let _ = write!(out, "{v}");
+    } else {
+        out.push_str(&format_float(v));
+    }
     out.push_str("\"]");
 }
 

@@ -223,12 +223,16 @@ impl MetricsStore {
             .map(|(d, p)| (*d, Some(Arc::clone(p))))
             .collect();
         for (day, part) in partitions {
-            let raw: Vec<BlockMeta> = part.visible(0);
+            let raw: Vec<&BlockMeta> = part.visible_iter(0).collect();
             match choose_resolution(part, &raw, max_resolution_ms) {
-                None => raw_blocks.extend(raw.into_iter().filter(|b| b.overlaps(start, end))),
+                None => raw_blocks.extend(
+                    raw.into_iter()
+                        .filter(|b| b.overlaps(start, end))
+                        .cloned(),
+                ),
                 Some(res) => {
                     downsampled_days.insert(*day);
-                    let blocks = part.visible(res);
+                    let blocks: Vec<&BlockMeta> = part.visible_iter(res).collect();
                     let first = crate::layout::span_start(*day);
                     if let std::collections::hash_map::Entry::Vacant(slot) = anchors.entry(first) {
                         slot.insert(
@@ -250,7 +254,7 @@ impl MetricsStore {
                                     .insert(*day);
                             }
                         }
-                        None => downsampled_blocks.extend(blocks),
+                        None => downsampled_blocks.extend(blocks.into_iter().cloned()),
                     }
                 }
             }
@@ -376,7 +380,7 @@ impl MetricsStore {
 
 /// The coarsest resolution of at most `max` that is current for the day (computed from exactly
 /// its raw blocks); with no raw blocks left, the finest downsampled one; `None` = read raw.
-fn choose_resolution(part: &DayPartition, raw: &[BlockMeta], max: i64) -> Option<i64> {
+fn choose_resolution(part: &DayPartition, raw: &[&BlockMeta], max: i64) -> Option<i64> {
     if raw.is_empty() {
         return finest_present(part);
     }
@@ -384,7 +388,7 @@ fn choose_resolution(part: &DayPartition, raw: &[BlockMeta], max: i64) -> Option
         .into_iter()
         .rev()
         .filter(|&r| r <= max)
-        .find(|&r| is_current(&part.visible(r), raw))
+        .find(|&r| is_current(part.visible_iter(r), raw))
 }
 
 /// The finest downsampled resolution the day has blocks of (what a day without raw blocks is
@@ -392,35 +396,39 @@ fn choose_resolution(part: &DayPartition, raw: &[BlockMeta], max: i64) -> Option
 fn finest_present(part: &DayPartition) -> Option<i64> {
     RESOLUTIONS
         .into_iter()
-        .find(|&r| !part.visible(r).is_empty())
+        .find(|&r| part.visible_iter(r).next().is_some())
 }
 
 /// True if `blocks` (a day's blocks of one resolution) exist and were computed from exactly
 /// the day's `raw` blocks.
-fn is_current(blocks: &[BlockMeta], raw: &[BlockMeta]) -> bool {
+fn is_current<'a>(blocks: impl Iterator<Item = &'a BlockMeta>, raw: &[&BlockMeta]) -> bool {
     let mut sources: Vec<&str> = raw.iter().map(|b| b.ulid.as_str()).collect();
     sources.sort_unstable();
-    !blocks.is_empty()
-        && blocks.iter().all(|b| {
-            b.sources
-                .iter()
-                .map(String::as_str)
-                .eq(sources.iter().copied())
-        })
+    let mut any = false;
+    for b in blocks {
+        any = true;
+        if !b.sources.iter().map(String::as_str).eq(sources.iter().copied()) {
+            return false;
+        }
+    }
+    any
 }
 
 /// The day's blocks of `resolution_ms` when a query would read them: they are current
 /// (computed from exactly the day's raw blocks), or no raw blocks are left and this is the
 /// finest resolution the day still has. What a span block of the resolution is merged from.
 pub fn current_blocks(part: &DayPartition, resolution_ms: i64) -> Vec<BlockMeta> {
-    let raw = part.visible(0);
-    let blocks = part.visible(resolution_ms);
+    let raw: Vec<&BlockMeta> = part.visible_iter(0).collect();
     let current = if raw.is_empty() {
         finest_present(part) == Some(resolution_ms)
     } else {
-        is_current(&blocks, &raw)
+        is_current(part.visible_iter(resolution_ms), &raw)
     };
-    if current { blocks } else { Vec::new() }
+    if current {
+        part.visible(resolution_ms)
+    } else {
+        Vec::new()
+    }
 }
 
 /// The span blocks of the span starting on `anchor`'s day that hold the day whose current
@@ -428,15 +436,16 @@ pub fn current_blocks(part: &DayPartition, resolution_ms: i64) -> Vec<BlockMeta>
 fn span_holding(
     anchor: &DayPartition,
     res: i64,
-    day_blocks: &[BlockMeta],
+    day_blocks: &[&BlockMeta],
 ) -> Option<Vec<BlockMeta>> {
-    let spans = anchor.visible_spans(res);
     let holds = |span: &BlockMeta| {
         day_blocks
             .iter()
             .all(|b| span.sources.binary_search(&b.ulid).is_ok())
     };
-    (!spans.is_empty() && !day_blocks.is_empty() && spans.iter().all(holds)).then_some(spans)
+    let mut spans = anchor.visible_spans_iter(res).peekable();
+    (spans.peek().is_some() && !day_blocks.is_empty() && spans.all(holds))
+        .then(|| anchor.visible_spans(res))
 }
 
 /// Time-sorted samples cut at UTC day boundaries, as slices. The samples are a span's, usually

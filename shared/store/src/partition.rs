@@ -85,41 +85,46 @@ impl DayPartition {
     /// The live blocks of the day at one resolution: visible ones and committed outputs
     /// without data (what the compactor compares and replaces). Span blocks are not the day's.
     pub fn live(&self, resolution_ms: i64) -> Vec<BlockMeta> {
-        self.live_of(resolution_ms, false)
+        self.live_of(resolution_ms, false).cloned().collect()
     }
 
     /// The visible blocks of the day at one resolution (0 = raw), in precedence order. A
     /// committed output without data (a merge of inputs that held nothing) has no parts and is
     /// skipped. Span blocks are not the day's.
     pub fn visible(&self, resolution_ms: i64) -> Vec<BlockMeta> {
-        self.visible_of(resolution_ms, false)
+        self.visible_of(resolution_ms, false).cloned().collect()
     }
 
     /// The live span blocks of one resolution (in the partition of a span's first day).
     pub fn live_spans(&self, resolution_ms: i64) -> Vec<BlockMeta> {
-        self.live_of(resolution_ms, true)
+        self.live_of(resolution_ms, true).cloned().collect()
     }
 
     /// The visible span blocks of one resolution (in the partition of a span's first day).
     pub fn visible_spans(&self, resolution_ms: i64) -> Vec<BlockMeta> {
+        self.visible_of(resolution_ms, true).cloned().collect()
+    }
+
+    /// [`DayPartition::visible`] borrowed: what a query's planning looks at before it clones
+    /// the few blocks it reads.
+    pub fn visible_iter(&self, resolution_ms: i64) -> impl Iterator<Item = &BlockMeta> {
+        self.visible_of(resolution_ms, false)
+    }
+
+    /// [`DayPartition::visible_spans`] borrowed.
+    pub fn visible_spans_iter(&self, resolution_ms: i64) -> impl Iterator<Item = &BlockMeta> {
         self.visible_of(resolution_ms, true)
     }
 
-    fn live_of(&self, resolution_ms: i64, spans: bool) -> Vec<BlockMeta> {
-        self.blocks
-            .iter()
-            .filter(|b| {
-                b.resolution_ms == resolution_ms && b.is_span() == spans && self.is_visible(b)
-            })
-            .cloned()
-            .collect()
+    fn live_of(&self, resolution_ms: i64, spans: bool) -> impl Iterator<Item = &BlockMeta> {
+        self.blocks.iter().filter(move |b| {
+            b.resolution_ms == resolution_ms && b.is_span() == spans && self.is_visible(b)
+        })
     }
 
-    fn visible_of(&self, resolution_ms: i64, spans: bool) -> Vec<BlockMeta> {
+    fn visible_of(&self, resolution_ms: i64, spans: bool) -> impl Iterator<Item = &BlockMeta> {
         self.live_of(resolution_ms, spans)
-            .into_iter()
             .filter(|b| !b.parts.is_empty())
-            .collect()
     }
 }
 

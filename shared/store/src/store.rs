@@ -792,8 +792,9 @@ pub(crate) struct BlockRead {
 pub fn raw_blocks(partitions: &[(Day, Arc<DayPartition>)], start: i64, end: i64) -> Vec<BlockMeta> {
     let mut blocks: Vec<BlockMeta> = partitions
         .iter()
-        .flat_map(|(_, p)| p.visible(0))
+        .flat_map(|(_, p)| p.visible_iter(0))
         .filter(|b| b.overlaps(start, end))
+        .cloned()
         .collect();
     // Precedence order: the first write wins where blocks hold the same sample.
     blocks.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.ulid.cmp(&b.ulid)));
