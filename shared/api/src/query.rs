@@ -94,7 +94,6 @@ impl SeriesSource for TenantSource {
             .partitions(&self.tenant, start, end)
             .await
             .map_err(|e| source_error(&e))?;
-        let raw_blocks = architect_store::raw_blocks(&partitions, start, end);
         let stored = if self.max_resolution_ms >= architect_store::downsampled::RES_5M {
             let aggregate = Aggregate::for_function(hints.func.as_deref());
             self.store
@@ -110,7 +109,12 @@ impl SeriesSource for TenantSource {
                 .await
         } else {
             self.store
-                .select_in(raw_blocks.clone(), matchers, start, end)
+                .select_in(
+                    architect_store::raw_blocks(&partitions, start, end),
+                    matchers,
+                    start,
+                    end,
+                )
                 .await
         }
         .map_err(|e| source_error(&e))?;
@@ -126,7 +130,12 @@ impl SeriesSource for TenantSource {
         // Native histograms: blocks first (first write wins), then the head.
         let stored = self
             .store
-            .select_histograms_in(raw_blocks, matchers, start, end)
+            .select_histograms_in(
+                architect_store::histogram_blocks(&partitions, start, end),
+                matchers,
+                start,
+                end,
+            )
             .await
             .map_err(|e| source_error(&e))?;
         if stored.is_empty() && head_hists.is_empty() {

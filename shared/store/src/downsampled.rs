@@ -225,11 +225,9 @@ impl MetricsStore {
         for (day, part) in partitions {
             let raw: Vec<&BlockMeta> = part.visible_iter(0).collect();
             match choose_resolution(part, &raw, max_resolution_ms) {
-                None => raw_blocks.extend(
-                    raw.into_iter()
-                        .filter(|b| b.overlaps(start, end))
-                        .cloned(),
-                ),
+                None => {
+                    raw_blocks.extend(raw.into_iter().filter(|b| b.overlaps(start, end)).cloned())
+                }
                 Some(res) => {
                     downsampled_days.insert(*day);
                     let blocks: Vec<&BlockMeta> = part.visible_iter(res).collect();
@@ -355,13 +353,16 @@ impl MetricsStore {
             segments.sort_by_key(|(d, _)| *d);
             let mut samples = match aggregate {
                 Aggregate::Counter => counter_series(segments.into_iter().map(|(_, s)| s)),
-                _ => segments
-                    .into_iter()
-                    .flat_map(|(_, s)| match s {
-                        Segment::Raw(samples) => samples,
-                        Segment::Downsampled(mut a) => pick(&mut a, aggregate),
-                    })
-                    .collect(),
+                _ => {
+                    let mut out = Vec::new();
+                    for (_, segment) in segments {
+                        match segment {
+                            Segment::Raw(samples) => out.extend(samples),
+                            Segment::Downsampled(a) => pick_into(&mut out, &a, aggregate),
+                        }
+                    }
+                    out
+                }
             };
             samples.retain(|s| s.t >= start && s.t <= end);
             if samples.is_empty() {
@@ -407,7 +408,12 @@ fn is_current<'a>(blocks: impl Iterator<Item = &'a BlockMeta>, raw: &[&BlockMeta
     let mut any = false;
     for b in blocks {
         any = true;
-        if !b.sources.iter().map(String::as_str).eq(sources.iter().copied()) {
+        if !b
+            .sources
+            .iter()
+            .map(String::as_str)
+            .eq(sources.iter().copied())
+        {
             return false;
         }
     }
@@ -501,31 +507,30 @@ fn without_aggr(labels: &Labels) -> Labels {
     )
 }
 
-/// One aggregate's samples of a downsampled day (averages computed from sum and count).
-fn pick(aggrs: &mut Aggregates<'_>, aggregate: Aggregate) -> Vec<Sample> {
-    let mut take = |i: usize| std::mem::take(&mut aggrs[i]).into_owned();
-    match aggregate {
-        Aggregate::Min => take(MIN),
-        Aggregate::Max => take(MAX),
-        Aggregate::Count => take(COUNT),
-        Aggregate::Sum => take(SUM),
-        Aggregate::Counter => take(COUNTER),
+/// Appends one aggregate's samples of a downsampled day to `out` (averages computed from sum
+/// and count).
+fn pick_into(out: &mut Vec<Sample>, aggrs: &Aggregates<'_>, aggregate: Aggregate) {
+    let index = match aggregate {
+        Aggregate::Min => MIN,
+        Aggregate::Max => MAX,
+        Aggregate::Count => COUNT,
+        Aggregate::Sum => SUM,
+        Aggregate::Counter => COUNTER,
         Aggregate::Average => {
-            let (sums, counts) = (take(SUM), take(COUNT));
             // Both are written per window, so they line up; join by timestamp all the same.
-            let mut counts = counts.iter().peekable();
-            sums.into_iter()
-                .filter_map(|s| {
-                    while counts.next_if(|c| c.t < s.t).is_some() {}
-                    let c = counts.next_if(|c| c.t == s.t)?;
-                    Some(Sample {
-                        t: s.t,
-                        v: s.v / c.v,
-                    })
+            let mut counts = aggrs[COUNT].iter().peekable();
+            out.extend(aggrs[SUM].iter().filter_map(|s| {
+                while counts.next_if(|c| c.t < s.t).is_some() {}
+                let c = counts.next_if(|c| c.t == s.t)?;
+                Some(Sample {
+                    t: s.t,
+                    v: s.v / c.v,
                 })
-                .collect()
+            }));
+            return;
         }
-    }
+    };
+    out.extend_from_slice(&aggrs[index]);
 }
 
 /// A day as a counter: points (first raw value + increase so far) and its first and last raw
@@ -778,10 +783,15 @@ mod tests {
     #[test]
     fn averages_come_from_sum_and_count() {
         // A window without a count (never written, but possible in a merge) is left out.
-        let mut a = aggregates([
+        let a = aggregates([
             (SUM, vec![s(1, 10.0), s(2, 9.0), s(3, 1.0)]),
             (COUNT, vec![s(1, 4.0), s(3, 2.0)]),
         ]);
-        assert_eq!(pick(&mut a, Aggregate::Average), [s(1, 2.5), s(3, 0.5)]);
+        // Appended after what is there.
+        let mut out = vec![s(0, 7.0)];
+        pick_into(&mut out, &a, Aggregate::Average);
+        assert_eq!(out, [s(0, 7.0), s(1, 2.5), s(3, 0.5)]);
+        pick_into(&mut out, &a, Aggregate::Max);
+        assert_eq!(out.len(), 3, "no max series: nothing appended");
     }
 }

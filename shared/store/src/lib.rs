@@ -33,7 +33,9 @@ pub use local::{INLINE_READ_MAX_BYTES, LocalObjects};
 pub use parquet::file::properties::WriterProperties;
 pub use partition::DayPartition;
 pub use read::{SeriesSamples, SeriesTable, merge_sample_chunks, merge_samples};
-pub use store::{BlockOptions, MULTIPART_PART_BYTES, MetricsStore, StoreConfig, raw_blocks};
+pub use store::{
+    BlockOptions, MULTIPART_PART_BYTES, MetricsStore, StoreConfig, histogram_blocks, raw_blocks,
+};
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]

@@ -790,10 +790,29 @@ pub(crate) struct BlockRead {
 /// The visible raw blocks of `partitions` that may hold data in `[start, end]`, in precedence
 /// order (first write first).
 pub fn raw_blocks(partitions: &[(Day, Arc<DayPartition>)], start: i64, end: i64) -> Vec<BlockMeta> {
+    raw_blocks_where(partitions, start, end, |_| true)
+}
+
+/// [`raw_blocks`] that hold native histograms: what a histogram read needs, also when the
+/// float samples come from downsampled blocks.
+pub fn histogram_blocks(
+    partitions: &[(Day, Arc<DayPartition>)],
+    start: i64,
+    end: i64,
+) -> Vec<BlockMeta> {
+    raw_blocks_where(partitions, start, end, |b| b.histograms > 0)
+}
+
+fn raw_blocks_where(
+    partitions: &[(Day, Arc<DayPartition>)],
+    start: i64,
+    end: i64,
+    keep: impl Fn(&BlockMeta) -> bool,
+) -> Vec<BlockMeta> {
     let mut blocks: Vec<BlockMeta> = partitions
         .iter()
         .flat_map(|(_, p)| p.visible_iter(0))
-        .filter(|b| b.overlaps(start, end))
+        .filter(|b| b.overlaps(start, end) && keep(b))
         .cloned()
         .collect();
     // Precedence order: the first write wins where blocks hold the same sample.
