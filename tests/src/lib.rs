@@ -87,12 +87,15 @@ impl Rng {
     }
 }
 
-/// The workspace root (parent of this crate's directory).
+/// The workspace root (parent of this crate's directory). The runtime `CARGO_MANIFEST_DIR`
+/// (set by cargo and nextest) comes first: a test binary reused from a shared target
+/// directory may have been built in another checkout, whose path the compile-time value holds.
 pub fn workspace_root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
     manifest
         .parent()
-        .map_or_else(|| manifest.to_path_buf(), Path::to_path_buf)
+        .map_or_else(|| manifest.clone(), Path::to_path_buf)
 }
 
 /// Locates the `architect` binary: `ARCHITECT_BIN`, else [`workspace_bin`].

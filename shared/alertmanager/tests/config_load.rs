@@ -5,8 +5,15 @@
 use architect_alertmanager::config::{Config, ConfigError, HostPort, parse_config};
 use architect_alertmanager::route::Route;
 
+/// This crate's directory: the runtime `CARGO_MANIFEST_DIR` (set by cargo and nextest) first,
+/// since a test binary reused from a shared target directory may have been built in another
+/// checkout, whose path the compile-time value holds.
+fn manifest_dir() -> String {
+    std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string())
+}
+
 fn load_file(name: &str) -> Result<Config, ConfigError> {
-    let path = format!("{}/testdata/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/testdata/{name}", manifest_dir());
     let text = std::fs::read_to_string(&path).unwrap();
     parse_config(&text)
 }

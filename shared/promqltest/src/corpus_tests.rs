@@ -11,9 +11,11 @@ use crate::{Command, Expected, parse_script};
 fn testdata_dir() -> PathBuf {
     match std::env::var_os("PROMQL_TESTDATA") {
         Some(dir) => PathBuf::from(dir),
-        None => {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/promql")
-        }
+        // The runtime value first: a test binary reused from a shared target directory may
+        // have been built in another checkout.
+        None => std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+            .join("../../../shared/conformance/promql"),
     }
 }
 

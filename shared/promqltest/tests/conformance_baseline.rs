@@ -9,15 +9,23 @@ use architect_promqltest::runner::run_script;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// This crate's directory: the runtime `CARGO_MANIFEST_DIR` (set by cargo and nextest) first,
+/// since a test binary reused from a shared target directory may have been built in another
+/// checkout, whose path the compile-time value holds.
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
 fn corpus_dir() -> PathBuf {
     match std::env::var("PROMQL_TESTDATA") {
         Ok(d) if !d.is_empty() => PathBuf::from(d),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/promql"),
+        _ => manifest_dir().join("../../../shared/conformance/promql"),
     }
 }
 
 fn baseline() -> BTreeMap<String, usize> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("conformance-baseline.txt");
+    let path = manifest_dir().join("conformance-baseline.txt");
     let text = std::fs::read_to_string(&path).expect("read conformance-baseline.txt");
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
