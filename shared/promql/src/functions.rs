@@ -9,7 +9,7 @@ use crate::value::{Point, StepSeries, Value, labels_ext};
 use architect_model::{Labels, METRIC_NAME, MatchOp};
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use promql_parser::parser::{Call, Expr};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Evaluates a function call.
@@ -681,6 +681,9 @@ fn histogram_quantile_with(
     let series = ev.eval_vector(input, r)?;
     let anchor = input.to_string();
     let mut out = StepOutput::new(r.steps());
+    // Groups already annotated as forced monotonic: the annotation is the same at every step,
+    // and building it (message, position, de-duplication) at each was a fortieth of the query.
+    let mut noted_monotonic: HashSet<Vec<u8>> = HashSet::new();
     for (i, &qi) in q.iter().enumerate().take(r.steps()) {
         if qi.is_nan() || !(0.0..=1.0).contains(&qi) {
             ev.warn(
@@ -721,7 +724,8 @@ fn histogram_quantile_with(
                 continue;
             }
             let res = bucket_quantile(q[i], &mut buckets);
-            if res.forced_monotonic {
+            if res.forced_monotonic && !noted_monotonic.contains(key) {
+                noted_monotonic.insert(key.clone());
                 let name = if ev.opts.delayed_name_removal {
                     labels.metric_name().to_string()
                 } else {
