@@ -682,7 +682,8 @@ fn histogram_quantile_with(
     let anchor = input.to_string();
     let mut out = StepOutput::new(r.steps());
     // Groups already annotated as forced monotonic: the annotation is the same at every step,
-    // and building it (message, position, de-duplication) at each was a fortieth of the query.
+    // and building it (message, position, de-duplication) at each step was 2.6 % of the
+    // query's CPU samples in a profile.
     let mut noted_monotonic: HashSet<Vec<u8>> = HashSet::new();
     for (i, &qi) in q.iter().enumerate().take(r.steps()) {
         if qi.is_nan() || !(0.0..=1.0).contains(&qi) {
