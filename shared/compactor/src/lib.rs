@@ -412,24 +412,33 @@ impl PartitionRun<'_> {
                 span_days: layout::SPAN_DAYS as u16,
                 ..downsampled_member(res, &leader, k + 1 == count, &replaces, &sources, lease)
             };
-            lease
-                .renew(self.store().index().as_ref(), self.store().clock().as_ref())
-                .await?;
             let data = BlockData {
                 series,
                 metadata: Vec::new(),
             };
-            if let Some(block) = self
-                .store()
-                .write_block_with(self.tenant, self.day, data, options)
-                .await?
-            {
+            if let Some(block) = self.write_leased(lease, data, options).await? {
                 self.report.span_blocks += 1;
                 self.report.span_bytes += block.bytes;
                 self.written(if res == RES_5M { "5m span" } else { "1h span" }, &block);
             }
         }
         Ok(())
+    }
+
+    /// Renews the lease, then writes one block of the day (its commit checks the lease).
+    async fn write_leased(
+        &self,
+        lease: &Lease,
+        data: BlockData,
+        options: BlockOptions,
+    ) -> Result<Option<BlockMeta>> {
+        lease
+            .renew(self.store().index().as_ref(), self.store().clock().as_ref())
+            .await?;
+        Ok(self
+            .store()
+            .write_block_with(self.tenant, self.day, data, options)
+            .await?)
     }
 
     async fn leased(&mut self, lease: &Lease) -> Result<DayPartition> {
@@ -601,14 +610,7 @@ impl PartitionRun<'_> {
                     checks: vec![lease.check()],
                     ..BlockOptions::default()
                 };
-                lease
-                    .renew(self.store().index().as_ref(), self.store().clock().as_ref())
-                    .await?;
-                let block = self
-                    .store()
-                    .write_block_with(self.tenant, self.day, data, options)
-                    .await?;
-                if let Some(block) = block {
+                if let Some(block) = self.write_leased(lease, data, options).await? {
                     self.report.output_blocks += 1;
                     self.report.output_bytes += block.bytes;
                     self.report.output_samples += block.samples + block.histograms;
@@ -770,17 +772,11 @@ impl PartitionRun<'_> {
                 let replaces: Vec<String> = part.live(res).into_iter().map(|b| b.ulid).collect();
                 let options =
                     downsampled_member(res, &leader, is_leader, &replaces, sources, lease);
-                lease
-                    .renew(self.store().index().as_ref(), self.store().clock().as_ref())
-                    .await?;
                 let data = BlockData {
                     series,
                     metadata: Vec::new(),
                 };
-                let written = self
-                    .store()
-                    .write_block_with(self.tenant, self.day, data, options)
-                    .await?;
+                let written = self.write_leased(lease, data, options).await?;
                 if written.is_none() && is_leader {
                     // No series with float samples in the last batch: commit the group anyway.
                     let leader = leaders.get(&res).cloned().unwrap_or_default();
