@@ -499,24 +499,20 @@ fn write_ts(out: &mut String, t: i64) {
         out.push('-');
     }
     let a = t.unsigned_abs();
-    let _ = write!(out, "{}", a / 1000);
+    out.push_str(itoa::Buffer::new().format(a / 1000));
     let frac = a % 1000;
     if frac != 0 {
-        let _ = write!(out, ".{frac:03}");
+        // Three digits, as upstream: `1.050`.
+        out.push('.');
+        for digit in [frac / 100, frac / 10 % 10, frac % 10] {
+            out.push(char::from(b'0' + digit as u8));
+        }
     }
 }
 
 /// A sample value as Prometheus writes it (a string, shortest round-trip form).
 pub(crate) fn format_float(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v == f64::INFINITY {
-        "+Inf".into()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        format!("{v}")
-    }
+    architect_model::float::go_float(v)
 }
 
 fn write_pair(out: &mut String, t: i64, v: f64) {
@@ -524,8 +520,7 @@ fn write_pair(out: &mut String, t: i64, v: f64) {
     write_ts(out, t);
     out.push_str(",\"");
     if v.is_finite() {
-        // As format_float, without a String per value.
-        let _ = write!(out, "{v}");
+        architect_model::float::write_finite(out, v);
     } else {
         out.push_str(&format_float(v));
     }

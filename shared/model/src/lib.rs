@@ -10,6 +10,7 @@
 
 pub mod clock;
 pub mod duration;
+pub mod float;
 pub mod labels;
 pub mod matcher;
 pub mod samples;

@@ -729,17 +729,7 @@ fn count_values(
 
 /// Go's `strconv.FormatFloat(f, 'f', -1, 64)`.
 fn format_value(f: f64) -> String {
-    if f.is_nan() {
-        "NaN".into()
-    } else if f.is_infinite() {
-        if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
-    } else {
-        format!("{f}")
-    }
+    architect_model::float::go_float(f)
 }
 
 /// A binary heap with Go's `container/heap` algorithms, so ties resolve as upstream's do.

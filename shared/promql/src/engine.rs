@@ -9,7 +9,7 @@ use crate::value::{InstantSample, Point, QueryValue, RangeSeries, RawSeries, Val
 use architect_model::Labels;
 use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{self, Expr};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -240,17 +240,18 @@ impl Engine {
         let mut stats = QueryStats::default();
         for (key, p) in plan {
             let sets = selector_matchers(p.selector).map_err(QueryError::BadData)?;
-            let mut merged: BTreeMap<Labels, RawSeries> = BTreeMap::new();
+            let mut series: Vec<RawSeries> = Vec::new();
             for set in sets {
                 let found = source.select_hinted(&set, p.start, p.end, &p.hints).await;
                 if Instant::now() > deadline {
                     return Err(QueryError::Timeout("query preparation"));
                 }
-                for s in found.map_err(|e| QueryError::Storage(e.0))? {
-                    merged.entry(s.labels.clone()).or_insert(s);
-                }
+                series.extend(found.map_err(|e| QueryError::Storage(e.0))?);
             }
-            let series: Vec<RawSeries> = merged.into_values().map(canonical_nans).collect();
+            // Sorted by labels; a series that several matcher sets found is kept once (the
+            // stable sort keeps the first set's copy first).
+            series.sort_by(|a, b| a.labels.cmp(&b.labels));
+            series.dedup_by(|later, first| later.labels == first.labels);
             let samples: usize = series.iter().map(|s| s.floats.len() + s.hists.len()).sum();
             stats.samples_loaded += samples;
             stats.series_loaded += series.len();
@@ -296,17 +297,6 @@ fn check_range_query(expr: &Expr, step: i64) -> Result<(), QueryError> {
         ));
     }
     Ok(())
-}
-
-/// Any NaN other than the staleness marker is stored as the canonical NaN, so that no stored
-/// bit pattern can be confused with the engine's own markers.
-fn canonical_nans(mut s: RawSeries) -> RawSeries {
-    for p in &mut s.floats {
-        if p.1.is_nan() && !architect_model::is_stale_nan(p.1) {
-            p.1 = f64::NAN;
-        }
-    }
-    s
 }
 
 pub(crate) fn type_name(t: ValueType) -> &'static str {

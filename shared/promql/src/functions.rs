@@ -934,6 +934,57 @@ fn range_function(name: &str) -> Option<RangeKind> {
     })
 }
 
+/// The counter resets of one series (index of the sample before each drop), found
+/// incrementally for windows that advance through it.
+struct ResetScan {
+    enabled: bool,
+    resets: Vec<usize>,
+    /// Pairs `(j, j + 1)` with `scan_from <= j < next_pair` have been checked.
+    scan_from: usize,
+    next_pair: usize,
+}
+
+impl ResetScan {
+    fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            resets: Vec::new(),
+            scan_from: 0,
+            next_pair: 0,
+        }
+    }
+
+    /// The resets inside the window `floats[offset..offset + len]`.
+    fn within(&mut self, floats: &[(i64, f64)], offset: usize, len: usize) -> &[usize] {
+        if !self.enabled {
+            return &[];
+        }
+        if offset < self.scan_from {
+            // A window behind the scanned part (windows normally only advance): start over.
+            self.resets.clear();
+            self.scan_from = offset;
+            self.next_pair = offset;
+        }
+        let end = (offset + len).min(floats.len());
+        let mut j = self.next_pair.max(offset);
+        if j > self.next_pair {
+            // Pairs skipped by a gap between windows are never needed again.
+            self.resets.clear();
+            self.scan_from = j;
+        }
+        while j + 1 < end {
+            if floats[j + 1].1 < floats[j].1 {
+                self.resets.push(j);
+            }
+            j += 1;
+        }
+        self.next_pair = self.next_pair.max(j);
+        let first = self.resets.partition_point(|&r| r < offset);
+        let last = self.resets.partition_point(|&r| r + 1 < end);
+        &self.resets[first..last.max(first)]
+    }
+}
+
 fn eval_range_function(
     ev: &mut Evaluator<'_>,
     name: &str,
@@ -982,17 +1033,9 @@ fn eval_range_function(
         for s in chunk {
             let metric = s.labels.metric_name();
             // Counter resets (index of the sample before each drop), so that a window's
-            // correction adds its few resets instead of comparing every pair of samples.
-            let resets: Vec<usize> = if matches!(kind, RangeKind::Rate | RangeKind::Increase) {
-                s.floats
-                    .windows(2)
-                    .enumerate()
-                    .filter(|(_, w)| w[1].1 < w[0].1)
-                    .map(|(j, _)| j)
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            // correction adds its few resets instead of comparing every pair of samples. Found
+            // as the windows advance, while their samples are in cache.
+            let mut resets = ResetScan::new(matches!(kind, RangeKind::Rate | RangeKind::Increase));
             let mut points = vec![Point::Absent; n];
             let mut any_float = false;
             let mut mixed = false;
@@ -1008,8 +1051,6 @@ fn eval_range_function(
                     mixed = true;
                 }
                 let offset = cursor.float_offset();
-                let first = resets.partition_point(|&j| j < offset);
-                let last = resets.partition_point(|&j| j + 1 < offset + floats.len());
                 let ctx = WindowCtx {
                     t,
                     start: ws,
@@ -1017,7 +1058,7 @@ fn eval_range_function(
                     range_ms: arg.range_ms,
                     params: params.iter().map(|p| p[i]).collect(),
                     metric,
-                    resets: Some((&resets[first..last.max(first)], offset)),
+                    resets: Some((resets.within(&s.floats, offset, floats.len()), offset)),
                 };
                 let p = apply_range(kind, &ctx, floats, hists, &mut notes)?;
                 if matches!(p, Point::Float(_)) {
@@ -1505,4 +1546,41 @@ fn linear_regression(f: &[(i64, f64)], intercept_t: i64) -> (f64, f64) {
     let slope = cov / var;
     let intercept = sy / n - slope * sx / n;
     (slope, intercept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ResetScan;
+
+    /// The incremental scan finds exactly the drops inside each window, whether windows
+    /// advance, overlap, leave gaps or go back.
+    #[test]
+    fn reset_scan_matches_a_full_scan_of_each_window() {
+        let floats: Vec<(i64, f64)> = (0..200i64).map(|i| (i, ((i * 37) % 23) as f64)).collect();
+        let windows = [
+            (0, 10),
+            (5, 10),
+            (5, 10),
+            (12, 30),
+            (60, 5),
+            (61, 0),
+            (70, 40),
+            (20, 15),
+            (150, 60),
+            (199, 1),
+        ];
+        let mut scan = ResetScan::new(true);
+        for (offset, len) in windows {
+            let end = (offset + len).min(floats.len());
+            let want: Vec<usize> = (offset..end.saturating_sub(1))
+                .filter(|&j| floats[j + 1].1 < floats[j].1)
+                .collect();
+            assert_eq!(
+                scan.within(&floats, offset, len),
+                &want[..],
+                "{offset}+{len}"
+            );
+        }
+        assert!(ResetScan::new(false).within(&floats, 0, 200).is_empty());
+    }
 }
