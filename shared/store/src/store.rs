@@ -141,17 +141,17 @@ impl MetricsStore {
             props: block::properties(
                 config.zstd_level,
                 config.max_row_group_rows,
-                crate::schema::L0_DATA_PAGE_ROWS,
+                crate::schema::BlockKind::Flushed,
             ),
             compacted_props: block::properties(
                 config.compacted_zstd_level,
                 config.compacted_max_row_group_rows,
-                crate::schema::COMPACTED_DATA_PAGE_ROWS,
+                crate::schema::BlockKind::Compacted,
             ),
             downsampled_props: block::properties(
                 config.compacted_zstd_level,
                 config.compacted_max_row_group_rows,
-                crate::schema::DOWNSAMPLED_DATA_PAGE_ROWS,
+                crate::schema::BlockKind::Downsampled,
             ),
             series_cache: Mutex::new(HashMap::new()),
             partition_cache: Mutex::new(HashMap::new()),
