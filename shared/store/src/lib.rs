@@ -14,6 +14,7 @@
 //! whose statistics overlap those refs and the time range.
 
 mod block;
+mod by_series;
 mod catalog;
 mod decimal;
 pub mod downsampled;

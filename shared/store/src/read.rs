@@ -201,7 +201,7 @@ impl MetaCache {
 
 /// Where each series' rows are in a samples part: read once (the series-ref column only, which
 /// delta encoding makes cheap) and cached, so that sparse selections read exactly their rows.
-async fn ref_runs(
+pub(crate) async fn ref_runs(
     store: &Arc<dyn ObjectStore>,
     block: &BlockMeta,
     key: &str,
@@ -534,6 +534,26 @@ impl BlockSamples {
     }
 }
 
+/// Where a block read puts the samples it decodes.
+pub(crate) trait SampleSink {
+    /// `rows` samples at most are coming.
+    fn reserve(&mut self, rows: usize);
+
+    /// Appends time-sorted samples of selected series `slot` (its index in the selection),
+    /// later than any it has from this block.
+    fn append(&mut self, slot: usize, samples: impl ExactSizeIterator<Item = Sample>);
+}
+
+impl SampleSink for BlockSamples {
+    fn reserve(&mut self, rows: usize) {
+        self.samples.reserve(rows);
+    }
+
+    fn append(&mut self, slot: usize, samples: impl ExactSizeIterator<Item = Sample>) {
+        BlockSamples::append(self, slot, samples);
+    }
+}
+
 /// Reads the samples of `selected` series refs (sorted ascending) in `[start, end]`.
 pub(crate) async fn read_block_samples(
     store: &Arc<dyn ObjectStore>,
@@ -543,8 +563,23 @@ pub(crate) async fn read_block_samples(
     end: i64,
     cache: &MetaCache,
 ) -> Result<BlockSamples> {
+    let mut out = BlockSamples::new(selected.len(), 0);
+    read_block_samples_into(store, block, selected, start, end, cache, &mut out).await?;
+    Ok(out)
+}
+
+/// [`read_block_samples`] into `out`.
+pub(crate) async fn read_block_samples_into<S: SampleSink>(
+    store: &Arc<dyn ObjectStore>,
+    block: &BlockMeta,
+    selected: &[u32],
+    start: i64,
+    end: i64,
+    cache: &MetaCache,
+    out: &mut S,
+) -> Result<()> {
     let (Some(&first_ref), Some(&last_ref)) = (selected.first(), selected.last()) else {
-        return Ok(BlockSamples::new(selected.len(), 0));
+        return Ok(());
     };
     let key = block.key(Part::Samples);
     let b = cached_builder(store, &key, block.part_size(Part::Samples), cache).await?;
@@ -564,7 +599,7 @@ pub(crate) async fn read_block_samples(
         })
         .collect();
     if row_groups.is_empty() {
-        return Ok(BlockSamples::new(selected.len(), 0));
+        return Ok(());
     }
     // Skip pages whose series refs or times cannot match (the page index has their bounds).
     let mut ranges = Vec::new();
@@ -630,10 +665,10 @@ pub(crate) async fn read_block_samples(
         run_refs = Some(refs);
     }
     if ranges.is_empty() {
-        return Ok(BlockSamples::new(selected.len(), 0));
+        return Ok(());
     }
     let rows_selected: usize = ranges.iter().map(std::ops::Range::len).sum();
-    let mut out = BlockSamples::new(selected.len(), rows_selected);
+    out.reserve(rows_selected);
     // A value column that is null in every selected row is not read: each column chunk read
     // costs a zstd context pair, whatever its size.
     let read_ints = !null_in(&meta, &row_groups, samples_col::VALUE_INT, &ranges);
@@ -736,16 +771,16 @@ pub(crate) async fn read_block_samples(
                     Err(_) => continue,
                 }
             }
-            decode_run(&mut out, slot, &ts_values[lo..hi], ints, floats, lo..hi);
+            decode_run(out, slot, &ts_values[lo..hi], ints, floats, lo..hi);
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Appends rows `rows` of a run (timestamps `ts`) to series `slot` of `dst`: decimal values
 /// where `value_int` is set, floats elsewhere.
-fn decode_run(
-    dst: &mut BlockSamples,
+fn decode_run<S: SampleSink>(
+    dst: &mut S,
     slot: usize,
     ts: &[i64],
     ints: Option<(&arrow_array::PrimitiveArray<Int64Type>, &[i32])>,

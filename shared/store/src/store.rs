@@ -52,7 +52,7 @@ const MULTIPART_CONCURRENCY: usize = 4;
 
 /// Cores to spread a query's block decoding over (at most 8). Cached: the standard library
 /// reads the cgroup quota files on every call, which cost a tenth of a small query's CPU.
-fn cores() -> usize {
+pub(crate) fn cores() -> usize {
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *CORES.get_or_init(|| {
         std::thread::available_parallelism()
@@ -436,7 +436,7 @@ impl MetricsStore {
     }
 
     /// Footer and page-index cache of sample parts.
-    pub(crate) fn meta_cache(&self) -> &read::MetaCache {
+    pub(crate) fn meta_cache(&self) -> &Arc<read::MetaCache> {
         &self.meta_cache
     }
 
@@ -640,7 +640,16 @@ impl MetricsStore {
         start: i64,
         end: i64,
     ) -> Result<Vec<SeriesSamples>> {
-        let reads = self.read_blocks(blocks, matchers, start, end).await?;
+        let owned = matchers.to_vec();
+        let select: SelectRefs = Arc::new(move |table: &SeriesTable| table.matching_refs(&owned));
+        let planned = self
+            .plan_reads(blocks, metric_name_of(matchers), select)
+            .await?;
+        let planned = match crate::by_series::read(self, planned, start, end).await? {
+            Ok(series) => return Ok(series),
+            Err(planned) => planned,
+        };
+        let reads = self.read_planned(planned, start, end).await?;
         // Each series' slices in block order (read index, selection index), found by the
         // series id and confirmed by the labels, so even a hash collision could not merge two
         // series.
@@ -701,23 +710,9 @@ impl MetricsStore {
         Ok(merged.into_iter().flatten().collect())
     }
 
-    /// The samples in `[start, end]` of the series matching `matchers`, block by block (in the
-    /// order given; blocks without a match are left out).
-    pub(crate) async fn read_blocks(
-        &self,
-        blocks: Vec<BlockMeta>,
-        matchers: &[Matcher],
-        start: i64,
-        end: i64,
-    ) -> Result<Vec<BlockRead>> {
-        let owned = matchers.to_vec();
-        let select: SelectRefs = Arc::new(move |table: &SeriesTable| table.matching_refs(&owned));
-        self.read_blocks_by(blocks, metric_name_of(matchers), select, start, end)
-            .await
-    }
-
-    /// [`MetricsStore::read_blocks`] with the refs of each block chosen by `select` (ascending);
-    /// blocks that cannot hold `metric` are skipped unread.
+    /// The samples in `[start, end]` of the refs `select` chooses (ascending) from each block,
+    /// block by block (in the order given; blocks without a match are left out, and blocks
+    /// that cannot hold `metric` are skipped unread).
     pub(crate) async fn read_blocks_by(
         &self,
         blocks: Vec<BlockMeta>,
@@ -726,56 +721,101 @@ impl MetricsStore {
         start: i64,
         end: i64,
     ) -> Result<Vec<BlockRead>> {
+        let planned = self.plan_reads(blocks, metric, select).await?;
+        self.read_planned(planned, start, end).await
+    }
+
+    /// The blocks that may hold `metric`, their series tables and the refs `select` chooses
+    /// from them (blocks where it chooses none are left out), in the order given.
+    pub(crate) async fn plan_reads(
+        &self,
+        blocks: Vec<BlockMeta>,
+        metric: Option<&str>,
+        select: SelectRefs,
+    ) -> Result<Vec<PlannedRead>> {
         let parallel = cores().max(2);
-        // Series tables (cached; a miss is one GET each, so they load concurrently).
         let blocks = blocks
             .into_iter()
             .filter(|b| b.samples > 0 && metric.is_none_or(|m| b.may_contain_metric(m)));
-        let tables: Vec<(BlockMeta, Arc<SeriesTable>)> = futures::stream::iter(blocks)
-            .map(|block| async move {
-                let table = self.series_table(&block).await?;
-                Ok::<_, StoreError>((block, table))
+        // Series tables are cached; a miss is one GET each, so they load concurrently, and
+        // the selections (CPU-bound) run on every core.
+        let planned: Vec<Option<PlannedRead>> = futures::stream::iter(blocks)
+            .map(|block| {
+                let select = Arc::clone(&select);
+                async move {
+                    let table = self.series_table(&block).await?;
+                    tokio::spawn(async move {
+                        let selected = select(&table);
+                        (!selected.is_empty()).then_some(PlannedRead {
+                            block,
+                            table,
+                            selected,
+                        })
+                    })
+                    .await
+                    .map_err(|e| StoreError::Task(e.to_string()))
+                }
             })
             .buffered(parallel * 2)
             .try_collect()
             .await?;
-        // Select and decode blocks in parallel (both CPU-bound), in block order.
-        let reads = tables.into_iter().map(|(block, table)| {
+        Ok(planned.into_iter().flatten().collect())
+    }
+
+    /// Decodes planned reads block by block, blocks in parallel, results in block order.
+    pub(crate) async fn read_planned(
+        &self,
+        planned: Vec<PlannedRead>,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<BlockRead>> {
+        let reads = planned.into_iter().map(|p| {
             let objects = Arc::clone(&self.objects);
             let cache = Arc::clone(&self.meta_cache);
-            let select = Arc::clone(&select);
             async move {
                 tokio::spawn(async move {
-                    let selected = select(&table);
-                    if selected.is_empty() {
-                        return Ok::<_, StoreError>(None);
-                    }
-                    let samples =
-                        read::read_block_samples(&objects, &block, &selected, start, end, &cache)
-                            .await?;
-                    Ok(Some(BlockRead {
-                        block,
-                        table,
-                        selected,
+                    let samples = read::read_block_samples(
+                        &objects,
+                        &p.block,
+                        &p.selected,
+                        start,
+                        end,
+                        &cache,
+                    )
+                    .await?;
+                    Ok::<_, StoreError>(BlockRead {
+                        block: p.block,
+                        table: p.table,
+                        selected: p.selected,
                         samples,
-                    }))
+                    })
                 })
                 .await
                 .map_err(|e| StoreError::Task(e.to_string()))?
             }
         });
-        let reads: Vec<Option<BlockRead>> = futures::stream::iter(reads)
-            .buffered(parallel)
+        futures::stream::iter(reads)
+            .buffered(cores().max(2))
             .try_collect()
-            .await?;
-        Ok(reads.into_iter().flatten().collect())
+            .await
     }
+}
+
+/// A block to read, its series and the refs (ascending, not empty) chosen from it.
+#[derive(Debug)]
+pub(crate) struct PlannedRead {
+    /// The block.
+    pub(crate) block: BlockMeta,
+    /// Its series.
+    pub(crate) table: Arc<SeriesTable>,
+    /// Refs of the selected series, ascending.
+    pub(crate) selected: Vec<u32>,
 }
 
 /// Chooses the refs (ascending) to read from a block's series table.
 pub(crate) type SelectRefs = Arc<dyn Fn(&SeriesTable) -> Vec<u32> + Send + Sync>;
 
-/// What [`MetricsStore::read_blocks`] read from one block.
+/// What [`MetricsStore::read_blocks_by`] read from one block.
 pub(crate) struct BlockRead {
     /// The block.
     pub(crate) block: BlockMeta,
