@@ -588,6 +588,48 @@ struct FloatAcc {
     incremental: bool,
 }
 
+/// Adds float `f` to one group's state at one step (see [`reduce_floats`]).
+fn accumulate(op: Op, acc: &mut FloatAcc, f: f64) {
+    if !acc.seen {
+        *acc = FloatAcc {
+            value: match op {
+                Op::Group => 1.0,
+                Op::Stddev | Op::Stdvar if f.is_nan() || f.is_infinite() => f64::NAN,
+                Op::Stddev | Op::Stdvar => 0.0,
+                _ => f,
+            },
+            comp: 0.0,
+            mean: f,
+            count: 1.0,
+            seen: true,
+            incremental: false,
+        };
+        return;
+    }
+    match op {
+        Op::Sum => (acc.value, acc.comp) = kahan_inc(f, acc.value, acc.comp),
+        Op::Avg => {
+            acc.count += 1.0;
+            avg_add(
+                &mut acc.value,
+                &mut acc.comp,
+                &mut acc.mean,
+                &mut acc.incremental,
+                acc.count,
+                f,
+            );
+        }
+        Op::Max if acc.value < f || acc.value.is_nan() => acc.value = f,
+        Op::Min if acc.value > f || acc.value.is_nan() => acc.value = f,
+        Op::Count => acc.count += 1.0,
+        Op::Stddev | Op::Stdvar => {
+            acc.count += 1.0;
+            variance_add(&mut acc.value, &mut acc.mean, acc.count, f);
+        }
+        _ => {}
+    }
+}
+
 /// The float-only case of [`reduce`] for the aggregations that keep a few numbers per group
 /// and step: series by series over all steps (memory order) instead of step by step across
 /// series. Each group and step still sees its series in input order, so results are
@@ -609,56 +651,39 @@ fn reduce_floats(
     }
     let steps = r.steps();
     let (group_of, mut out) = group_series(input, grouping, Vec::new);
-    let mut accs = vec![FloatAcc::default(); out.len() * steps];
-    for (s, &g) in input.iter().zip(&group_of) {
-        let accs = &mut accs[g * steps..(g + 1) * steps];
-        let mut any = false;
-        for (acc, p) in accs.iter_mut().zip(&s.points) {
-            let Point::Float(f) = *p else { continue };
-            any = true;
-            if !acc.seen {
-                *acc = FloatAcc {
-                    value: match op {
-                        Op::Group => 1.0,
-                        Op::Stddev | Op::Stdvar if f.is_nan() || f.is_infinite() => f64::NAN,
-                        Op::Stddev | Op::Stdvar => 0.0,
-                        _ => f,
-                    },
-                    comp: 0.0,
-                    mean: f,
-                    count: 1.0,
-                    seen: true,
-                    incremental: false,
-                };
-                continue;
-            }
-            match op {
-                Op::Sum => (acc.value, acc.comp) = kahan_inc(f, acc.value, acc.comp),
-                Op::Avg => {
-                    acc.count += 1.0;
-                    avg_add(
-                        &mut acc.value,
-                        &mut acc.comp,
-                        &mut acc.mean,
-                        &mut acc.incremental,
-                        acc.count,
-                        f,
-                    );
+    let groups = out.len();
+    // Steps are independent: large inputs are cut into step ranges, one per core, each
+    // accumulating every series for its steps (the same per-step order: bit-identical).
+    let step_ids: Vec<usize> = (0..steps).collect();
+    let chunks = crate::parallel::map_chunks(&step_ids, input.len() * steps, |chunk| {
+        let (first, len) = (chunk.first().copied().unwrap_or(0), chunk.len());
+        let mut accs = vec![FloatAcc::default(); groups * len];
+        // Series with a value in these steps.
+        let mut valued = vec![false; input.len()];
+        for ((s, &g), valued) in input.iter().zip(&group_of).zip(&mut valued) {
+            let accs = &mut accs[g * len..(g + 1) * len];
+            for (acc, p) in accs.iter_mut().zip(&s.points[first..first + len]) {
+                if let Point::Float(f) = *p {
+                    *valued = true;
+                    accumulate(op, acc, f);
                 }
-                Op::Max if acc.value < f || acc.value.is_nan() => acc.value = f,
-                Op::Min if acc.value > f || acc.value.is_nan() => acc.value = f,
-                Op::Count => acc.count += 1.0,
-                Op::Stddev | Op::Stdvar => {
-                    acc.count += 1.0;
-                    variance_add(&mut acc.value, &mut acc.mean, acc.count, f);
-                }
-                _ => {}
             }
         }
-        if any {
+        (accs, len, valued)
+    });
+    // A group drops the metric name if any series with a value in it does.
+    for (si, (s, &g)) in input.iter().zip(&group_of).enumerate() {
+        if chunks.iter().any(|(_, _, valued)| valued[si]) {
             out[g].drop_name |= s.drop_name;
         }
     }
+    let accs: Vec<FloatAcc> = (0..groups)
+        .flat_map(|g| {
+            chunks
+                .iter()
+                .flat_map(move |(accs, len, _)| accs[g * len..(g + 1) * len].iter().copied())
+        })
+        .collect();
     for (g, series) in out.iter_mut().enumerate() {
         series.points = accs[g * steps..(g + 1) * steps]
             .iter()

@@ -62,21 +62,24 @@ impl WindowSeries<'_> {
             &self.hists[h_lo..h_hi.max(h_lo)],
         )
     }
+}
 
-    /// Windows of consecutive steps with moving cursors: amortised O(1) per step when windows
-    /// only move forward (no `@`), falling back to binary search otherwise.
-    pub(crate) fn cursor(&self) -> WindowCursor<'_> {
-        WindowCursor {
-            floats: &self.floats,
-            hists: &self.hists,
-            f: (0, 0),
-            h: (0, 0),
-            last: None,
-        }
+/// `floats` without staleness markers (borrowed when it has none).
+pub(crate) fn without_stale(floats: &[(i64, f64)]) -> Cow<'_, [(i64, f64)]> {
+    if floats.iter().any(|p| is_stale_nan(p.1)) {
+        Cow::Owned(
+            floats
+                .iter()
+                .filter(|p| !is_stale_nan(p.1))
+                .copied()
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(floats)
     }
 }
 
-/// See [`WindowSeries::cursor`].
+/// See [`WindowCursor::new`].
 pub(crate) struct WindowCursor<'s> {
     floats: &'s [(i64, f64)],
     hists: &'s [(i64, Arc<crate::FloatHistogram>)],
@@ -86,6 +89,22 @@ pub(crate) struct WindowCursor<'s> {
 }
 
 impl<'s> WindowCursor<'s> {
+    /// Windows of consecutive steps over a series' floats and histograms (each sorted by
+    /// time) with moving cursors: amortised O(1) per step when windows only move forward (no
+    /// `@`), starting over otherwise.
+    pub(crate) fn new(
+        floats: &'s [(i64, f64)],
+        hists: &'s [(i64, Arc<crate::FloatHistogram>)],
+    ) -> Self {
+        WindowCursor {
+            floats,
+            hists,
+            f: (0, 0),
+            h: (0, 0),
+            last: None,
+        }
+    }
+
     /// The samples in `(start, end]`.
     pub(crate) fn window(&mut self, start: i64, end: i64) -> (FloatWindow<'s>, HistWindow<'s>) {
         let forward = self.last.is_none_or(|(ls, le)| start >= ls && end >= le);
@@ -462,8 +481,21 @@ impl<'a> Evaluator<'a> {
         expr: &Expr,
         r: Range,
     ) -> Result<MatrixArg<'a>, QueryError> {
+        self.matrix_arg_with(expr, r, true)
+    }
+
+    /// [`Evaluator::matrix_arg`], leaving a selector's float staleness markers in place unless
+    /// `strip_stale_floats`: for a caller that strips them series by series with
+    /// [`without_stale`], on its own threads and while it has the series in cache (a serial
+    /// pass over every fetched sample took a twentieth of a day-long `sum by (rate)`).
+    pub(crate) fn matrix_arg_with(
+        &mut self,
+        expr: &Expr,
+        r: Range,
+        strip_stale_floats: bool,
+    ) -> Result<MatrixArg<'a>, QueryError> {
         match expr {
-            Expr::Paren(p) => self.matrix_arg(&p.expr, r),
+            Expr::Paren(p) => self.matrix_arg_with(&p.expr, r, strip_stale_floats),
             Expr::MatrixSelector(ms) => {
                 let stats = self
                     .stats_selectors
@@ -474,14 +506,8 @@ impl<'a> Evaluator<'a> {
                     .map(|raw| WindowSeries {
                         labels: raw.labels.clone(),
                         drop_name: false,
-                        floats: if raw.floats.iter().any(|p| is_stale_nan(p.1)) {
-                            Cow::Owned(
-                                raw.floats
-                                    .iter()
-                                    .filter(|p| !is_stale_nan(p.1))
-                                    .copied()
-                                    .collect(),
-                            )
+                        floats: if strip_stale_floats {
+                            without_stale(&raw.floats)
                         } else {
                             Cow::Borrowed(raw.floats.as_slice())
                         },

@@ -1006,11 +1006,13 @@ fn eval_range_function(
             params.push(ev.eval_scalar(a, r)?);
         }
     }
-    let arg = ev.matrix_arg(args[mi], r)?;
     let n = r.steps();
     if kind == RangeKind::Absent {
+        let arg = ev.matrix_arg(args[mi], r)?;
         return Ok(absent_over_time(&arg, args[mi], r));
     }
+    // Staleness markers are stripped below, series by series.
+    let arg = ev.matrix_arg_with(args[mi], r, false)?;
     if kind == RangeKind::Quantile {
         for q in &params[0] {
             if q.is_nan() || *q < 0.0 || *q > 1.0 {
@@ -1039,7 +1041,8 @@ fn eval_range_function(
             let mut points = vec![Point::Absent; n];
             let mut any_float = false;
             let mut mixed = false;
-            let mut cursor = s.cursor();
+            let series_floats = crate::eval::without_stale(&s.floats);
+            let mut cursor = crate::eval::WindowCursor::new(&series_floats, &s.hists);
             for (i, slot) in points.iter_mut().enumerate() {
                 let t = r.at(i);
                 let (ws, we) = arg.bounds(t);
@@ -1058,7 +1061,7 @@ fn eval_range_function(
                     range_ms: arg.range_ms,
                     params: params.iter().map(|p| p[i]).collect(),
                     metric,
-                    resets: Some((resets.within(&s.floats, offset, floats.len()), offset)),
+                    resets: Some((resets.within(&series_floats, offset, floats.len()), offset)),
                 };
                 let p = apply_range(kind, &ctx, floats, hists, &mut notes)?;
                 if matches!(p, Point::Float(_)) {
