@@ -440,9 +440,9 @@ fn metadata_batch(metadata: &[MetricMetadata]) -> Result<RecordBatch> {
 pub(crate) fn properties(
     zstd_level: i32,
     max_row_group_rows: usize,
-    kind: schema::BlockKind,
+    data_page_rows: usize,
 ) -> WriterProperties {
-    schema::writer_properties(zstd_level, max_row_group_rows, kind)
+    schema::writer_properties(zstd_level, max_row_group_rows, data_page_rows)
 }
 
 #[cfg(test)]

@@ -111,44 +111,12 @@ pub(crate) const COMPACTED_DATA_PAGE_ROWS: usize = 20_000;
 /// docs/compaction.md).
 pub(crate) const DOWNSAMPLED_DATA_PAGE_ROWS: usize = 4096;
 
-/// What a block is for, which decides its page size and which columns zstd compresses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum BlockKind {
-    /// Level 0, flushed from the head: read hot (recent data) and replaced by compaction
-    /// within hours, so decoding speed comes before bytes.
-    Flushed,
-    /// Compacted raw samples: kept for the retention, so bytes come first.
-    Compacted,
-    /// Downsampled aggregates.
-    Downsampled,
-}
-
-impl BlockKind {
-    fn data_page_rows(self) -> usize {
-        match self {
-            BlockKind::Flushed => L0_DATA_PAGE_ROWS,
-            BlockKind::Compacted => COMPACTED_DATA_PAGE_ROWS,
-            BlockKind::Downsampled => DOWNSAMPLED_DATA_PAGE_ROWS,
-        }
-    }
-
-    /// Whether zstd compresses the decimal mantissas. In a flushed block it shrinks them by
-    /// only a fifth (1.79 -> 1.37 bytes/sample on the benchmark data, whose deltas are mostly
-    /// noise) and its decompression was the largest single cost of a day-long query: without
-    /// it `count by (mode) (node_cpu_seconds_total)` over a day of flushed blocks took 21 %
-    /// less CPU, and a flush 22 % less. Compaction rewrites them compressed.
-    fn compress_mantissas(self) -> bool {
-        self != BlockKind::Flushed
-    }
-}
-
 /// Writer settings shared by every part, with per-column encodings for the samples part.
 pub(crate) fn writer_properties(
     zstd_level: i32,
     max_row_group_rows: usize,
-    kind: BlockKind,
+    data_page_rows: usize,
 ) -> WriterProperties {
-    let data_page_rows = kind.data_page_rows();
     let level = ZstdLevel::try_new(zstd_level).unwrap_or_default();
     let mut b = WriterProperties::builder()
         .set_writer_version(WriterVersion::PARQUET_2_0)
@@ -171,9 +139,6 @@ pub(crate) fn writer_properties(
     // blocks. (Series refs stay compressed: uncompressed, as deltas or dictionary runs, they
     // cost flushed blocks 0.03-0.07 bytes/sample.)
     b = b.set_column_compression(ColumnPath::from("value_scale"), Compression::UNCOMPRESSED);
-    if !kind.compress_mantissas() {
-        b = b.set_column_compression(ColumnPath::from("value_int"), Compression::UNCOMPRESSED);
-    }
     for col in ["value_float", "sum", "count_float", "value"] {
         b = b
             .set_column_dictionary_enabled(ColumnPath::from(col), false)

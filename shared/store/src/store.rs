@@ -141,17 +141,17 @@ impl MetricsStore {
             props: block::properties(
                 config.zstd_level,
                 config.max_row_group_rows,
-                crate::schema::BlockKind::Flushed,
+                crate::schema::L0_DATA_PAGE_ROWS,
             ),
             compacted_props: block::properties(
                 config.compacted_zstd_level,
                 config.compacted_max_row_group_rows,
-                crate::schema::BlockKind::Compacted,
+                crate::schema::COMPACTED_DATA_PAGE_ROWS,
             ),
             downsampled_props: block::properties(
                 config.compacted_zstd_level,
                 config.compacted_max_row_group_rows,
-                crate::schema::BlockKind::Downsampled,
+                crate::schema::DOWNSAMPLED_DATA_PAGE_ROWS,
             ),
             series_cache: Mutex::new(HashMap::new()),
             partition_cache: Mutex::new(HashMap::new()),
