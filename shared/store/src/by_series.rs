@@ -23,6 +23,9 @@ use std::sync::Arc;
 /// block-by-block reads keep several blocks in flight for a few series.
 const MIN_SERIES: usize = 256;
 
+/// Concurrent shares per core.
+const SHARES_PER_CORE: usize = 2;
+
 /// The selected series of `planned` (in write order) in `[start, end]`, read series by series,
 /// or the plan back when it does not qualify (one block, or fewer than [`MIN_SERIES`] series).
 pub(crate) async fn read(
@@ -63,8 +66,13 @@ pub(crate) async fn read(
         }
         series_of.push(of);
     }
-    // One share of the series per core; each task reads, block after block, its share's refs.
-    let share_count = cores().min(series.len()).max(1);
+    // Shares of the series, each a task that reads its refs block after block. Two per core:
+    // while one waits for an object-store read (tens of milliseconds from S3) the other
+    // decodes, so as many reads are in flight as block-by-block reads keep; and a share's
+    // vectors are fewer, which keeps its scattered writes closer together.
+    let share_count = (cores() * SHARES_PER_CORE)
+        .min(series.len().div_ceil(MIN_SERIES / 2))
+        .max(1);
     let share_len = series.len().div_ceil(share_count);
     let blocks: Arc<Vec<BlockMeta>> = Arc::new(planned.iter().map(|p| p.block.clone()).collect());
     let tasks = (0..share_count).map(|k| {
