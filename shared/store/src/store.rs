@@ -504,7 +504,11 @@ impl MetricsStore {
         start: i64,
         end: i64,
     ) -> Result<Vec<(SeriesId, Labels)>> {
-        let mut out: HashMap<Labels, SeriesId> = HashMap::new();
+        // Distinct series, found by their id (already a hash) and confirmed by their labels:
+        // hashing every block's label sets again was most of a day's `/series` call.
+        let mut out: Vec<(SeriesId, Labels)> = Vec::new();
+        let mut by_id: hashbrown::HashTable<usize> = hashbrown::HashTable::new();
+        let hash = |id: &SeriesId| id.0 as u64;
         for block in self.blocks(tenant, start, end).await? {
             if metric_name_of(matchers).is_some_and(|m| !block.may_contain_metric(m)) {
                 continue;
@@ -513,13 +517,19 @@ impl MetricsStore {
             // Only the metric's series are tested (per-block postings); labels are cloned once
             // per series, not once per block holding it.
             for r in table.matching_refs(matchers) {
-                let (id, labels) = &table.series[r as usize];
-                if !out.contains_key(labels) {
-                    out.insert(labels.clone(), *id);
+                let Some((id, labels)) = table.series.get(r as usize) else {
+                    continue;
+                };
+                if by_id
+                    .find(hash(id), |&i| out[i].0 == *id && out[i].1 == *labels)
+                    .is_none()
+                {
+                    by_id.insert_unique(hash(id), out.len(), |&i| hash(&out[i].0));
+                    out.push((*id, labels.clone()));
                 }
             }
         }
-        Ok(out.into_iter().map(|(l, id)| (id, l)).collect())
+        Ok(out)
     }
 
     /// Native histograms of the series matching all `matchers` in `[start, end]`, merged across
