@@ -13,6 +13,7 @@ use crate::tenant;
 use crate::time::parse_time;
 use architect_ingester::HeadWant;
 use architect_model::TenantId;
+use architect_model::float::go_float;
 use architect_promql::{
     FloatHistogram, Point, QueryError, QueryResult, QueryValue, RawSeries, SelectHints,
     SeriesSource, SourceError,
@@ -510,11 +511,6 @@ fn write_ts(out: &mut String, t: i64) {
     }
 }
 
-/// A sample value as Prometheus writes it (a string, shortest round-trip form).
-pub(crate) fn format_float(v: f64) -> String {
-    architect_model::float::go_float(v)
-}
-
 fn write_pair(out: &mut String, t: i64, v: f64) {
     out.push('[');
     write_ts(out, t);
@@ -522,7 +518,7 @@ fn write_pair(out: &mut String, t: i64, v: f64) {
     if v.is_finite() {
         architect_model::float::write_finite(out, v);
     } else {
-        out.push_str(&format_float(v));
+        out.push_str(&go_float(v));
     }
     out.push_str("\"]");
 }
@@ -533,8 +529,8 @@ fn write_histogram(out: &mut String, t: i64, h: &FloatHistogram) {
     let _ = write!(
         out,
         r#",{{"count":"{}","sum":"{}","buckets":["#,
-        format_float(h.count),
-        format_float(h.sum)
+        go_float(h.count),
+        go_float(h.sum)
     );
     for (i, b) in h.buckets().into_iter().enumerate() {
         if i > 0 {
@@ -544,9 +540,9 @@ fn write_histogram(out: &mut String, t: i64, h: &FloatHistogram) {
             out,
             r#"[{},"{}","{}","{}"]"#,
             b.boundaries,
-            format_float(b.lower),
-            format_float(b.upper),
-            format_float(b.count)
+            go_float(b.lower),
+            go_float(b.upper),
+            go_float(b.count)
         );
     }
     out.push_str("]}]");
@@ -681,7 +677,7 @@ pub(crate) async fn query_exemplars(
             out.push_str(r#"{"labels":"#);
             write_labels(&mut out, &e.labels);
             out.push_str(r#","value":""#);
-            out.push_str(&format_float(e.v));
+            out.push_str(&go_float(e.v));
             out.push_str(r#"","timestamp":"#);
             write_ts(&mut out, e.t);
             out.push('}');
@@ -766,9 +762,9 @@ mod tests {
         s.clear();
         write_ts(&mut s, 60_000);
         assert_eq!(s, "60");
-        assert_eq!(format_float(f64::INFINITY), "+Inf");
-        assert_eq!(format_float(1e-7), "0.0000001");
-        assert_eq!(format_float(2.5), "2.5");
+        assert_eq!(go_float(f64::INFINITY), "+Inf");
+        assert_eq!(go_float(1e-7), "0.0000001");
+        assert_eq!(go_float(2.5), "2.5");
     }
 
     #[test]
