@@ -499,7 +499,14 @@ mod tests {
         };
         store.write_block(&tenant, day, 1, data).await?;
         let bits = |s: &[Sample]| s.iter().map(|x| (x.t, x.v.to_bits())).collect::<Vec<_>>();
-        for (from, to) in [(t0, t0 + 3_000 * 15_000), (t0 + 1_234_567, t0 + 20_000_000)] {
+        // The whole block, part of it, and an hour and five minutes of it (read through the
+        // time marks of the series' run).
+        for (from, to) in [
+            (t0, t0 + 3_000 * 15_000),
+            (t0 + 1_234_567, t0 + 20_000_000),
+            (t0 + 3_600_000, t0 + 7_200_000),
+            (t0 + 39_700_001, t0 + 40_000_000),
+        ] {
             let got = store
                 .select(&tenant, &[Matcher::equal("job", "x")], from, to)
                 .await?;

@@ -27,7 +27,7 @@ const MIN_SERIES: usize = 256;
 const SHARES_PER_CORE: usize = 2;
 
 /// The selected series of `planned` (in write order) in `[start, end]`, read series by series,
-/// or the plan back when it does not qualify (one block, or fewer than [`MIN_SERIES`] series).
+/// or the plan back when it does not qualify (fewer than [`MIN_SERIES`] series).
 pub(crate) async fn read(
     store: &MetricsStore,
     planned: Vec<PlannedRead>,
@@ -35,7 +35,7 @@ pub(crate) async fn read(
     end: i64,
 ) -> Result<std::result::Result<Vec<SeriesSamples>, Vec<PlannedRead>>> {
     let selected: usize = planned.iter().map(|p| p.selected.len()).max().unwrap_or(0);
-    if planned.len() < 2 || selected < MIN_SERIES {
+    if selected < MIN_SERIES {
         return Ok(Err(planned));
     }
     // The distinct series, found by id and confirmed by labels, and each selected ref's.
@@ -105,10 +105,8 @@ pub(crate) async fn read(
                 let runs =
                     read::ref_runs(&objects, block, &block.key(Part::Samples), &cache).await?;
                 for (&r, &d) in refs.iter().zip(dest) {
-                    if let Some(&(first, end)) = runs.get(r as usize)
-                        && first != u64::MAX
-                    {
-                        capacity[d] += (end - first) as usize;
+                    if let Some((first, last)) = runs.rows_within(r, start, end) {
+                        capacity[d] += (last - first) as usize;
                     }
                 }
             }

@@ -164,9 +164,190 @@ pub(crate) struct MetaCache {
     runs: std::sync::Mutex<std::collections::HashMap<String, RefRuns>>,
 }
 
-/// Rows `[first, end)` of each series ref in a samples part (rows are sorted by ref); `first`
-/// is `u64::MAX` for a ref without rows.
-pub(crate) type RefRuns = Arc<Vec<(u64, u64)>>;
+/// The row runs of a samples part, shared through [`MetaCache`].
+pub(crate) type RefRuns = Arc<RowRuns>;
+
+/// Time marks per series run: a block spanning hours is cut into this many equal time steps,
+/// and for each series the row where each step begins is kept, so a query for part of the
+/// block decodes only the rows of the steps it overlaps (an hour of a compacted 6-hour slice,
+/// the last five minutes for an instant query) instead of every row of each series' run.
+const TIME_MARKS: usize = 16;
+
+/// Blocks spanning less than this are not given time marks: a level-0 block covers minutes,
+/// and its page and row-group statistics already skip by time.
+const MIN_MARKED_SPAN_MS: i64 = 2 * 3_600_000;
+
+/// Where each series' rows are in a samples part (rows are sorted by series ref, then time).
+#[derive(Debug, Default)]
+pub(crate) struct RowRuns {
+    /// Rows `[first, end)` of each ref; `first` is `u64::MAX` for a ref without rows.
+    runs: Vec<(u64, u64)>,
+    /// Time marks of the runs, for blocks spanning [`MIN_MARKED_SPAN_MS`] or more.
+    marks: Option<TimeMarks>,
+}
+
+/// Where inside each run the block's [`TIME_MARKS`] time steps begin.
+#[derive(Debug)]
+struct TimeMarks {
+    /// The first step's start (the block's first timestamp) and the step length (ms).
+    base: i64,
+    step: i64,
+    /// Per ref, `TIME_MARKS - 1` row offsets into its run: entry `k - 1` is the number of the
+    /// run's rows before time `base + k * step`.
+    offsets: Vec<u16>,
+}
+
+impl RowRuns {
+    /// Rows `[first, end)` of `r`, if it has any.
+    pub(crate) fn run(&self, r: u32) -> Option<(u64, u64)> {
+        let &(first, end) = self.runs.get(r as usize)?;
+        (first != u64::MAX).then_some((first, end))
+    }
+
+    /// The rows of `r` that can hold samples in `[start, end]`: its whole run, narrowed to the
+    /// time steps the range overlaps when the block has time marks. `None` when none can.
+    pub(crate) fn rows_within(&self, r: u32, start: i64, end: i64) -> Option<(u64, u64)> {
+        let (first, last) = self.run(r)?;
+        let Some(m) = &self.marks else {
+            return Some((first, last));
+        };
+        let len = last - first;
+        let per = TIME_MARKS - 1;
+        // Rows before mark k hold times below `base + k * step`.
+        let row_of_mark = |k: i64| -> u64 {
+            if k <= 0 {
+                0
+            } else if k >= TIME_MARKS as i64 {
+                len
+            } else {
+                m.offsets
+                    .get(r as usize * per + k as usize - 1)
+                    .map_or(len, |&o| u64::from(o))
+            }
+        };
+        // The last mark at or before `start`, and the first one after `end`.
+        let from = row_of_mark(start.saturating_sub(m.base).div_euclid(m.step));
+        let to = row_of_mark(
+            end.saturating_sub(m.base)
+                .div_euclid(m.step)
+                .saturating_add(1),
+        );
+        (from < to).then_some((first + from, first + to))
+    }
+
+    /// True if reading `[start, end]` through the runs skips most of a block's rows by time
+    /// (see [`TIME_MARKS`]); decided from the block's catalog entry, before the runs are read.
+    pub(crate) fn narrow_by_time(block: &BlockMeta, start: i64, end: i64) -> bool {
+        let span = block.max_t.saturating_sub(block.min_t);
+        let wanted = end.min(block.max_t).saturating_sub(start.max(block.min_t));
+        span >= MIN_MARKED_SPAN_MS && wanted.saturating_mul(2) < span
+    }
+}
+
+/// Builds [`RowRuns`] from the series-ref and (for marks) timestamp columns, row by row.
+struct RunsBuilder {
+    runs: Vec<(u64, u64)>,
+    /// `(base, step, offsets)` while marks are being built; `None` once they cannot be (a
+    /// run longer than `u16` rows or not sorted by time) or for a short block.
+    marks: Option<(i64, i64, Vec<u16>)>,
+    /// The run being read: its ref, the next mark to place and its last timestamp.
+    current: Option<(u32, usize, i64)>,
+    row: u64,
+}
+
+impl RunsBuilder {
+    fn new(block: &BlockMeta) -> Self {
+        let series = block.series as usize;
+        let span = block.max_t.saturating_sub(block.min_t);
+        let marks = (span >= MIN_MARKED_SPAN_MS).then(|| {
+            let step = span / TIME_MARKS as i64 + 1;
+            (block.min_t, step, vec![0u16; series * (TIME_MARKS - 1)])
+        });
+        Self {
+            runs: vec![(u64::MAX, 0); series],
+            marks,
+            current: None,
+            row: 0,
+        }
+    }
+
+    fn wants_times(&self) -> bool {
+        self.marks.is_some()
+    }
+
+    /// Marks from `next` on of the current run are past its last row.
+    fn close_run(&mut self) {
+        let (Some((r, next, _)), Some((_, _, offsets))) = (self.current, self.marks.as_mut())
+        else {
+            return;
+        };
+        let (first, end) = self.runs.get(r as usize).copied().unwrap_or((0, 0));
+        let len = u16::try_from(end.saturating_sub(first)).ok();
+        for k in next..TIME_MARKS {
+            match (len, offsets.get_mut(r as usize * (TIME_MARKS - 1) + k - 1)) {
+                (Some(len), Some(o)) => *o = len,
+                _ => {
+                    self.marks = None;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn push(&mut self, r: u32, t: Option<i64>) {
+        let row = self.row;
+        self.row += 1;
+        let Some(run) = self.runs.get_mut(r as usize) else {
+            return;
+        };
+        let starts_run = self.current.is_none_or(|(c, _, _)| c != r);
+        if run.0 == u64::MAX {
+            run.0 = row;
+        } else if starts_run {
+            // The ref's rows are not contiguous: no marks (its run is then only a bound).
+            self.marks = None;
+        }
+        run.1 = row + 1;
+        let first = run.0;
+        if starts_run {
+            self.close_run();
+            self.current = Some((r, 1, i64::MIN));
+        }
+        let (Some(t), Some((base, step, offsets)), Some((_, next, last_t))) =
+            (t, self.marks.as_mut(), self.current.as_mut())
+        else {
+            return;
+        };
+        let offset = u16::try_from(row - first).ok();
+        if t < *last_t || offset.is_none() {
+            self.marks = None;
+            return;
+        }
+        *last_t = t;
+        let step_of_t = (t.saturating_sub(*base) / *step).clamp(0, TIME_MARKS as i64 - 1) as usize;
+        while *next <= step_of_t {
+            if let (Some(o), Some(slot)) = (
+                offset,
+                offsets.get_mut(r as usize * (TIME_MARKS - 1) + *next - 1),
+            ) {
+                *slot = o;
+            }
+            *next += 1;
+        }
+    }
+
+    fn finish(mut self) -> RowRuns {
+        self.close_run();
+        RowRuns {
+            runs: self.runs,
+            marks: self.marks.map(|(base, step, offsets)| TimeMarks {
+                base,
+                step,
+                offsets,
+            }),
+        }
+    }
+}
 
 /// Entries kept before the cache starts over.
 const META_CACHE_ENTRIES: usize = 4096;
@@ -199,8 +380,9 @@ impl MetaCache {
     }
 }
 
-/// Where each series' rows are in a samples part: read once (the series-ref column only, which
-/// delta encoding makes cheap) and cached, so that sparse selections read exactly their rows.
+/// Where each series' rows are in a samples part: read once (the series-ref column, and the
+/// timestamps for time marks; delta encoding makes both cheap) and cached, so that sparse
+/// selections read exactly their rows.
 pub(crate) async fn ref_runs(
     store: &Arc<dyn ObjectStore>,
     block: &BlockMeta,
@@ -211,26 +393,30 @@ pub(crate) async fn ref_runs(
         return Ok(r);
     }
     let b = cached_builder(store, key, block.part_size(Part::Samples), cache).await?;
-    let mask = ProjectionMask::leaves(b.parquet_schema(), [samples_col::SERIES_REF]);
+    let mut builder = RunsBuilder::new(block);
+    let mut leaves = vec![samples_col::SERIES_REF];
+    if builder.wants_times() {
+        leaves.push(samples_col::TIMESTAMP);
+    }
+    let mask = ProjectionMask::leaves(b.parquet_schema(), leaves);
     let mut stream = b.with_projection(mask).build()?;
-    let mut runs = vec![(u64::MAX, 0u64); block.series as usize];
-    let mut row = 0u64;
     while let Some(batch) = stream.try_next().await? {
         let refs = batch
             .column(0)
             .as_primitive_opt::<UInt32Type>()
             .ok_or_else(|| corrupt(key, "series_ref"))?;
+        let times = match batch.columns().get(1) {
+            Some(c) => Some(
+                c.as_primitive_opt::<Int64Type>()
+                    .ok_or_else(|| corrupt(key, "timestamp"))?,
+            ),
+            None => None,
+        };
         for i in 0..batch.num_rows() {
-            if let Some(run) = runs.get_mut(refs.value(i) as usize) {
-                if run.0 == u64::MAX {
-                    run.0 = row;
-                }
-                run.1 = row + 1;
-            }
-            row += 1;
+            builder.push(refs.value(i), times.map(|t| t.value(i)));
         }
     }
-    let runs = Arc::new(runs);
+    let runs = Arc::new(builder.finish());
     cache.put_runs(key, Arc::clone(&runs));
     Ok(runs)
 }
@@ -621,8 +807,10 @@ pub(crate) async fn read_block_samples_into<S: SampleSink>(
     // When the wanted series are few among the block's, narrow the selection to
     // exactly their rows (from the cached row runs of each ref); the series of every selected
     // row is then known, and the series-ref column is not read.
+    // Also when the range is a small part of a long block: the runs then narrow each series'
+    // rows to the time steps the range overlaps.
     let mut run_refs: Option<Vec<(u32, usize)>> = None;
-    if selected.len() * 4 < block.series as usize {
+    if selected.len() * 4 < block.series as usize || RowRuns::narrow_by_time(block, start, end) {
         let runs = ref_runs(store, block, &key, cache).await?;
         let mut rg_first = Vec::with_capacity(meta.num_row_groups());
         let mut acc = 0u64;
@@ -632,12 +820,9 @@ pub(crate) async fn read_block_samples_into<S: SampleSink>(
         }
         let mut exact = Vec::with_capacity(selected.len());
         for &r in selected {
-            let Some(&(first, end_row)) = runs.get(r as usize) else {
+            let Some((first, end_row)) = runs.rows_within(r, start, end) else {
                 continue;
             };
-            if first == u64::MAX {
-                continue;
-            }
             let mut base = 0u64;
             for &rg in &row_groups {
                 let rows = meta.row_group(rg).num_rows() as u64;
@@ -1166,6 +1351,119 @@ mod tests {
 
     fn s(t: i64, v: f64) -> Sample {
         Sample { t, v }
+    }
+
+    fn block_meta(series: u64, min_t: i64, max_t: i64) -> BlockMeta {
+        BlockMeta {
+            tenant: "t".into(),
+            day: architect_model::time::Day::of_ms(min_t),
+            level: 1,
+            ulid: "u".into(),
+            min_t,
+            max_t,
+            series,
+            samples: 0,
+            histograms: 0,
+            exemplars: 0,
+            bytes: 0,
+            parts: Vec::new(),
+            metric_names: None,
+            resolution_ms: 0,
+            order: String::new(),
+            replaces: Vec::new(),
+            group: None,
+            sources: Vec::new(),
+            span_days: 1,
+            created_ms: 0,
+        }
+    }
+
+    /// Rows `(ref, t)` of a 6-hour block: a regular series, one with a gap and a burst, one
+    /// absent, one with a single sample.
+    fn six_hour_rows(t0: i64) -> Vec<(u32, i64)> {
+        let mut rows: Vec<(u32, i64)> = (0..1_440).map(|k| (0, t0 + k * 15_000)).collect();
+        rows.extend(
+            (0..300)
+                .map(|k| t0 + k * 15_000)
+                .chain((0..500).map(|k| t0 + 4 * 3_600_000 + k * 1_000))
+                .map(|t| (1, t)),
+        );
+        rows.push((3, t0 + 6 * 3_600_000 - 1));
+        rows
+    }
+
+    /// Time marks narrow a run to a superset of the rows in a range, and to little more.
+    #[test]
+    fn time_marks_narrow_runs_to_a_superset_of_the_wanted_rows() {
+        let t0 = 1_700_000_000_000;
+        let rows = six_hour_rows(t0);
+        let block = block_meta(4, t0, t0 + 6 * 3_600_000 - 1);
+        let mut builder = RunsBuilder::new(&block);
+        assert!(builder.wants_times());
+        for &(r, t) in &rows {
+            builder.push(r, Some(t));
+        }
+        let runs = builder.finish();
+        assert!(runs.marks.is_some());
+        assert_eq!(runs.run(2), None);
+        let hour = 3_600_000;
+        let ranges = [
+            (i64::MIN, i64::MAX),
+            (t0, t0),
+            (t0 - 5, t0 + 1),
+            (t0 + 5 * hour, t0 + 6 * hour),
+            (t0 + 4 * hour - 1, t0 + 4 * hour + 10_000),
+            (t0 + 2 * hour + 7, t0 + 3 * hour - 7),
+            (t0 + 6 * hour, i64::MAX),
+            (i64::MIN, t0 - 1),
+        ];
+        for (start, end) in ranges {
+            for r in 0..4u32 {
+                let (first, last) = match runs.run(r) {
+                    Some(run) => run,
+                    None => continue,
+                };
+                let wanted: Vec<u64> = (first..last)
+                    .filter(|&i| (start..=end).contains(&rows[i as usize].1))
+                    .collect();
+                let got = runs.rows_within(r, start, end);
+                match (wanted.first(), wanted.last(), got) {
+                    (Some(&a), Some(&b), Some((from, to))) => {
+                        assert!(from <= a && b < to, "ref {r} [{start}, {end}]: {got:?}");
+                        assert!(first <= from && to <= last);
+                    }
+                    (None, None, _) => {}
+                    _ => panic!("ref {r} [{start}, {end}]: wanted {wanted:?}, got {got:?}"),
+                }
+            }
+        }
+        // An hour of the regular series: its rows plus at most one step on each side.
+        let step_rows = 1_440 / TIME_MARKS as u64 + 1;
+        let (from, to) = runs
+            .rows_within(0, t0 + 2 * hour, t0 + 3 * hour)
+            .expect("rows");
+        assert!(to - from <= 240 + 2 * step_rows, "{from}..{to}");
+    }
+
+    /// Marks are dropped, never wrong, when a run is out of time order or longer than u16.
+    #[test]
+    fn time_marks_are_dropped_for_unsorted_or_long_runs() {
+        let t0 = 1_700_000_000_000;
+        let block = block_meta(1, t0, t0 + 6 * 3_600_000);
+        let mut builder = RunsBuilder::new(&block);
+        for t in [t0 + 10, t0 + 5, t0 + 3_600_000] {
+            builder.push(0, Some(t));
+        }
+        let runs = builder.finish();
+        assert!(runs.marks.is_none());
+        assert_eq!(runs.rows_within(0, t0, t0), Some((0, 3)));
+        let mut builder = RunsBuilder::new(&block);
+        for k in 0..70_000 {
+            builder.push(0, Some(t0 + k * 300));
+        }
+        assert!(builder.finish().marks.is_none());
+        // A short block gets no marks and reads no timestamps for them.
+        assert!(!RunsBuilder::new(&block_meta(1, t0, t0 + 3_600_000)).wants_times());
     }
 
     #[test]
