@@ -127,6 +127,8 @@ pub struct MetricsStore {
     series_cache: Mutex<HashMap<String, Arc<SeriesTable>>>,
     /// Day partitions as read at an index change count (only for an index that reports one).
     partition_cache: Mutex<HashMap<(String, Day), CachedPartition>>,
+    /// Each tenant's days with blocks as listed at an index change count (same condition).
+    days_cache: Mutex<HashMap<String, (u64, Arc<[Day]>)>>,
     meta_cache: Arc<read::MetaCache>,
     multipart_threshold: usize,
     clock: Arc<dyn Clock>,
@@ -155,6 +157,7 @@ impl MetricsStore {
             ),
             series_cache: Mutex::new(HashMap::new()),
             partition_cache: Mutex::new(HashMap::new()),
+            days_cache: Mutex::new(HashMap::new()),
             meta_cache: Arc::new(read::MetaCache::default()),
             multipart_threshold: config.multipart_threshold_bytes,
             clock: Arc::new(SystemClock),
@@ -390,15 +393,7 @@ impl MetricsStore {
         let days: Vec<Day> = if last.0 - first.0 < DIRECT_PARTITION_DAYS {
             (first.0..=last.0).map(Day).collect()
         } else {
-            query_all(
-                self.index.as_ref(),
-                &layout::days_pk(tenant.as_str()),
-                SkRange::Between(layout::day_sk(first), layout::day_sk(last)),
-            )
-            .await?
-            .iter()
-            .filter_map(|d| d.sk.strip_prefix("day#").and_then(Day::parse_iso))
-            .collect()
+            self.days_with_blocks(tenant, changes, first, last).await?
         };
         let reads = days.into_iter().map(|day| {
             let index = Arc::clone(&self.index);
@@ -433,6 +428,59 @@ impl MetricsStore {
             .buffered(PARTITION_READS)
             .try_collect()
             .await
+    }
+
+    /// The days in `[first, last]` that have blocks. Where the index counts its writes
+    /// (`changes`), the tenant's whole list is read once and reused until the next write: a
+    /// long-range query otherwise paid an index query (a blocking-pool round trip in embedded
+    /// mode) for it every time, a twentieth of a 30-day query over downsampled data.
+    async fn days_with_blocks(
+        &self,
+        tenant: &TenantId,
+        changes: Option<u64>,
+        first: Day,
+        last: Day,
+    ) -> Result<Vec<Day>> {
+        let within = |days: &[Day]| {
+            let from = days.partition_point(|d| d.0 < first.0);
+            let to = days.partition_point(|d| d.0 <= last.0);
+            days[from..to.max(from)].to_vec()
+        };
+        let range = match changes {
+            Some(_) => SkRange::Prefix("day#".to_string()),
+            None => SkRange::Between(layout::day_sk(first), layout::day_sk(last)),
+        };
+        if let Some(at) = changes {
+            let cached = self
+                .days_cache
+                .lock()
+                .ok()
+                .and_then(|c| c.get(tenant.as_str()).cloned());
+            if let Some((read_at, days)) = cached
+                && read_at == at
+            {
+                return Ok(within(&days));
+            }
+        }
+        let mut days: Vec<Day> = query_all(
+            self.index.as_ref(),
+            &layout::days_pk(tenant.as_str()),
+            range,
+        )
+        .await?
+        .iter()
+        .filter_map(|d| d.sk.strip_prefix("day#").and_then(Day::parse_iso))
+        .collect();
+        days.sort_unstable_by_key(|d| d.0);
+        days.dedup_by_key(|d| d.0);
+        let wanted = within(&days);
+        if let (Some(at), Ok(mut cache)) = (changes, self.days_cache.lock()) {
+            if cache.len() >= PARTITION_CACHE_DAYS {
+                cache.clear();
+            }
+            cache.insert(tenant.as_str().to_string(), (at, days.into()));
+        }
+        Ok(wanted)
     }
 
     /// Footer and page-index cache of sample parts.
@@ -944,6 +992,56 @@ mod tests {
                 .blocks
                 .is_empty()
         );
+        Ok(())
+    }
+
+    /// A long range lists its days from the cached list of the tenant's days, which a write
+    /// refreshes; other tenants' days stay out.
+    #[tokio::test]
+    async fn long_ranges_list_days_until_the_next_index_write() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Task(e.to_string()))?;
+        let store = embedded_store(&dir, &StoreConfig::default())?;
+        let tenant = tenant_id("t1")?;
+        let d0 = Day::of_ms(1_700_000_000_000);
+        let day = |k: i64| Day(d0.0 + k);
+        let write = |k: i64, tenant: TenantId| {
+            let store = &store;
+            async move {
+                let t = day(k).start_ms();
+                let data = BlockData {
+                    series: vec![series(
+                        tenant.as_str(),
+                        &[("__name__", "m")],
+                        vec![Sample { t, v: 1.0 }],
+                    )],
+                    metadata: vec![],
+                };
+                store.write_block(&tenant, day(k), 0, data).await
+            }
+        };
+        let days = |parts: Vec<(Day, Arc<DayPartition>)>| {
+            parts
+                .into_iter()
+                .map(|(d, _)| d.0 - d0.0)
+                .collect::<Vec<_>>()
+        };
+        write(1, tenant.clone()).await?;
+        write(5, tenant.clone()).await?;
+        write(3, tenant_id("t2")?).await?;
+        let range = |a: i64, b: i64| (day(a).start_ms(), day(b).end_ms());
+        let (start, end) = range(0, 9);
+        assert_eq!(days(store.partitions(&tenant, start, end).await?), [1, 5]);
+        let (start, end) = range(2, 9);
+        assert_eq!(days(store.partitions(&tenant, start, end).await?), [5]);
+        write(3, tenant.clone()).await?;
+        let (start, end) = range(0, 9);
+        assert_eq!(
+            days(store.partitions(&tenant, start, end).await?),
+            [1, 3, 5],
+            "a write refreshes the list"
+        );
+        let (start, end) = range(6, 20);
+        assert!(store.partitions(&tenant, start, end).await?.is_empty());
         Ok(())
     }
 
