@@ -38,6 +38,9 @@ pub const MULTIPART_PART_BYTES: usize = 8 * 1024 * 1024;
 /// A day partition and the index change count it was read at.
 type CachedPartition = (u64, Arc<DayPartition>);
 
+/// A tenant's days with blocks (ascending) and the index change count they were listed at.
+type CachedDays = (u64, Arc<[Day]>);
+
 /// A series and where its samples are among a selector's block reads: (read, selection
 /// index) pairs in block order.
 type SeriesParts = (SeriesId, Labels, Vec<(u32, u32)>);
@@ -128,7 +131,7 @@ pub struct MetricsStore {
     /// Day partitions as read at an index change count (only for an index that reports one).
     partition_cache: Mutex<HashMap<(String, Day), CachedPartition>>,
     /// Each tenant's days with blocks as listed at an index change count (same condition).
-    days_cache: Mutex<HashMap<String, (u64, Arc<[Day]>)>>,
+    days_cache: Mutex<HashMap<String, CachedDays>>,
     meta_cache: Arc<read::MetaCache>,
     multipart_threshold: usize,
     clock: Arc<dyn Clock>,
