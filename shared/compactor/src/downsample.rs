@@ -73,10 +73,11 @@ pub fn downsample_series(
             }
         }
     }
-    // Blocks sort series by (metric name, id). The id of an aggregate series is file-internal
-    // (readers key series by labels), so its top byte is the aggregate's ordinal: all `counter`
-    // series of a metric are then contiguous rows, and a query reads one run per metric and
-    // aggregate instead of rows scattered over the block.
+    // Blocks sort series by (metric name, labels), and `__aggr__` sorts before every other
+    // label, so all `counter` series of a metric are contiguous rows: a query reads one run per
+    // metric and aggregate instead of rows scattered over the block. The id of an aggregate
+    // series is file-internal (readers key series by labels); its top byte is the aggregate's
+    // ordinal, which keeps the aggregates of one raw series apart.
     let raw_id = SeriesId::of(tenant.as_str(), labels).0 & (u128::MAX >> 8);
     let series = |ordinal: u128, aggr: &str, samples: Vec<Sample>| {
         let mut l: Vec<Label> = labels.iter().cloned().collect();

@@ -8,7 +8,7 @@
 //! 2. **Merge**: a day still being written merges its level-0 blocks into one level-1 block
 //!    once there are `min_level0_blocks` of them; a closed day (ended `settle_secs` ago) merges
 //!    everything below level 2 into level-2 blocks of up to `max_output_samples` each, sorted
-//!    by (metric name, series id, time), one sample per (series, timestamp).
+//!    by (metric name, labels, time), one sample per (series, timestamp).
 //! 3. **Downsample**: a closed day gets 5 m and 1 h blocks with the Thanos aggregates, rebuilt
 //!    whenever its raw blocks change (late data).
 //! 4. **Spans**: after a tenant's days, the current 5 m and 1 h blocks of each two-week span of

@@ -24,7 +24,7 @@ pub struct SeriesPlan {
     pub estimated_samples: u64,
 }
 
-/// The union of the inputs' series, sorted as blocks sort them (metric name, series id).
+/// The union of the inputs' series, sorted as blocks sort them (metric name, labels).
 /// `inputs` are the blocks in precedence order with their series tables.
 pub fn plan_series(inputs: &[(&BlockMeta, &[(SeriesId, Labels)])]) -> Vec<SeriesPlan> {
     let mut plans: Vec<SeriesPlan> = Vec::new();
@@ -54,8 +54,8 @@ pub fn plan_series(inputs: &[(&BlockMeta, &[(SeriesId, Labels)])]) -> Vec<Series
         a.labels
             .metric_name()
             .cmp(b.labels.metric_name())
-            .then(a.id.cmp(&b.id))
             .then_with(|| a.labels.cmp(&b.labels))
+            .then(a.id.cmp(&b.id))
     });
     plans
 }

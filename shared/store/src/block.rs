@@ -119,10 +119,15 @@ pub fn encode_slices(
     props: &WriterProperties,
 ) -> Result<EncodedBlock> {
     series.retain(|s| !(s.samples.is_empty() && s.histograms.is_empty() && s.exemplars.is_empty()));
+    // By metric name, then labels: a selector that filters on a label (a regex on `cpu`, one
+    // `instance`) then finds its series in runs of neighbouring rows, so fewer pages hold any
+    // of them and the rest are skipped unread (Prometheus's compacted blocks and
+    // VictoriaMetrics also order series by their labels).
     series.sort_by(|a, b| {
         a.labels
             .metric_name()
             .cmp(b.labels.metric_name())
+            .then_with(|| a.labels.cmp(b.labels))
             .then(a.id.cmp(&b.id))
     });
     let series = &series;

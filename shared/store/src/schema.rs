@@ -18,7 +18,7 @@ fn list(item: DataType) -> DataType {
     DataType::List(Arc::new(Field::new("item", item, true)))
 }
 
-/// Samples part: one row per float sample, sorted by (metric_name, series id, timestamp).
+/// Samples part: one row per float sample, sorted by (metric_name, labels, timestamp).
 pub(crate) static SAMPLES: LazyLock<SchemaRef> = LazyLock::new(|| {
     Arc::new(Schema::new(vec![
         Field::new("series_ref", DataType::UInt32, false),
