@@ -25,6 +25,12 @@ use std::os::unix::fs::FileExt;
 /// Ranged reads of at most this many bytes in all are done on the calling task.
 pub const INLINE_READ_MAX_BYTES: u64 = 256 * 1024;
 
+/// Ranges this close (bytes) are read with one `pread` and cut apart in memory: the Parquet
+/// reader asks for each wanted page of a column chunk separately, and a selection of a few
+/// series per page asked for thousands of ranges per query, a system call each (copying a few
+/// kilobytes of gap costs less than one).
+const COALESCE_GAP_BYTES: u64 = 16 * 1024;
+
 /// [`LocalFileSystem`] with small ranged reads on the calling task (see the module docs).
 #[derive(Debug)]
 pub struct LocalObjects {
@@ -51,14 +57,34 @@ impl LocalObjects {
         if ranges.iter().any(|r| r.end > len) {
             return None;
         }
-        ranges
-            .iter()
-            .map(|r| {
-                let mut buf = vec![0u8; (r.end - r.start) as usize];
-                file.read_exact_at(&mut buf, r.start).ok()?;
-                Some(Bytes::from(buf))
-            })
-            .collect()
+        // Spans of nearby ranges (in offset order), each read once; each range is then a
+        // slice of its span's buffer.
+        let mut order: Vec<usize> = (0..ranges.len()).collect();
+        order.sort_unstable_by_key(|&i| ranges[i].start);
+        let mut spans: Vec<(Range<u64>, Vec<usize>)> = Vec::new();
+        for i in order {
+            let r = &ranges[i];
+            match spans.last_mut() {
+                Some((span, members)) if r.start <= span.end.saturating_add(COALESCE_GAP_BYTES) => {
+                    span.end = span.end.max(r.end);
+                    members.push(i);
+                }
+                _ => spans.push((r.clone(), vec![i])),
+            }
+        }
+        let mut out = vec![Bytes::new(); ranges.len()];
+        for (span, members) in spans {
+            let mut buf = vec![0u8; usize::try_from(span.end - span.start).ok()?];
+            file.read_exact_at(&mut buf, span.start).ok()?;
+            let buf = Bytes::from(buf);
+            for i in members {
+                let r = &ranges[i];
+                let from = usize::try_from(r.start - span.start).ok()?;
+                let to = usize::try_from(r.end - span.start).ok()?;
+                out[i] = buf.slice(from..to);
+            }
+        }
+        Some(out)
     }
 }
 

@@ -251,6 +251,27 @@ pub async fn case_ranged_reads(store: &dyn ObjectStore, prefix: &str) {
         assert_eq!(g, slice(r.clone()), "get_ranges part {r:?}");
     }
 
+    // Small ranges, as a Parquet reader asks for the pages of a column chunk: adjacent,
+    // a little apart, overlapping, empty and out of order.
+    let pages = [
+        40_000..40_100,
+        40_100..40_300,
+        40_500..41_000,
+        10..20,
+        40_050..40_150,
+        70_000..70_000,
+        90_000..90_010,
+        20..30,
+    ];
+    let got = store
+        .get_ranges(&path, &pages)
+        .await
+        .unwrap_or_else(|e| panic!("get_ranges of pages: {e}"));
+    assert_eq!(got.len(), pages.len(), "get_ranges answers every page");
+    for (g, r) in got.iter().zip(&pages) {
+        assert_eq!(g, slice(r.clone()), "get_ranges page {r:?}");
+    }
+
     for (range, want) in [
         (GetRange::Bounded(10..20), 10..20),
         (GetRange::Offset(len - 100), len - 100..len),
