@@ -49,7 +49,7 @@ type SeriesParts = (SeriesId, Labels, Vec<(u32, u32)>);
 const PARTITION_CACHE_DAYS: usize = 4096;
 
 /// Above this many samples a selector's per-series merge runs on every core.
-const PARALLEL_MERGE_SAMPLES: usize = 1 << 20;
+const PARALLEL_MERGE_SAMPLES: usize = 1 << 18;
 /// Multipart uploads of one object in flight at once.
 const MULTIPART_CONCURRENCY: usize = 4;
 
