@@ -504,12 +504,59 @@ fn natural_less(a: &str, b: &str) -> bool {
     false
 }
 
+/// What the classic-histogram functions need of their input series that is the same at every
+/// step, worked out once per query: each series' `le` bound and group (all labels but `le`).
+/// Per step and series, the label lookup, `le` parse, group key and labels without `le` were a
+/// tenth of a day-long `histogram_quantile`'s instructions (valgrind).
+struct BucketLayout {
+    /// Per input series: its `le` bound (None when missing or malformed) and its group.
+    of_series: Vec<(Option<f64>, usize)>,
+    /// Per input series: its labels without `le` (a group's output labels at a step are those
+    /// of the group's first series present at that step).
+    without_le: Vec<Labels>,
+    /// Number of groups.
+    groups: usize,
+}
+
+impl BucketLayout {
+    fn new(series: &[StepSeries]) -> Self {
+        let le = ["le".to_string()];
+        let mut ids: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut of_series = Vec::with_capacity(series.len());
+        let mut without_le = Vec::with_capacity(series.len());
+        for s in series {
+            let upper = s.labels.get("le").and_then(parse_go_float);
+            let next = ids.len();
+            let group = *ids.entry(bucket_key(&s.labels)).or_insert(next);
+            of_series.push((upper, group));
+            without_le.push(labels_ext::without(&s.labels, &le));
+        }
+        Self {
+            of_series,
+            without_le,
+            groups: ids.len(),
+        }
+    }
+}
+
 /// Classic-histogram buckets of one step grouped by series without `le`.
 struct BucketGroups {
-    order: Vec<Vec<u8>>,
-    groups: HashMap<Vec<u8>, (Labels, bool, Vec<Bucket>)>,
+    /// Groups with buckets at this step, in order of first appearance.
+    order: Vec<usize>,
+    /// Per group: the first series present at this step (`usize::MAX`: none) and its buckets.
+    groups: Vec<(usize, Vec<Bucket>)>,
     /// Series holding a native histogram at this step (not colliding with a classic group).
     natives: Vec<usize>,
+}
+
+impl BucketGroups {
+    fn new(layout: &BucketLayout) -> Self {
+        Self {
+            order: Vec::new(),
+            groups: vec![(usize::MAX, Vec::new()); layout.groups],
+            natives: Vec::new(),
+        }
+    }
 }
 
 /// Grouping key of classic buckets: all labels but `le` (the name included).
@@ -519,19 +566,22 @@ fn bucket_key(labels: &Labels) -> Vec<u8> {
     k
 }
 
+/// Fills `out` (reused across steps) with the buckets of step `i`.
 fn collect_buckets(
     ev: &mut Evaluator<'_>,
     series: &[StepSeries],
+    layout: &BucketLayout,
     i: usize,
     anchor: &str,
-) -> BucketGroups {
-    let mut out = BucketGroups {
-        order: Vec::new(),
-        groups: HashMap::new(),
-        natives: Vec::new(),
-    };
+    out: &mut BucketGroups,
+) {
+    for g in out.order.drain(..) {
+        out.groups[g].0 = usize::MAX;
+        out.groups[g].1.clear();
+    }
+    out.natives.clear();
     let mut natives = Vec::new();
-    for (idx, s) in series.iter().enumerate() {
+    for (idx, (s, &(upper, group))) in series.iter().zip(&layout.of_series).enumerate() {
         let v = match s.points[i] {
             Point::Float(v) => v,
             Point::Hist(_) => {
@@ -540,8 +590,8 @@ fn collect_buckets(
             }
             Point::Absent => continue,
         };
-        let le = s.labels.get("le").unwrap_or("");
-        let Some(upper) = parse_go_float(le) else {
+        let Some(upper) = upper else {
+            let le = s.labels.get("le").unwrap_or("");
             let name = if ev.opts.delayed_name_removal {
                 s.labels.metric_name().to_string()
             } else {
@@ -555,24 +605,20 @@ fn collect_buckets(
             ev.warn(msg, anchor);
             continue;
         };
-        let key = bucket_key(&s.labels);
-        let entry = out.groups.entry(key.clone()).or_insert_with(|| {
-            out.order.push(key);
-            (
-                labels_ext::without(&s.labels, &["le".to_string()]),
-                s.drop_name,
-                Vec::new(),
-            )
-        });
-        entry.2.push(Bucket {
+        let entry = &mut out.groups[group];
+        if entry.0 == usize::MAX {
+            entry.0 = idx;
+            out.order.push(group);
+        }
+        entry.1.push(Bucket {
             upper_bound: upper,
             count: v,
         });
     }
     for idx in natives {
         let s = &series[idx];
-        let key = bucket_key(&s.labels);
-        if out.groups.get(&key).is_some_and(|g| !g.2.is_empty()) {
+        let group = layout.of_series[idx].1;
+        if !out.groups[group].1.is_empty() {
             let name = if ev.opts.delayed_name_removal {
                 s.labels.metric_name().to_string()
             } else {
@@ -583,12 +629,11 @@ fn collect_buckets(
                 msg.push_str(&format!(" for metric name {name:?}"));
             }
             ev.warn(msg, anchor);
-            out.groups.remove(&key);
+            out.groups[group].1.clear();
             continue;
         }
         out.natives.push(idx);
     }
-    out
 }
 
 /// Output series of a function whose result series appear step by step (histogram_quantile,
@@ -610,7 +655,13 @@ impl StepOutput {
 
     /// Sets `v` at step `i` of the series with `labels`.
     fn put(&mut self, labels: &Labels, drop: bool, i: usize, v: f64) {
-        let k = match self.index.get(labels) {
+        let k = self.slot(labels, drop);
+        self.series[k].points[i] = Point::Float(v);
+    }
+
+    /// The index of the series with `labels`, added (with `drop`) if new.
+    fn slot(&mut self, labels: &Labels, drop: bool) -> usize {
+        match self.index.get(labels) {
             Some(&k) => k,
             None => {
                 self.series.push(StepSeries {
@@ -620,6 +671,27 @@ impl StepOutput {
                 });
                 self.index.insert(labels.clone(), self.series.len() - 1);
                 self.series.len() - 1
+            }
+        }
+    }
+
+    /// Sets `v` at step `i` of the series of classic group output labels `without_le[first]`;
+    /// `slots` caches the output index per input series.
+    fn put_group(
+        &mut self,
+        layout: &BucketLayout,
+        series: &[StepSeries],
+        first: usize,
+        slots: &mut [Option<usize>],
+        i: usize,
+        v: f64,
+    ) {
+        let k = match slots[first] {
+            Some(k) => k,
+            None => {
+                let k = self.slot(&layout.without_le[first], series[first].drop_name);
+                slots[first] = Some(k);
+                k
             }
         };
         self.series[k].points[i] = Point::Float(v);
@@ -684,7 +756,11 @@ fn histogram_quantile_with(
     // Groups already annotated as forced monotonic: the annotation is the same at every step,
     // and building it (message, position, de-duplication) at each step was 2.6 % of the
     // query's CPU samples in a profile.
-    let mut noted_monotonic: HashSet<Vec<u8>> = HashSet::new();
+    let mut noted_monotonic: HashSet<usize> = HashSet::new();
+    let layout = BucketLayout::new(&series);
+    let mut groups = BucketGroups::new(&layout);
+    let mut slots = vec![None; series.len()];
+    let mut buckets = Vec::new();
     for (i, &qi) in q.iter().enumerate().take(r.steps()) {
         if qi.is_nan() || !(0.0..=1.0).contains(&qi) {
             ev.warn(
@@ -695,7 +771,7 @@ fn histogram_quantile_with(
                 q_anchor,
             );
         }
-        let groups = collect_buckets(ev, &series, i, &anchor);
+        collect_buckets(ev, &series, &layout, i, &anchor, &mut groups);
         for &idx in &groups.natives {
             let s = &series[idx];
             let Point::Hist(h) = &s.points[i] else {
@@ -716,19 +792,17 @@ fn histogram_quantile_with(
             }
             out.put(&s.labels, s.drop_name, i, outcome.value);
         }
-        for key in &groups.order {
-            let Some((labels, drop, buckets)) = groups.groups.get(key) else {
-                continue;
-            };
-            let mut buckets = buckets.clone();
-            if buckets.is_empty() {
+        for &g in &groups.order {
+            let (first, group_buckets) = &groups.groups[g];
+            if group_buckets.is_empty() {
                 continue;
             }
+            buckets.clear();
+            buckets.extend_from_slice(group_buckets);
             let res = bucket_quantile(q[i], &mut buckets);
-            if res.forced_monotonic && !noted_monotonic.contains(key) {
-                noted_monotonic.insert(key.clone());
+            if res.forced_monotonic && noted_monotonic.insert(g) {
                 let name = if ev.opts.delayed_name_removal {
-                    labels.metric_name().to_string()
+                    layout.without_le[*first].metric_name().to_string()
                 } else {
                     String::new()
                 };
@@ -738,7 +812,7 @@ fn histogram_quantile_with(
                 }
                 ev.info(msg, &anchor);
             }
-            out.put(labels, *drop, i, res.value);
+            out.put_group(&layout, &series, *first, &mut slots, i, res.value);
         }
     }
     out.finish(ev)
@@ -799,8 +873,12 @@ fn histogram_fraction(
     let series = ev.eval_vector(args[2], r)?;
     let anchor = args[2].to_string();
     let mut out = StepOutput::new(r.steps());
+    let layout = BucketLayout::new(&series);
+    let mut groups = BucketGroups::new(&layout);
+    let mut slots = vec![None; series.len()];
+    let mut buckets = Vec::new();
     for i in 0..r.steps() {
-        let groups = collect_buckets(ev, &series, i, &anchor);
+        collect_buckets(ev, &series, &layout, i, &anchor, &mut groups);
         for &idx in &groups.natives {
             let s = &series[idx];
             let Point::Hist(h) = &s.points[i] else {
@@ -816,16 +894,15 @@ fn histogram_fraction(
             }
             out.put(&s.labels, s.drop_name, i, v);
         }
-        for key in &groups.order {
-            let Some((labels, drop, buckets)) = groups.groups.get(key) else {
-                continue;
-            };
-            let mut buckets = buckets.clone();
-            if buckets.is_empty() {
+        for &g in &groups.order {
+            let (first, group_buckets) = &groups.groups[g];
+            if group_buckets.is_empty() {
                 continue;
             }
+            buckets.clear();
+            buckets.extend_from_slice(group_buckets);
             let v = bucket_fraction(lower[i], upper[i], &mut buckets);
-            out.put(labels, *drop, i, v);
+            out.put_group(&layout, &series, *first, &mut slots, i, v);
         }
     }
     out.finish(ev)
