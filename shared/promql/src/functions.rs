@@ -1029,13 +1029,9 @@ fn float_rate_points(
 ) -> bool {
     let is_counter = kind != RangeKind::Delta;
     let resets: Vec<usize> = if is_counter {
-        let mut resets = Vec::new();
-        for (j, pair) in floats.windows(2).enumerate() {
-            if pair[1].1 < pair[0].1 {
-                resets.push(j);
-            }
-        }
-        resets
+        (0..floats.len().saturating_sub(1))
+            .filter(|&j| floats[j + 1].1 < floats[j].1)
+            .collect()
     } else {
         Vec::new()
     };
@@ -1619,7 +1615,6 @@ fn extrapolated_rate(
 
 /// [`extrapolated_rate`] of the window `(start, end]` of `range_ms`, with its counter resets
 /// as in [`WindowCtx::resets`].
-#[inline(always)]
 fn extrapolated_rate_in(
     f: &[(i64, f64)],
     (start, end, range_ms): (i64, i64, i64),
