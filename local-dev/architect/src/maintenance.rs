@@ -87,8 +87,11 @@ async fn open_store(cfg: &Config) -> anyhow::Result<Arc<architect_store::Metrics
     let index = architect_service::backends::open_index(&cfg.storage, &cfg.data_dir)
         .await
         .context("opening the index (in embedded mode, stop `architect serve` or use --url)")?;
+    let store_config = architect_service::backends::store_config_for(&cfg.storage, &cfg.store);
     Ok(Arc::new(architect_store::MetricsStore::new(
-        objects, index, &cfg.store,
+        objects,
+        index,
+        &store_config,
     )))
 }
 

@@ -31,7 +31,8 @@ pub async fn api_state(env: &FunctionEnv) -> Result<Arc<ApiState>, FunctionError
     let scratch = Path::new("/tmp");
     let objects = backends::open_objects(&storage, scratch).await?;
     let index = backends::open_index(&storage, scratch).await?;
-    let store = Arc::new(MetricsStore::new(objects, index, &StoreConfig::default()));
+    let store_config = backends::store_config_for(&storage, &StoreConfig::default());
+    let store = Arc::new(MetricsStore::new(objects, index, &store_config));
     let (writer, head): (Arc<dyn WritePath>, Arc<dyn HeadReader>) = match &env.ingester_url {
         Some(url) => {
             let remote = Arc::new(RemoteIngester::new(url.clone())?);

@@ -113,7 +113,8 @@ pub async fn compactor(env: &FunctionEnv) -> Result<Compactor, FunctionError> {
     let scratch = Path::new("/tmp");
     let objects = backends::open_objects(&storage, scratch).await?;
     let index = backends::open_index(&storage, scratch).await?;
-    let store = Arc::new(MetricsStore::new(objects, index, &StoreConfig::default()));
+    let store_config = backends::store_config_for(&storage, &StoreConfig::default());
+    let store = Arc::new(MetricsStore::new(objects, index, &store_config));
     Ok(Compactor::new(store, config))
 }
 

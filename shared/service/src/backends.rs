@@ -12,6 +12,7 @@ use crate::ServiceError;
 use architect_index::Index;
 use architect_index::embedded::EmbeddedIndex;
 use architect_model::clock::{Clock, SystemClock};
+use architect_store::StoreConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use object_store::ObjectStore;
@@ -139,6 +140,16 @@ pub async fn open_objects(
         }
         ObjectsConfig::S3(s3) => open_s3(s3, &config.aws).await,
     }
+}
+
+/// `config` with its read concurrency resolved for `storage`: a remote object store gets
+/// [`architect_store::REMOTE_READ_CONCURRENCY`] reads in flight unless one is configured.
+pub fn store_config_for(storage: &StorageConfig, config: &StoreConfig) -> StoreConfig {
+    let mut config = config.clone();
+    if config.read_concurrency == 0 && matches!(storage.objects, ObjectsConfig::S3(_)) {
+        config.read_concurrency = architect_store::REMOTE_READ_CONCURRENCY;
+    }
+    config
 }
 
 /// Opens the index.

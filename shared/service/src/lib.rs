@@ -117,7 +117,8 @@ pub async fn run(
     std::fs::create_dir_all(&data_dir)?;
     let objects = backends::open_objects(&config.storage, &data_dir).await?;
     let index = backends::open_index(&config.storage, &data_dir).await?;
-    let store = Arc::new(MetricsStore::new(objects, index, &config.store));
+    let store_config = backends::store_config_for(&config.storage, &config.store);
+    let store = Arc::new(MetricsStore::new(objects, index, &store_config));
     let mut ingester_config = config.ingester.clone();
     if ingester_config.wal_dir.as_os_str().is_empty() {
         ingester_config.wal_dir = data_dir.join("wal");

@@ -27,7 +27,9 @@ const MIN_SERIES: usize = 256;
 const SHARES_PER_CORE: usize = 2;
 
 /// The selected series of `planned` (in write order) in `[start, end]`, read series by series,
-/// or the plan back when it does not qualify (fewer than [`MIN_SERIES`] series).
+/// or the plan back when it does not qualify: fewer than [`MIN_SERIES`] series, or a store
+/// whose reads wait on the network (more reads in flight than shares): a share reads its
+/// blocks one after another, which on S3 would wait for each GET in turn.
 pub(crate) async fn read(
     store: &MetricsStore,
     planned: Vec<PlannedRead>,
@@ -35,7 +37,7 @@ pub(crate) async fn read(
     end: i64,
 ) -> Result<std::result::Result<Vec<SeriesSamples>, Vec<PlannedRead>>> {
     let selected: usize = planned.iter().map(|p| p.selected.len()).max().unwrap_or(0);
-    if selected < MIN_SERIES {
+    if selected < MIN_SERIES || store.read_concurrency() > cores() * SHARES_PER_CORE {
         return Ok(Err(planned));
     }
     // The distinct series, found by id and confirmed by labels, and each selected ref's.
@@ -184,7 +186,13 @@ mod tests {
     use architect_index::embedded::EmbeddedIndex;
     use architect_model::time::Day;
     use architect_model::{Labels, STALE_NAN_BITS, Sample, SeriesId, TenantId};
+    use futures::stream::BoxStream;
     use object_store::memory::InMemory;
+    use object_store::path::Path;
+    use object_store::{
+        CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
+        PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions,
+    };
     use std::collections::BTreeMap;
     use std::sync::Arc;
 
@@ -316,6 +324,197 @@ mod tests {
         });
         want.sort_by_key(|x| x.t);
         assert_eq!(bits(&zero.samples), bits(&want));
+        Ok(())
+    }
+
+    /// An object store that takes 5 ms per read (as a remote store takes tens) and records
+    /// the most reads it had in flight at once.
+    #[derive(Debug)]
+    struct SlowReads {
+        inner: InMemory,
+        in_flight: std::sync::atomic::AtomicUsize,
+        most: std::sync::atomic::AtomicUsize,
+    }
+
+    impl SlowReads {
+        async fn timed<T>(&self, read: impl std::future::Future<Output = T>) -> T {
+            use std::sync::atomic::Ordering::SeqCst;
+            let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+            self.most.fetch_max(now, SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            let out = read.await;
+            self.in_flight.fetch_sub(1, SeqCst);
+            out
+        }
+    }
+
+    impl std::fmt::Display for SlowReads {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "SlowReads")
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl ObjectStore for SlowReads {
+        async fn put_opts(
+            &self,
+            location: &Path,
+            payload: PutPayload,
+            opts: PutOptions,
+        ) -> object_store::Result<PutResult> {
+            self.inner.put_opts(location, payload, opts).await
+        }
+
+        async fn put_multipart_opts(
+            &self,
+            location: &Path,
+            opts: PutMultipartOptions,
+        ) -> object_store::Result<Box<dyn MultipartUpload>> {
+            self.inner.put_multipart_opts(location, opts).await
+        }
+
+        async fn get_opts(
+            &self,
+            location: &Path,
+            options: GetOptions,
+        ) -> object_store::Result<GetResult> {
+            self.timed(self.inner.get_opts(location, options)).await
+        }
+
+        async fn get_ranges(
+            &self,
+            location: &Path,
+            ranges: &[std::ops::Range<u64>],
+        ) -> object_store::Result<Vec<bytes::Bytes>> {
+            self.timed(self.inner.get_ranges(location, ranges)).await
+        }
+
+        fn delete_stream(
+            &self,
+            locations: BoxStream<'static, object_store::Result<Path>>,
+        ) -> BoxStream<'static, object_store::Result<Path>> {
+            self.inner.delete_stream(locations)
+        }
+
+        fn list(
+            &self,
+            prefix: Option<&Path>,
+        ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+            self.inner.list(prefix)
+        }
+
+        fn list_with_offset(
+            &self,
+            prefix: Option<&Path>,
+            offset: &Path,
+        ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+            self.inner.list_with_offset(prefix, offset)
+        }
+
+        async fn list_with_delimiter(
+            &self,
+            prefix: Option<&Path>,
+        ) -> object_store::Result<ListResult> {
+            self.inner.list_with_delimiter(prefix).await
+        }
+
+        async fn copy_opts(
+            &self,
+            from: &Path,
+            to: &Path,
+            options: CopyOptions,
+        ) -> object_store::Result<()> {
+            self.inner.copy_opts(from, to, options).await
+        }
+
+        async fn rename_opts(
+            &self,
+            from: &Path,
+            to: &Path,
+            options: RenameOptions,
+        ) -> object_store::Result<()> {
+            self.inner.rename_opts(from, to, options).await
+        }
+    }
+
+    /// With a remote store's read concurrency, a large selection over many blocks keeps that
+    /// many block reads in flight (series-by-series reads would wait for one block after
+    /// another in each share) and returns the same samples as the embedded setting.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn remote_stores_read_many_blocks_at_once() -> Result<()> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Task(e.to_string()))?;
+        let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
+        let objects = Arc::new(SlowReads {
+            inner: InMemory::new(),
+            in_flight: 0.into(),
+            most: 0.into(),
+        });
+        let shared: Arc<dyn ObjectStore> = Arc::clone(&objects) as _;
+        let embedded = MetricsStore::new(
+            Arc::clone(&shared),
+            Arc::clone(&index) as _,
+            &StoreConfig::default(),
+        );
+        let remote_config = StoreConfig {
+            read_concurrency: 8,
+            ..StoreConfig::default()
+        };
+        let remote = MetricsStore::new(shared, index, &remote_config);
+        let tenant = TenantId::new("t1").map_err(|e| StoreError::Task(e.to_string()))?;
+        let day = Day::of_ms(1_700_000_000_000);
+        let t0 = day.start_ms();
+        let labels = |i: usize| Labels::from_pairs([("__name__", "m"), ("i", &i.to_string())]);
+        for b in 0..12i64 {
+            let series = (0..300)
+                .map(|i| SeriesData {
+                    id: SeriesId::of("t1", &labels(i)),
+                    labels: labels(i),
+                    samples: samples(i, b, t0),
+                    ..Default::default()
+                })
+                .collect();
+            let data = BlockData {
+                series,
+                metadata: vec![],
+            };
+            embedded.write_block(&tenant, day, 0, data).await?;
+        }
+        let matcher =
+            architect_model::Matcher::new(architect_model::MatchOp::Equal, "__name__", "m")
+                .map_err(|e| StoreError::Task(e.to_string()))?;
+        let (start, end) = (t0, t0 + 12_000_000);
+        let mut answers = Vec::new();
+        let mut most = Vec::new();
+        for store in [&embedded, &remote] {
+            // The first query loads series tables and footers; the second only reads samples.
+            store
+                .select(&tenant, std::slice::from_ref(&matcher), start, end)
+                .await?;
+            objects.most.store(0, SeqCst);
+            let got = store
+                .select(&tenant, std::slice::from_ref(&matcher), start, end)
+                .await?;
+            most.push(objects.most.load(SeqCst));
+            let mut got: Vec<(Labels, Vec<(i64, u64)>)> = got
+                .into_iter()
+                .map(|s| {
+                    (
+                        s.labels,
+                        s.samples.iter().map(|x| (x.t, x.v.to_bits())).collect(),
+                    )
+                })
+                .collect();
+            got.sort();
+            answers.push(got);
+        }
+        assert_eq!(answers[0].len(), 300);
+        assert_eq!(answers[0], answers[1]);
+        assert!(most[1] >= 6, "remote reads in flight: {most:?}");
+        assert!(
+            most[0] <= crate::store::cores() * super::SHARES_PER_CORE,
+            "{most:?}"
+        );
         Ok(())
     }
 }

@@ -35,7 +35,8 @@ pub use parquet::file::properties::WriterProperties;
 pub use partition::DayPartition;
 pub use read::{SeriesSamples, SeriesTable, merge_sample_chunks, merge_samples};
 pub use store::{
-    BlockOptions, MULTIPART_PART_BYTES, MetricsStore, StoreConfig, histogram_blocks, raw_blocks,
+    BlockOptions, MULTIPART_PART_BYTES, MetricsStore, REMOTE_READ_CONCURRENCY, StoreConfig,
+    histogram_blocks, raw_blocks,
 };
 
 /// Store errors.

@@ -81,7 +81,16 @@ pub struct StoreConfig {
     /// in [`MULTIPART_PART_BYTES`] parts, which S3 retries part by part and which keeps a single
     /// PUT well under S3's 5 GiB limit; smaller parts take one conditional PUT. Default 16 MiB.
     pub multipart_threshold_bytes: usize,
+    /// Block reads a query keeps in flight; 0 = one per core (at least two), right for the
+    /// embedded store, whose reads are CPU-bound. On S3 each read first waits tens of ms for
+    /// its GET, so the service and the functions use [`REMOTE_READ_CONCURRENCY`] there.
+    pub read_concurrency: usize,
 }
+
+/// Block reads in flight per query against a remote object store (S3): a GET's latency
+/// (20-50 ms, S3's documented first-byte latency is tens of ms) dwarfs its decode, so a day of
+/// level-0 blocks (dozens) read two at a time would wait for most of a second.
+pub const REMOTE_READ_CONCURRENCY: usize = 16;
 
 impl Default for StoreConfig {
     fn default() -> Self {
@@ -91,6 +100,7 @@ impl Default for StoreConfig {
             compacted_zstd_level: 9,
             compacted_max_row_group_rows: 4 * 1024 * 1024,
             multipart_threshold_bytes: 16 * 1024 * 1024,
+            read_concurrency: 0,
         }
     }
 }
@@ -123,6 +133,8 @@ pub struct BlockOptions {
 #[derive(Debug)]
 pub struct MetricsStore {
     objects: Arc<dyn ObjectStore>,
+    /// Block reads in flight per query ([`StoreConfig::read_concurrency`], resolved).
+    read_concurrency: usize,
     index: Arc<dyn Index>,
     props: WriterProperties,
     compacted_props: WriterProperties,
@@ -142,6 +154,10 @@ impl MetricsStore {
     pub fn new(objects: Arc<dyn ObjectStore>, index: Arc<dyn Index>, config: &StoreConfig) -> Self {
         Self {
             objects,
+            read_concurrency: match config.read_concurrency {
+                0 => cores().max(2),
+                n => n,
+            },
             index,
             props: block::properties(
                 config.zstd_level,
@@ -176,6 +192,11 @@ impl MetricsStore {
     /// The clock.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// Block reads a query keeps in flight.
+    pub(crate) fn read_concurrency(&self) -> usize {
+        self.read_concurrency
     }
 
     /// The object store.
@@ -817,7 +838,7 @@ impl MetricsStore {
                     .map_err(|e| StoreError::Task(e.to_string()))
                 }
             })
-            .buffered(parallel * 2)
+            .buffered((parallel * 2).max(self.read_concurrency))
             .try_collect()
             .await?;
         Ok(planned.into_iter().flatten().collect())
@@ -856,7 +877,7 @@ impl MetricsStore {
             }
         });
         futures::stream::iter(reads)
-            .buffered(cores().max(2))
+            .buffered(self.read_concurrency)
             .try_collect()
             .await
     }
