@@ -4,9 +4,9 @@
 //! through its HTTP router. The counts are printed (they feed `docs/cost.md`) and bounded loosely
 //! so a regression that multiplies requests fails.
 //!
-//! The object store decorator leaves `get_ranges` to the trait's default, which coalesces ranges
-//! and issues one ranged GET per coalesced range — what `AmazonS3` does — so `get_range` counts
-//! are S3 GET requests.
+//! The object store decorator ([`ObservedObjects`]) leaves `get_ranges` to the trait's default,
+//! which coalesces ranges and issues one ranged GET per coalesced range — what `AmazonS3`
+//! does — so `get_range` counts are S3 GET requests.
 
 use architect_api::{ApiState, HttpLimits, QueryLimits};
 use architect_index::{Index, IndexError, Item, Page, QueryRequest, WriteOp};
@@ -18,14 +18,10 @@ use architect_service::StorageConfig;
 use architect_service::backends::{open_index, open_objects};
 use architect_store::{MetricsStore, StoreConfig};
 use architect_testkit::Emulator;
+use architect_testkit::objects::{CallKind, ObjectsObserver, ObservedObjects};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use futures::stream::BoxStream;
-use object_store::path::Path;
-use object_store::{
-    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-    PutMultipartOptions, PutOptions, PutPayload, PutResult,
-};
+use object_store::ObjectStore;
 use prost::Message;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -50,81 +46,18 @@ impl Counts {
     }
 }
 
-/// An object store that counts the calls made on it.
-#[derive(Debug)]
-struct CountingObjects {
-    inner: Arc<dyn ObjectStore>,
-    counts: Arc<Counts>,
-}
-
-impl std::fmt::Display for CountingObjects {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Counting({})", self.inner)
+/// The store settings `architect_service::run` gives an S3 object store.
+fn s3_store_config() -> StoreConfig {
+    StoreConfig {
+        read_concurrency: architect_store::REMOTE_READ_CONCURRENCY,
+        ..StoreConfig::default()
     }
 }
 
-#[async_trait::async_trait]
-impl ObjectStore for CountingObjects {
-    async fn put_opts(
-        &self,
-        location: &Path,
-        payload: PutPayload,
-        opts: PutOptions,
-    ) -> object_store::Result<PutResult> {
-        self.counts.add("put");
-        self.inner.put_opts(location, payload, opts).await
-    }
-
-    async fn put_multipart_opts(
-        &self,
-        location: &Path,
-        opts: PutMultipartOptions,
-    ) -> object_store::Result<Box<dyn MultipartUpload>> {
-        self.counts.add("put_multipart");
-        self.inner.put_multipart_opts(location, opts).await
-    }
-
-    async fn get_opts(
-        &self,
-        location: &Path,
-        options: GetOptions,
-    ) -> object_store::Result<GetResult> {
-        self.counts.add(if options.head {
-            "head"
-        } else if options.range.is_some() {
-            "get_range"
-        } else {
-            "get"
-        });
-        self.inner.get_opts(location, options).await
-    }
-
-    fn delete_stream(
-        &self,
-        locations: BoxStream<'static, object_store::Result<Path>>,
-    ) -> BoxStream<'static, object_store::Result<Path>> {
-        self.counts.add("delete");
-        self.inner.delete_stream(locations)
-    }
-
-    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
-        self.counts.add("list");
-        self.inner.list(prefix)
-    }
-
-    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
-        self.counts.add("list");
-        self.inner.list_with_delimiter(prefix).await
-    }
-
-    async fn copy_opts(
-        &self,
-        from: &Path,
-        to: &Path,
-        options: CopyOptions,
-    ) -> object_store::Result<()> {
-        self.counts.add("copy");
-        self.inner.copy_opts(from, to, options).await
+/// Object store calls are counted by kind.
+impl ObjectsObserver for Counts {
+    fn called(&self, kind: CallKind) {
+        self.add(kind);
     }
 }
 
@@ -223,10 +156,10 @@ async fn counted_storage(name: &str) -> Option<Counted> {
     let dir = tempfile::tempdir().expect("temporary directory");
     let object_counts = Arc::new(Counts::default());
     let index_counts = Arc::new(Counts::default());
-    let objects: Arc<dyn ObjectStore> = Arc::new(CountingObjects {
-        inner: open_objects(&storage, dir.path()).await.expect("objects"),
-        counts: Arc::clone(&object_counts),
-    });
+    let objects: Arc<dyn ObjectStore> = Arc::new(ObservedObjects::new(
+        open_objects(&storage, dir.path()).await.expect("objects"),
+        Arc::clone(&object_counts) as _,
+    ));
     let index: Arc<dyn Index> = Arc::new(CountingIndex {
         inner: open_index(&storage, dir.path()).await.expect("index"),
         counts: Arc::clone(&index_counts),
@@ -256,7 +189,7 @@ async fn calls_per_flush_and_per_query_range_on_s3_and_dynamodb() {
     else {
         return;
     };
-    let store = Arc::new(MetricsStore::new(objects, index, &StoreConfig::default()));
+    let store = Arc::new(MetricsStore::new(objects, index, &s3_store_config()));
     let ingester = Ingester::open(
         IngesterConfig {
             wal_dir: dir_path.join("wal"),
@@ -378,7 +311,7 @@ async fn calls_per_compaction_and_per_downsampled_query_on_s3_and_dynamodb() {
     let store = Arc::new(MetricsStore::new(
         Arc::clone(&objects),
         Arc::clone(&index),
-        &StoreConfig::default(),
+        &s3_store_config(),
     ));
     let tenant = TenantId::new("cost").expect("tenant");
     let now = SystemClock.now_ms();
@@ -436,7 +369,7 @@ async fn calls_per_compaction_and_per_downsampled_query_on_s3_and_dynamodb() {
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // A fresh store, as a query function's: cold caches.
-    let store = Arc::new(MetricsStore::new(objects, index, &StoreConfig::default()));
+    let store = Arc::new(MetricsStore::new(objects, index, &s3_store_config()));
     let head = Arc::new(architect_ingester::DirectWriter::new(Arc::clone(&store)));
     let state = Arc::new(ApiState::new(
         Arc::clone(&head) as Arc<dyn architect_ingester::WritePath>,
@@ -506,7 +439,7 @@ async fn calls_per_rule_evaluation_cycle_on_s3_and_dynamodb() {
     else {
         return;
     };
-    let store = Arc::new(MetricsStore::new(objects, index, &StoreConfig::default()));
+    let store = Arc::new(MetricsStore::new(objects, index, &s3_store_config()));
     let ingester = Ingester::open(
         IngesterConfig {
             wal_dir: dir_path.join("wal"),

@@ -186,15 +186,13 @@ mod tests {
     use architect_index::embedded::EmbeddedIndex;
     use architect_model::time::Day;
     use architect_model::{Labels, STALE_NAN_BITS, Sample, SeriesId, TenantId};
-    use futures::stream::BoxStream;
+    use architect_testkit::objects::{CallGuard, CallKind, ObjectsObserver, ObservedObjects};
+    use object_store::ObjectStore;
     use object_store::memory::InMemory;
-    use object_store::path::Path;
-    use object_store::{
-        CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-        PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions,
-    };
     use std::collections::BTreeMap;
     use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::Ordering::SeqCst;
 
     /// Samples of series `i` in block `b`: every series in every block, some with gaps, mixed
     /// decimal and float values, a staleness marker.
@@ -211,6 +209,28 @@ mod tests {
                 Sample { t, v }
             })
             .collect()
+    }
+
+    /// Block `b` of the tests: series `0..300` labelled by `labels`, with [`samples`].
+    fn test_block(b: i64, t0: i64, labels: &dyn Fn(usize) -> Labels) -> BlockData {
+        let series = (0..300)
+            .map(|i| SeriesData {
+                id: SeriesId::of("t1", &labels(i)),
+                labels: labels(i),
+                samples: samples(i, b, t0),
+                ..Default::default()
+            })
+            .collect();
+        BlockData {
+            series,
+            metadata: vec![],
+        }
+    }
+
+    /// `{__name__="m"}`.
+    fn metric_m() -> Result<architect_model::Matcher> {
+        architect_model::Matcher::new(architect_model::MatchOp::Equal, "__name__", "m")
+            .map_err(|e| StoreError::Task(e.to_string()))
     }
 
     /// A selection of 300 series over three blocks that follow each other in time is read
@@ -234,28 +254,17 @@ mod tests {
         };
         let mut written: BTreeMap<Labels, Vec<Sample>> = BTreeMap::new();
         for b in 0..3i64 {
-            let series = (0..300)
-                .map(|i| {
-                    let s = samples(i, b, t0);
-                    written.entry(labels(i)).or_default().extend(&s);
-                    SeriesData {
-                        id: SeriesId::of("t1", &labels(i)),
-                        labels: labels(i),
-                        samples: s,
-                        ..Default::default()
-                    }
-                })
-                .collect();
-            let data = BlockData {
-                series,
-                metadata: vec![],
-            };
+            let data = test_block(b, t0, &labels);
+            for s in &data.series {
+                written
+                    .entry(s.labels.clone())
+                    .or_default()
+                    .extend(&s.samples);
+            }
             store.write_block(&tenant, day, 0, data).await?;
         }
         let bits = |s: &[Sample]| s.iter().map(|x| (x.t, x.v.to_bits())).collect::<Vec<_>>();
-        let matcher =
-            architect_model::Matcher::new(architect_model::MatchOp::Equal, "__name__", "m")
-                .map_err(|e| StoreError::Task(e.to_string()))?;
+        let matcher = metric_m()?;
         for (start, end) in [
             (t0, t0 + 3_000_000),
             (t0 + 300_000, t0 + 2_300_000),
@@ -327,113 +336,24 @@ mod tests {
         Ok(())
     }
 
-    /// An object store that takes 5 ms per read (as a remote store takes tens) and records
-    /// the most reads it had in flight at once.
-    #[derive(Debug)]
+    /// Holds every GET for 5 ms (as a remote store takes tens) and records the most GETs in
+    /// flight at once.
+    #[derive(Debug, Default)]
     struct SlowReads {
-        inner: InMemory,
-        in_flight: std::sync::atomic::AtomicUsize,
-        most: std::sync::atomic::AtomicUsize,
-    }
-
-    impl SlowReads {
-        async fn timed<T>(&self, read: impl std::future::Future<Output = T>) -> T {
-            use std::sync::atomic::Ordering::SeqCst;
-            let now = self.in_flight.fetch_add(1, SeqCst) + 1;
-            self.most.fetch_max(now, SeqCst);
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-            let out = read.await;
-            self.in_flight.fetch_sub(1, SeqCst);
-            out
-        }
-    }
-
-    impl std::fmt::Display for SlowReads {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(f, "SlowReads")
-        }
+        in_flight: Arc<AtomicUsize>,
+        most: AtomicUsize,
     }
 
     #[async_trait::async_trait]
-    impl ObjectStore for SlowReads {
-        async fn put_opts(
-            &self,
-            location: &Path,
-            payload: PutPayload,
-            opts: PutOptions,
-        ) -> object_store::Result<PutResult> {
-            self.inner.put_opts(location, payload, opts).await
-        }
-
-        async fn put_multipart_opts(
-            &self,
-            location: &Path,
-            opts: PutMultipartOptions,
-        ) -> object_store::Result<Box<dyn MultipartUpload>> {
-            self.inner.put_multipart_opts(location, opts).await
-        }
-
-        async fn get_opts(
-            &self,
-            location: &Path,
-            options: GetOptions,
-        ) -> object_store::Result<GetResult> {
-            self.timed(self.inner.get_opts(location, options)).await
-        }
-
-        async fn get_ranges(
-            &self,
-            location: &Path,
-            ranges: &[std::ops::Range<u64>],
-        ) -> object_store::Result<Vec<bytes::Bytes>> {
-            self.timed(self.inner.get_ranges(location, ranges)).await
-        }
-
-        fn delete_stream(
-            &self,
-            locations: BoxStream<'static, object_store::Result<Path>>,
-        ) -> BoxStream<'static, object_store::Result<Path>> {
-            self.inner.delete_stream(locations)
-        }
-
-        fn list(
-            &self,
-            prefix: Option<&Path>,
-        ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
-            self.inner.list(prefix)
-        }
-
-        fn list_with_offset(
-            &self,
-            prefix: Option<&Path>,
-            offset: &Path,
-        ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
-            self.inner.list_with_offset(prefix, offset)
-        }
-
-        async fn list_with_delimiter(
-            &self,
-            prefix: Option<&Path>,
-        ) -> object_store::Result<ListResult> {
-            self.inner.list_with_delimiter(prefix).await
-        }
-
-        async fn copy_opts(
-            &self,
-            from: &Path,
-            to: &Path,
-            options: CopyOptions,
-        ) -> object_store::Result<()> {
-            self.inner.copy_opts(from, to, options).await
-        }
-
-        async fn rename_opts(
-            &self,
-            from: &Path,
-            to: &Path,
-            options: RenameOptions,
-        ) -> object_store::Result<()> {
-            self.inner.rename_opts(from, to, options).await
+    impl ObjectsObserver for SlowReads {
+        async fn get_started(&self, _kind: CallKind) -> CallGuard {
+            let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+            self.most.fetch_max(now, SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            let in_flight = Arc::clone(&self.in_flight);
+            CallGuard::on_end(move || {
+                in_flight.fetch_sub(1, SeqCst);
+            })
         }
     }
 
@@ -442,17 +362,15 @@ mod tests {
     /// another in each share) and returns the same samples as the embedded setting.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn remote_stores_read_many_blocks_at_once() -> Result<()> {
-        use std::sync::atomic::Ordering::SeqCst;
         let dir = tempfile::tempdir().map_err(|e| StoreError::Task(e.to_string()))?;
         let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
-        let objects = Arc::new(SlowReads {
-            inner: InMemory::new(),
-            in_flight: 0.into(),
-            most: 0.into(),
-        });
-        let shared: Arc<dyn ObjectStore> = Arc::clone(&objects) as _;
+        let reads = Arc::new(SlowReads::default());
+        let objects: Arc<dyn ObjectStore> = Arc::new(ObservedObjects::new(
+            Arc::new(InMemory::new()),
+            Arc::clone(&reads) as _,
+        ));
         let embedded = MetricsStore::new(
-            Arc::clone(&shared),
+            Arc::clone(&objects),
             Arc::clone(&index) as _,
             &StoreConfig::default(),
         );
@@ -460,29 +378,17 @@ mod tests {
             read_concurrency: 8,
             ..StoreConfig::default()
         };
-        let remote = MetricsStore::new(shared, index, &remote_config);
+        let remote = MetricsStore::new(objects, index, &remote_config);
         let tenant = TenantId::new("t1").map_err(|e| StoreError::Task(e.to_string()))?;
         let day = Day::of_ms(1_700_000_000_000);
         let t0 = day.start_ms();
         let labels = |i: usize| Labels::from_pairs([("__name__", "m"), ("i", &i.to_string())]);
         for b in 0..12i64 {
-            let series = (0..300)
-                .map(|i| SeriesData {
-                    id: SeriesId::of("t1", &labels(i)),
-                    labels: labels(i),
-                    samples: samples(i, b, t0),
-                    ..Default::default()
-                })
-                .collect();
-            let data = BlockData {
-                series,
-                metadata: vec![],
-            };
-            embedded.write_block(&tenant, day, 0, data).await?;
+            embedded
+                .write_block(&tenant, day, 0, test_block(b, t0, &labels))
+                .await?;
         }
-        let matcher =
-            architect_model::Matcher::new(architect_model::MatchOp::Equal, "__name__", "m")
-                .map_err(|e| StoreError::Task(e.to_string()))?;
+        let matcher = metric_m()?;
         let (start, end) = (t0, t0 + 12_000_000);
         let mut answers = Vec::new();
         let mut most = Vec::new();
@@ -491,11 +397,11 @@ mod tests {
             store
                 .select(&tenant, std::slice::from_ref(&matcher), start, end)
                 .await?;
-            objects.most.store(0, SeqCst);
+            reads.most.store(0, SeqCst);
             let got = store
                 .select(&tenant, std::slice::from_ref(&matcher), start, end)
                 .await?;
-            most.push(objects.most.load(SeqCst));
+            most.push(reads.most.load(SeqCst));
             let mut got: Vec<(Labels, Vec<(i64, u64)>)> = got
                 .into_iter()
                 .map(|s| {

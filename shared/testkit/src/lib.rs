@@ -10,6 +10,8 @@
 //! Tables are created with the schema the project's terraform module gives the real table
 //! ([`TABLE_PK`], [`TABLE_SK`], TTL on [`TABLE_TTL`], on-demand billing).
 
+pub mod objects;
+
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_sdk_dynamodb::types::{
