@@ -970,6 +970,18 @@ mod tests {
         }
     }
 
+    /// A block holding one sample (value 1) of the series `{__name__=name}` of `tenant`.
+    fn one_sample_block(tenant: &str, name: &str, t: i64) -> BlockData {
+        BlockData {
+            series: vec![series(
+                tenant,
+                &[("__name__", name)],
+                vec![Sample { t, v: 1.0 }],
+            )],
+            metadata: vec![],
+        }
+    }
+
     #[tokio::test]
     async fn partition_cache_serves_until_the_next_index_write() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| StoreError::Task(e.to_string()))?;
@@ -977,14 +989,7 @@ mod tests {
         let tenant = tenant_id("t1")?;
         let day = Day::of_ms(1_700_000_000_000);
         let (start, end) = (day.start_ms(), day.end_ms());
-        let block = |name: &str, t: i64| BlockData {
-            series: vec![series(
-                "t1",
-                &[("__name__", name)],
-                vec![Sample { t, v: 1.0 }],
-            )],
-            metadata: vec![],
-        };
+        let block = |name: &str, t: i64| one_sample_block("t1", name, t);
         // An empty day is cached too, and dropped by the first write.
         assert!(
             store.partitions(&tenant, start, end).await?[0]
@@ -1031,15 +1036,7 @@ mod tests {
         let write = |k: i64, tenant: TenantId| {
             let store = &store;
             async move {
-                let t = day(k).start_ms();
-                let data = BlockData {
-                    series: vec![series(
-                        tenant.as_str(),
-                        &[("__name__", "m")],
-                        vec![Sample { t, v: 1.0 }],
-                    )],
-                    metadata: vec![],
-                };
+                let data = one_sample_block(tenant.as_str(), "m", day(k).start_ms());
                 store.write_block(&tenant, day(k), 0, data).await
             }
         };
