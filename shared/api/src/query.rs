@@ -115,6 +115,11 @@ impl SeriesSource for TenantSource {
                     matchers,
                     start,
                     end,
+                    if hints.presence_only {
+                        architect_store::Values::Presence
+                    } else {
+                        architect_store::Values::All
+                    },
                 )
                 .await
         }

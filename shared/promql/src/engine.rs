@@ -404,6 +404,7 @@ fn hints(func: Option<&str>, step_ms: i64, range_ms: i64) -> crate::source::Sele
         func: func.map(str::to_string),
         step_ms,
         range_ms,
+        presence_only: func.is_some_and(|f| crate::source::PRESENCE_ONLY_FUNCS.contains(&f)),
     }
 }
 
@@ -586,6 +587,126 @@ mod tests {
                 assert!(
                     (v - expected).abs() <= 1e-9 * expected.abs().max(1.0),
                     "{job} at {t}: {v} vs {expected}"
+                );
+            }
+        }
+    }
+
+    /// Answers what [`MemorySource`] holds, but for selectors the engine reads presence-only
+    /// it puts a stand-in in place of every value but staleness markers (as the store does)
+    /// and counts those reads.
+    struct StandInSource {
+        inner: MemorySource,
+        presence_reads: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl SeriesSource for StandInSource {
+        async fn select_hinted(
+            &self,
+            matchers: &[architect_model::Matcher],
+            start: i64,
+            end: i64,
+            hints: &crate::source::SelectHints,
+        ) -> Result<Vec<RawSeries>, crate::source::SourceError> {
+            let mut found = self.inner.select(matchers, start, end).await?;
+            if hints.presence_only {
+                self.presence_reads
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                for s in &mut found {
+                    for p in &mut s.floats {
+                        if !architect_model::is_stale_nan(p.1) {
+                            p.1 = -1234.5;
+                        }
+                    }
+                }
+            }
+            Ok(found)
+        }
+
+        async fn select(
+            &self,
+            matchers: &[architect_model::Matcher],
+            start: i64,
+            end: i64,
+        ) -> Result<Vec<RawSeries>, crate::source::SourceError> {
+            self.inner.select(matchers, start, end).await
+        }
+    }
+
+    /// Queries with selectors read presence-only give the same answers with stand-in values,
+    /// and selectors whose values are used (under a comparison, `rate` inside `count`,
+    /// `count_values`, ...) are not read presence-only.
+    #[tokio::test]
+    async fn presence_only_reads_change_no_answer() {
+        let mut inner = MemorySource::new();
+        for i in 0..6i64 {
+            let labels = Labels::from_pairs([
+                ("__name__", "m".to_string()),
+                ("job", format!("j{}", i % 2)),
+                ("i", i.to_string()),
+            ]);
+            for k in 0..900i64 {
+                if (k + i) % 41 == 0 {
+                    continue;
+                }
+                let v = match (k + i) % 150 {
+                    0 => f64::from_bits(architect_model::STALE_NAN_BITS),
+                    7 => f64::NAN,
+                    _ => ((k * (i + 1)) % 17) as f64 * 0.5,
+                };
+                inner.add_float(&labels, k * 15_000 + i * 1_000, v);
+            }
+        }
+        let engine = Engine::new(EngineOptions::default());
+        let stand_in = StandInSource {
+            inner,
+            presence_reads: std::sync::atomic::AtomicUsize::new(0),
+        };
+        let presence = [
+            "count(m)",
+            "count by (job) (m)",
+            "group by (job) (m)",
+            "count(-m)",
+            "count_over_time(m[5m])",
+            "present_over_time(m[2m])",
+            "absent_over_time(m{i=\"1\"}[1m])",
+            "absent(m{i=\"2\"})",
+            "timestamp(m)",
+            "count_over_time(m[10m:1m])",
+            "count(m) + sum(m)",
+        ];
+        let valued = [
+            "count(m > 4)",
+            "count(rate(m[5m]))",
+            "count_values(\"v\", m)",
+            "sum(m)",
+            "topk(2, m)",
+            "count(m * 2 > 6)",
+        ];
+        for (queries, presence_only) in [(&presence[..], true), (&valued[..], false)] {
+            for query in queries {
+                let before = stand_in
+                    .presence_reads
+                    .load(std::sync::atomic::Ordering::SeqCst);
+                let plain = engine.range(&stand_in.inner, query, START, END, STEP).await;
+                let read = engine.range(&stand_in, query, START, END, STEP).await;
+                let plain = format!("{:?}", plain.expect("query").value);
+                let read = format!("{:?}", read.expect("query").value);
+                assert!(plain == read, "{query}: the answers differ");
+                let reads = stand_in
+                    .presence_reads
+                    .load(std::sync::atomic::Ordering::SeqCst);
+                assert_eq!(reads > before, presence_only, "{query}");
+                let t = END - 7 * STEP;
+                let plain = engine
+                    .instant(&stand_in.inner, query, t)
+                    .await
+                    .expect("query");
+                let read = engine.instant(&stand_in, query, t).await.expect("query");
+                assert!(
+                    format!("{:?}", plain.value) == format!("{:?}", read.value),
+                    "{query} at {t}: the answers differ"
                 );
             }
         }

@@ -27,7 +27,25 @@ pub struct SelectHints {
     pub step_ms: i64,
     /// Range (ms) of a range selector; 0 for an instant selector.
     pub range_ms: i64,
+    /// The engine uses only which samples exist (their timestamps, and staleness markers),
+    /// not their values: `func` is `count`, `group`, `count_over_time`, ... A source may
+    /// then skip decoding values and return any number in their place, except that a
+    /// staleness marker must stay one.
+    pub presence_only: bool,
 }
+
+/// Functions and aggregations whose result does not depend on the values of the samples of a
+/// selector they apply to directly, only on which exist: a stand-in value for every sample
+/// that is not a staleness marker gives the same answer.
+pub const PRESENCE_ONLY_FUNCS: [&str; 7] = [
+    "count",
+    "group",
+    "count_over_time",
+    "present_over_time",
+    "absent_over_time",
+    "absent",
+    "timestamp",
+];
 
 /// Reads the samples of matching series.
 #[async_trait]

@@ -35,6 +35,7 @@ pub(crate) async fn read(
     planned: Vec<PlannedRead>,
     start: i64,
     end: i64,
+    values: read::Values,
 ) -> Result<std::result::Result<Vec<SeriesSamples>, Vec<PlannedRead>>> {
     let selected: usize = planned.iter().map(|p| p.selected.len()).max().unwrap_or(0);
     if selected < MIN_SERIES || store.read_concurrency() > cores() * SHARES_PER_CORE {
@@ -123,8 +124,10 @@ pub(crate) async fn read(
                     unsorted: &mut unsorted,
                     dest,
                 };
-                read::read_block_samples_into(&objects, block, refs, start, end, &cache, &mut sink)
-                    .await?;
+                read::read_block_samples_into(
+                    &objects, block, refs, start, end, values, &cache, &mut sink,
+                )
+                .await?;
             }
             // A series whose blocks overlap in time: sorted, and of equal timestamps the
             // first written (blocks are read in write order) kept, as `merge_samples` does.
@@ -333,6 +336,79 @@ mod tests {
         });
         want.sort_by_key(|x| x.t);
         assert_eq!(bits(&zero.samples), bits(&want));
+        Ok(())
+    }
+
+    /// A presence read returns every sample a full read returns, at the same timestamps, with
+    /// staleness markers and the other float-coded values bit for bit and decimal-coded values
+    /// as 0: series by series (300 series), block by block (150) and by exact row runs (one).
+    #[tokio::test]
+    async fn presence_reads_keep_timestamps_and_float_coded_values() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Task(e.to_string()))?;
+        let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
+        let store = MetricsStore::new(Arc::new(InMemory::new()), index, &StoreConfig::default());
+        let tenant = TenantId::new("t1").map_err(|e| StoreError::Task(e.to_string()))?;
+        let day = Day::of_ms(1_700_000_000_000);
+        let t0 = day.start_ms();
+        let labels = |i: usize| {
+            Labels::from_pairs([
+                ("__name__", "m"),
+                ("i", &i.to_string()),
+                ("odd", if i % 2 == 1 { "1" } else { "0" }),
+            ])
+        };
+        for b in 0..3i64 {
+            store
+                .write_block(&tenant, day, 0, test_block(b, t0, &labels))
+                .await?;
+        }
+        let eq = |name: &str, value: &str| {
+            architect_model::Matcher::new(architect_model::MatchOp::Equal, name, value)
+                .map_err(|e| StoreError::Task(e.to_string()))
+        };
+        let selections = [
+            (vec![metric_m()?], 300),
+            (vec![metric_m()?, eq("odd", "1")?], 150),
+            (vec![metric_m()?, eq("i", "7")?], 1),
+        ];
+        for (matchers, count) in selections {
+            let (start, end) = (t0 + 300_000, t0 + 2_300_000);
+            let read = |values| {
+                let blocks = store.blocks(&tenant, start, end);
+                let matchers = &matchers;
+                let store = &store;
+                async move {
+                    let mut got = store
+                        .select_in(blocks.await?, matchers, start, end, values)
+                        .await?;
+                    got.sort_by(|a, b| a.labels.cmp(&b.labels));
+                    Ok::<_, StoreError>(got)
+                }
+            };
+            let all = read(crate::Values::All).await?;
+            let presence = read(crate::Values::Presence).await?;
+            assert_eq!(all.len(), count);
+            assert_eq!(presence.len(), count);
+            let (mut zeroed, mut kept) = (0, 0);
+            for (a, p) in all.iter().zip(&presence) {
+                assert_eq!(a.labels, p.labels);
+                let times = |s: &[Sample]| s.iter().map(|x| x.t).collect::<Vec<_>>();
+                assert_eq!(times(&a.samples), times(&p.samples), "{:?}", a.labels);
+                for (x, y) in a.samples.iter().zip(&p.samples) {
+                    if crate::decimal::min_scale(x.v).is_none() {
+                        assert_eq!(x.v.to_bits(), y.v.to_bits(), "{:?} at {}", a.labels, x.t);
+                        kept += 1;
+                    } else if y.v.to_bits() != x.v.to_bits() {
+                        assert_eq!(y.v, 0.0, "{:?} at {}", a.labels, x.t);
+                        zeroed += 1;
+                    }
+                }
+            }
+            assert!(
+                zeroed > 0 && kept > 0,
+                "{count} series: {zeroed} zeroed, {kept} kept"
+            );
+        }
         Ok(())
     }
 

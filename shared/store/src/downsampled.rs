@@ -263,7 +263,10 @@ impl MetricsStore {
             span_days.insert(ulid, days);
         }
         raw_blocks.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.ulid.cmp(&b.ulid)));
-        for s in self.select_in(raw_blocks, matchers, start, end).await? {
+        for s in self
+            .select_in(raw_blocks, matchers, start, end, crate::read::Values::All)
+            .await?
+        {
             let entry = &mut series
                 .entry(s.id)
                 .or_insert_with(|| (s.labels, Vec::new()))

@@ -33,7 +33,7 @@ pub use local::{INLINE_READ_MAX_BYTES, LocalObjects};
 /// The Parquet writer settings [`MetricsStore::writer_properties`] hands out.
 pub use parquet::file::properties::WriterProperties;
 pub use partition::DayPartition;
-pub use read::{SeriesSamples, SeriesTable, merge_sample_chunks, merge_samples};
+pub use read::{SeriesSamples, SeriesTable, Values, merge_sample_chunks, merge_samples};
 pub use store::{
     BlockOptions, MULTIPART_PART_BYTES, MetricsStore, REMOTE_READ_CONCURRENCY, StoreConfig,
     histogram_blocks, raw_blocks,

@@ -27,6 +27,17 @@ use std::sync::Arc;
 /// per-batch work (arrays, the series-run scan) is then paid once per 16 K rows.
 const SAMPLE_BATCH_ROWS: usize = 16 * 1024;
 
+/// Which sample values a read decodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Values {
+    /// Every value, bit-exact.
+    All,
+    /// Only values kept as floats (staleness markers, NaN, values no decimal scale holds);
+    /// decimal-coded values, most of a block's bytes, are not read and come back as 0. For
+    /// callers that use only which samples exist, such as `count` and `count_over_time`.
+    Presence,
+}
+
 /// The samples of one series over a time range.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeriesSamples {
@@ -678,7 +689,7 @@ pub(crate) struct BlockSamples {
 }
 
 impl BlockSamples {
-    fn new(series: usize, capacity: usize) -> Self {
+    pub(crate) fn new(series: usize, capacity: usize) -> Self {
         Self {
             samples: Vec::with_capacity(capacity),
             spans: vec![(0, 0); series],
@@ -752,17 +763,29 @@ pub(crate) async fn read_block_samples(
     cache: &MetaCache,
 ) -> Result<BlockSamples> {
     let mut out = BlockSamples::new(selected.len(), 0);
-    read_block_samples_into(store, block, selected, start, end, cache, &mut out).await?;
+    read_block_samples_into(
+        store,
+        block,
+        selected,
+        start,
+        end,
+        Values::All,
+        cache,
+        &mut out,
+    )
+    .await?;
     Ok(out)
 }
 
-/// [`read_block_samples`] into `out`.
+/// [`read_block_samples`] into `out`, decoding `values`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn read_block_samples_into<S: SampleSink>(
     store: &Arc<dyn ObjectStore>,
     block: &BlockMeta,
     selected: &[u32],
     start: i64,
     end: i64,
+    values: Values,
     cache: &MetaCache,
     out: &mut S,
 ) -> Result<()> {
@@ -858,7 +881,8 @@ pub(crate) async fn read_block_samples_into<S: SampleSink>(
     out.reserve(rows_selected);
     // A value column that is null in every selected row is not read: each column chunk read
     // costs a zstd context pair, whatever its size.
-    let read_ints = !null_in(&meta, &row_groups, samples_col::VALUE_INT, &ranges);
+    let read_ints =
+        values == Values::All && !null_in(&meta, &row_groups, samples_col::VALUE_INT, &ranges);
     let read_floats = !null_in(&meta, &row_groups, samples_col::VALUE_FLOAT, &ranges);
     let mut leaves = Vec::with_capacity(5);
     if run_refs.is_none() {
@@ -931,9 +955,7 @@ pub(crate) async fn read_block_samples_into<S: SampleSink>(
             Some(
                 next_col()
                     .as_primitive_opt::<Float64Type>()
-                    .ok_or_else(|| corrupt(&key, "value_float"))?
-                    .values()
-                    .as_ref(),
+                    .ok_or_else(|| corrupt(&key, "value_float"))?,
             )
         } else {
             None
@@ -965,21 +987,35 @@ pub(crate) async fn read_block_samples_into<S: SampleSink>(
 }
 
 /// Appends rows `rows` of a run (timestamps `ts`) to series `slot` of `dst`: decimal values
-/// where `value_int` is set, floats elsewhere.
+/// where `value_int` is set, floats elsewhere, and 0 for the rows of neither column read (a
+/// [`Values::Presence`] read).
 fn decode_run<S: SampleSink>(
     dst: &mut S,
     slot: usize,
     ts: &[i64],
     ints: Option<(&arrow_array::PrimitiveArray<Int64Type>, &[i32])>,
-    floats: Option<&[f64]>,
+    floats: Option<&arrow_array::PrimitiveArray<Float64Type>>,
     rows: std::ops::Range<usize>,
 ) {
     let Some((ints, scales)) = ints else {
-        // No decimal values in these row groups: floats only.
-        let floats = floats.map_or(&[][..], |f| &f[rows.clone()]);
-        dst.append(slot, ts.iter().zip(floats).map(|(&t, &v)| Sample { t, v }));
+        // No decimal values read: floats where set.
+        match floats {
+            Some(f) if f.null_count() == 0 => {
+                let f = &f.values()[rows];
+                dst.append(slot, ts.iter().zip(f).map(|(&t, &v)| Sample { t, v }));
+            }
+            Some(f) => dst.append(
+                slot,
+                rows.enumerate().map(|(j, k)| Sample {
+                    t: ts[j],
+                    v: if f.is_valid(k) { f.value(k) } else { 0.0 },
+                }),
+            ),
+            None => dst.append(slot, ts.iter().map(|&t| Sample { t, v: 0.0 })),
+        }
         return;
     };
+    let floats = floats.map(|f| &f.values()[..]);
     let int_values = &ints.values()[rows.clone()];
     let run_scales = &scales[rows.clone()];
     if ints.null_count() == 0 && run_scales.iter().all(|s| *s == run_scales[0]) {

@@ -710,28 +710,30 @@ impl MetricsStore {
         end: i64,
     ) -> Result<Vec<SeriesSamples>> {
         let blocks = self.blocks(tenant, start, end).await?;
-        self.select_in(blocks, matchers, start, end).await
+        self.select_in(blocks, matchers, start, end, read::Values::All)
+            .await
     }
 
     /// [`MetricsStore::select`] over the given blocks (in precedence order), e.g. one listing
-    /// shared by the float and the histogram reads of a selector.
+    /// shared by the float and the histogram reads of a selector, decoding `values`.
     pub async fn select_in(
         &self,
         blocks: Vec<BlockMeta>,
         matchers: &[Matcher],
         start: i64,
         end: i64,
+        values: read::Values,
     ) -> Result<Vec<SeriesSamples>> {
         let owned = matchers.to_vec();
         let select: SelectRefs = Arc::new(move |table: &SeriesTable| table.matching_refs(&owned));
         let planned = self
             .plan_reads(blocks, metric_name_of(matchers), select)
             .await?;
-        let planned = match crate::by_series::read(self, planned, start, end).await? {
+        let planned = match crate::by_series::read(self, planned, start, end, values).await? {
             Ok(series) => return Ok(series),
             Err(planned) => planned,
         };
-        let reads = self.read_planned(planned, start, end).await?;
+        let reads = self.read_planned(planned, start, end, values).await?;
         // Each series' slices in block order (read index, selection index), found by the
         // series id and confirmed by the labels, so even a hash collision could not merge two
         // series.
@@ -804,7 +806,8 @@ impl MetricsStore {
         end: i64,
     ) -> Result<Vec<BlockRead>> {
         let planned = self.plan_reads(blocks, metric, select).await?;
-        self.read_planned(planned, start, end).await
+        self.read_planned(planned, start, end, read::Values::All)
+            .await
     }
 
     /// The blocks that may hold `metric`, their series tables and the refs `select` chooses
@@ -850,19 +853,23 @@ impl MetricsStore {
         planned: Vec<PlannedRead>,
         start: i64,
         end: i64,
+        values: read::Values,
     ) -> Result<Vec<BlockRead>> {
         let reads = planned.into_iter().map(|p| {
             let objects = Arc::clone(&self.objects);
             let cache = Arc::clone(&self.meta_cache);
             async move {
                 tokio::spawn(async move {
-                    let samples = read::read_block_samples(
+                    let mut samples = read::BlockSamples::new(p.selected.len(), 0);
+                    read::read_block_samples_into(
                         &objects,
                         &p.block,
                         &p.selected,
                         start,
                         end,
+                        values,
                         &cache,
+                        &mut samples,
                     )
                     .await?;
                     Ok::<_, StoreError>(BlockRead {
