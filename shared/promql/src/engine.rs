@@ -7,6 +7,7 @@ use crate::source::SeriesSource;
 use crate::trim::ParsedQuery;
 use crate::value::{InstantSample, Point, QueryValue, RangeSeries, RawSeries, Value};
 use architect_model::Labels;
+use futures::StreamExt;
 use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{self, Expr};
 use std::collections::HashMap;
@@ -236,18 +237,20 @@ impl Engine {
             query_end: range.end,
         };
         planner.plan(expr, range, None, &mut plan);
+        let plan: Vec<(usize, Planned<'_>)> = plan.into_iter().collect();
         let mut data: HashMap<usize, Arc<Vec<RawSeries>>> = HashMap::with_capacity(plan.len());
         let mut stats = QueryStats::default();
-        for (key, p) in plan {
-            let sets = selector_matchers(p.selector).map_err(QueryError::BadData)?;
-            let mut series: Vec<RawSeries> = Vec::new();
-            for set in sets {
-                let found = source.select_hinted(&set, p.start, p.end, &p.hints).await;
-                if Instant::now() > deadline {
-                    return Err(QueryError::Timeout("query preparation"));
-                }
-                series.extend(found.map_err(|e| QueryError::Storage(e.0))?);
+        // Several selectors' reads at once: from object storage each waits on its GETs.
+        let fetches: Vec<_> = plan.iter().map(|(_, p)| read_selector(source, p)).collect();
+        let mut fetched = futures::stream::iter(fetches).buffered(SELECTOR_READS_IN_FLIGHT);
+        let mut keys = plan.iter().map(|(key, _)| *key);
+        while let Some(series) = fetched.next().await {
+            if Instant::now() > deadline {
+                return Err(QueryError::Timeout("query preparation"));
             }
+            let (Some(key), mut series) = (keys.next(), series?) else {
+                break;
+            };
             // Sorted by labels; a series that several matcher sets found is kept once (the
             // stable sort keeps the first set's copy first).
             series.sort_by(|a, b| a.labels.cmp(&b.labels));
@@ -398,6 +401,23 @@ impl Planner<'_> {
         e.end = e.end.max(end);
     }
 }
+
+/// The series of a planned selector, from each of its matcher sets (unsorted).
+async fn read_selector(
+    source: &dyn SeriesSource,
+    p: &Planned<'_>,
+) -> Result<Vec<RawSeries>, QueryError> {
+    let sets = selector_matchers(p.selector).map_err(QueryError::BadData)?;
+    let mut series: Vec<RawSeries> = Vec::new();
+    for set in sets {
+        let found = source.select_hinted(&set, p.start, p.end, &p.hints).await;
+        series.extend(found.map_err(|e| QueryError::Storage(e.0))?);
+    }
+    Ok(series)
+}
+
+/// Selectors of one query read at once.
+const SELECTOR_READS_IN_FLIGHT: usize = 4;
 
 fn hints(func: Option<&str>, step_ms: i64, range_ms: i64) -> crate::source::SelectHints {
     crate::source::SelectHints {
@@ -710,5 +730,60 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Holds each read for a moment and records the most reads in flight at once.
+    struct SlowSource {
+        inner: MemorySource,
+        in_flight: std::sync::atomic::AtomicUsize,
+        most: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl SeriesSource for SlowSource {
+        async fn select(
+            &self,
+            matchers: &[architect_model::Matcher],
+            start: i64,
+            end: i64,
+        ) -> Result<Vec<RawSeries>, crate::source::SourceError> {
+            use std::sync::atomic::Ordering::SeqCst;
+            let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+            self.most.fetch_max(now, SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            self.in_flight.fetch_sub(1, SeqCst);
+            self.inner.select(matchers, start, end).await
+        }
+    }
+
+    /// The selectors of one query are read at once (from object storage each waits on its
+    /// requests), and the answer is the one a source read one selector at a time gives.
+    #[tokio::test]
+    async fn selectors_are_read_concurrently() {
+        let mut inner = MemorySource::new();
+        for (name, v) in [("a", 6.0), ("b", 3.0), ("c", 2.0)] {
+            let labels = Labels::from_pairs([("__name__", name), ("job", "x")]);
+            for k in 0..100i64 {
+                inner.add_float(&labels, START + k * STEP, v + k as f64);
+            }
+        }
+        let engine = Engine::new(EngineOptions::default());
+        let slow = SlowSource {
+            inner,
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
+            most: std::sync::atomic::AtomicUsize::new(0),
+        };
+        let query = "a / ignoring(__name__) b - c";
+        let got = matrix(&engine, &slow.inner, query).await;
+        assert_eq!(got.len(), 1);
+        let concurrent = match engine.range(&slow, query, START, END, STEP).await {
+            Ok(r) => r.value,
+            Err(e) => panic!("query: {e}"),
+        };
+        assert_eq!(
+            format!("{concurrent:?}"),
+            format!("{:?}", QueryValue::Matrix(got))
+        );
+        assert_eq!(slow.most.load(std::sync::atomic::Ordering::SeqCst), 3);
     }
 }
