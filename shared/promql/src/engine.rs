@@ -612,16 +612,32 @@ mod tests {
         }
     }
 
-    /// Answers what [`MemorySource`] holds, but for selectors the engine reads presence-only
-    /// it puts a stand-in in place of every value but staleness markers (as the store does)
-    /// and counts those reads.
-    struct StandInSource {
+    /// Answers what [`MemorySource`] holds, holding each read for `hold` and recording the
+    /// most reads in flight; for selectors the engine reads presence-only it puts a stand-in
+    /// in place of every value but staleness markers (as the store does) and counts those
+    /// reads.
+    struct ObservedSource {
         inner: MemorySource,
+        hold: std::time::Duration,
         presence_reads: std::sync::atomic::AtomicUsize,
+        in_flight: std::sync::atomic::AtomicUsize,
+        most: std::sync::atomic::AtomicUsize,
+    }
+
+    impl ObservedSource {
+        fn new(inner: MemorySource, hold: std::time::Duration) -> Self {
+            Self {
+                inner,
+                hold,
+                presence_reads: Default::default(),
+                in_flight: Default::default(),
+                most: Default::default(),
+            }
+        }
     }
 
     #[async_trait::async_trait]
-    impl SeriesSource for StandInSource {
+    impl SeriesSource for ObservedSource {
         async fn select_hinted(
             &self,
             matchers: &[architect_model::Matcher],
@@ -629,10 +645,14 @@ mod tests {
             end: i64,
             hints: &crate::source::SelectHints,
         ) -> Result<Vec<RawSeries>, crate::source::SourceError> {
+            use std::sync::atomic::Ordering::SeqCst;
+            let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+            self.most.fetch_max(now, SeqCst);
+            tokio::time::sleep(self.hold).await;
+            self.in_flight.fetch_sub(1, SeqCst);
             let mut found = self.inner.select(matchers, start, end).await?;
             if hints.presence_only {
-                self.presence_reads
-                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                self.presence_reads.fetch_add(1, SeqCst);
                 for s in &mut found {
                     for p in &mut s.floats {
                         if !architect_model::is_stale_nan(p.1) {
@@ -679,10 +699,7 @@ mod tests {
             }
         }
         let engine = Engine::new(EngineOptions::default());
-        let stand_in = StandInSource {
-            inner,
-            presence_reads: std::sync::atomic::AtomicUsize::new(0),
-        };
+        let stand_in = ObservedSource::new(inner, std::time::Duration::ZERO);
         let presence = [
             "count(m)",
             "count by (job) (m)",
@@ -732,30 +749,6 @@ mod tests {
         }
     }
 
-    /// Holds each read for a moment and records the most reads in flight at once.
-    struct SlowSource {
-        inner: MemorySource,
-        in_flight: std::sync::atomic::AtomicUsize,
-        most: std::sync::atomic::AtomicUsize,
-    }
-
-    #[async_trait::async_trait]
-    impl SeriesSource for SlowSource {
-        async fn select(
-            &self,
-            matchers: &[architect_model::Matcher],
-            start: i64,
-            end: i64,
-        ) -> Result<Vec<RawSeries>, crate::source::SourceError> {
-            use std::sync::atomic::Ordering::SeqCst;
-            let now = self.in_flight.fetch_add(1, SeqCst) + 1;
-            self.most.fetch_max(now, SeqCst);
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            self.in_flight.fetch_sub(1, SeqCst);
-            self.inner.select(matchers, start, end).await
-        }
-    }
-
     /// The selectors of one query are read at once (from object storage each waits on its
     /// requests), and the answer is the one a source read one selector at a time gives.
     #[tokio::test]
@@ -768,11 +761,7 @@ mod tests {
             }
         }
         let engine = Engine::new(EngineOptions::default());
-        let slow = SlowSource {
-            inner,
-            in_flight: std::sync::atomic::AtomicUsize::new(0),
-            most: std::sync::atomic::AtomicUsize::new(0),
-        };
+        let slow = ObservedSource::new(inner, std::time::Duration::from_millis(20));
         let query = "a / ignoring(__name__) b - c";
         let got = matrix(&engine, &slow.inner, query).await;
         assert_eq!(got.len(), 1);

@@ -236,25 +236,34 @@ mod tests {
             .map_err(|e| StoreError::Task(e.to_string()))
     }
 
+    /// `m{i, odd}`: series `i`, and whether `i` is odd.
+    fn odd_labels(i: usize) -> Labels {
+        Labels::from_pairs([
+            ("__name__", "m"),
+            ("i", &i.to_string()),
+            ("odd", if i % 2 == 1 { "1" } else { "0" }),
+        ])
+    }
+
+    /// A store over memory with an embedded index (in the returned directory), tenant `t1`
+    /// and a day to write.
+    fn embedded_store() -> Result<(tempfile::TempDir, MetricsStore, TenantId, Day)> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Task(e.to_string()))?;
+        let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
+        let store = MetricsStore::new(Arc::new(InMemory::new()), index, &StoreConfig::default());
+        let tenant = TenantId::new("t1").map_err(|e| StoreError::Task(e.to_string()))?;
+        Ok((dir, store, tenant, Day::of_ms(1_700_000_000_000)))
+    }
+
     /// A selection of 300 series over three blocks that follow each other in time is read
     /// series by series, and returns exactly what was written, bit for bit, also when the
     /// range cuts into the first and last block; a block overlapping the others leaves each
     /// timestamp's first write.
     #[tokio::test]
     async fn series_major_reads_return_what_was_written() -> Result<()> {
-        let dir = tempfile::tempdir().map_err(|e| StoreError::Task(e.to_string()))?;
-        let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
-        let store = MetricsStore::new(Arc::new(InMemory::new()), index, &StoreConfig::default());
-        let tenant = TenantId::new("t1").map_err(|e| StoreError::Task(e.to_string()))?;
-        let day = Day::of_ms(1_700_000_000_000);
+        let (_dir, store, tenant, day) = embedded_store()?;
         let t0 = day.start_ms();
-        let labels = |i: usize| {
-            Labels::from_pairs([
-                ("__name__", "m"),
-                ("i", &i.to_string()),
-                ("odd", if i % 2 == 1 { "1" } else { "0" }),
-            ])
-        };
+        let labels = odd_labels;
         let mut written: BTreeMap<Labels, Vec<Sample>> = BTreeMap::new();
         for b in 0..3i64 {
             let data = test_block(b, t0, &labels);
@@ -344,19 +353,9 @@ mod tests {
     /// as 0: series by series (300 series), block by block (150) and by exact row runs (one).
     #[tokio::test]
     async fn presence_reads_keep_timestamps_and_float_coded_values() -> Result<()> {
-        let dir = tempfile::tempdir().map_err(|e| StoreError::Task(e.to_string()))?;
-        let index = Arc::new(EmbeddedIndex::open(&dir.path().join("index.redb"))?);
-        let store = MetricsStore::new(Arc::new(InMemory::new()), index, &StoreConfig::default());
-        let tenant = TenantId::new("t1").map_err(|e| StoreError::Task(e.to_string()))?;
-        let day = Day::of_ms(1_700_000_000_000);
+        let (_dir, store, tenant, day) = embedded_store()?;
         let t0 = day.start_ms();
-        let labels = |i: usize| {
-            Labels::from_pairs([
-                ("__name__", "m"),
-                ("i", &i.to_string()),
-                ("odd", if i % 2 == 1 { "1" } else { "0" }),
-            ])
-        };
+        let labels = odd_labels;
         for b in 0..3i64 {
             store
                 .write_block(&tenant, day, 0, test_block(b, t0, &labels))
