@@ -185,6 +185,9 @@ const QUERIES: &[&str] = &[
     "sum without (instance, code) (rate(diff_requests_total[5m]))",
     "avg by (instance) (diff_memory_bytes)",
     "count by (job) (diff_up == 1)",
+    // Presence-only reads (no decimal values decoded); `diff_flappy` has a staleness marker.
+    "count(diff_requests_total)",
+    "count by (job) (diff_flappy)",
     "max(diff_memory_bytes)",
     "min by (job) (diff_memory_bytes)",
     "topk(3, rate(diff_requests_total[5m]))",

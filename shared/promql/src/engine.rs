@@ -243,14 +243,14 @@ impl Engine {
         // Several selectors' reads at once: from object storage each waits on its GETs.
         let fetches: Vec<_> = plan.iter().map(|(_, p)| read_selector(source, p)).collect();
         let mut fetched = futures::stream::iter(fetches).buffered(SELECTOR_READS_IN_FLIGHT);
-        let mut keys = plan.iter().map(|(key, _)| *key);
-        while let Some(series) = fetched.next().await {
+        for (key, _) in &plan {
+            let Some(series) = fetched.next().await else {
+                break;
+            };
             if Instant::now() > deadline {
                 return Err(QueryError::Timeout("query preparation"));
             }
-            let (Some(key), mut series) = (keys.next(), series?) else {
-                break;
-            };
+            let mut series = series?;
             // Sorted by labels; a series that several matcher sets found is kept once (the
             // stable sort keeps the first set's copy first).
             series.sort_by(|a, b| a.labels.cmp(&b.labels));
@@ -261,7 +261,7 @@ impl Engine {
             if stats.samples_loaded > self.opts.max_samples {
                 return Err(QueryError::TooManySamples("query execution"));
             }
-            data.insert(key, Arc::new(series));
+            data.insert(*key, Arc::new(series));
         }
         stats.fetch_seconds = started.elapsed().as_secs_f64();
         let eval_started = Instant::now();
