@@ -80,9 +80,16 @@ impl MetricsStore {
         let table = self.series_table(block).await?;
         let (start, end) = (i64::MIN, i64::MAX);
         let mut samples = if block.samples > 0 {
-            read::read_block_samples(self.objects(), block, refs, start, end, self.meta_cache())
-                .await?
-                .into_per_series()
+            read::read_block_samples(
+                self.objects(),
+                block,
+                refs,
+                (start, end),
+                read::Values::All,
+                self.meta_cache(),
+            )
+            .await?
+            .into_per_series()
         } else {
             vec![Vec::new(); refs.len()]
         };

@@ -689,7 +689,7 @@ pub(crate) struct BlockSamples {
 }
 
 impl BlockSamples {
-    pub(crate) fn new(series: usize, capacity: usize) -> Self {
+    fn new(series: usize, capacity: usize) -> Self {
         Self {
             samples: Vec::with_capacity(capacity),
             spans: vec![(0, 0); series],
@@ -753,27 +753,18 @@ impl SampleSink for BlockSamples {
     }
 }
 
-/// Reads the samples of `selected` series refs (sorted ascending) in `[start, end]`.
+/// Reads the samples of `selected` series refs (sorted ascending) in `[start, end]`,
+/// decoding `values`.
 pub(crate) async fn read_block_samples(
     store: &Arc<dyn ObjectStore>,
     block: &BlockMeta,
     selected: &[u32],
-    start: i64,
-    end: i64,
+    (start, end): (i64, i64),
+    values: Values,
     cache: &MetaCache,
 ) -> Result<BlockSamples> {
     let mut out = BlockSamples::new(selected.len(), 0);
-    read_block_samples_into(
-        store,
-        block,
-        selected,
-        start,
-        end,
-        Values::All,
-        cache,
-        &mut out,
-    )
-    .await?;
+    read_block_samples_into(store, block, selected, start, end, values, cache, &mut out).await?;
     Ok(out)
 }
 

@@ -860,16 +860,13 @@ impl MetricsStore {
             let cache = Arc::clone(&self.meta_cache);
             async move {
                 tokio::spawn(async move {
-                    let mut samples = read::BlockSamples::new(p.selected.len(), 0);
-                    read::read_block_samples_into(
+                    let samples = read::read_block_samples(
                         &objects,
                         &p.block,
                         &p.selected,
-                        start,
-                        end,
+                        (start, end),
                         values,
                         &cache,
-                        &mut samples,
                     )
                     .await?;
                     Ok::<_, StoreError>(BlockRead {
