@@ -1018,8 +1018,9 @@ fn range_function(name: &str) -> Option<RangeKind> {
 /// Why not [`crate::eval::WindowCursor`] and [`ResetScan`]: over a day of 15 s samples at a 60 s
 /// step they cost about 200 instructions per window (valgrind), more than the extrapolation;
 /// here the series' resets are listed in one pass and the window and reset bounds are plain
-/// forward indices. Results are bit-identical: the same [`extrapolated_rate_in`] adds the same
-/// resets in the same order.
+/// forward indices, and the extrapolation's divisions are done once per [`WindowShape`]
+/// ([`ShapeFactors`]). Results are bit-identical to [`extrapolated_rate_in`]'s: the same
+/// resets are added in the same order and the factors come from the same operations.
 fn float_rate_points(
     floats: &[(i64, f64)],
     bounds: impl Fn(usize) -> (i64, i64),
@@ -1039,6 +1040,7 @@ fn float_rate_points(
     let (mut lo, mut hi, mut r_lo, mut r_hi) = (0usize, 0usize, 0usize, 0usize);
     let mut last_start = i64::MIN;
     let mut any = false;
+    let (mut last_shape, mut factors) = (WindowShape::NONE, ShapeFactors::NONE);
     for (i, slot) in points.iter_mut().enumerate() {
         let (start, end) = bounds(i);
         if start < last_start {
@@ -1063,18 +1065,139 @@ fn float_rate_points(
         while r_hi < resets.len() && resets[r_hi] + 1 < hi {
             r_hi += 1;
         }
-        if let Some(v) = extrapolated_rate_in(
-            &floats[lo..hi],
-            (start, end, range_ms),
-            Some((&resets[r_lo..r_hi], lo)),
-            is_counter,
-            kind == RangeKind::Rate,
-        ) {
+        let window = &floats[lo..hi];
+        let resets_in = (&resets[r_lo..r_hi], lo);
+        let shape = WindowShape::of(window, start, end);
+        if shape != last_shape {
+            factors = ShapeFactors::new(shape, range_ms, kind == RangeKind::Rate);
+            last_shape = shape;
+        }
+        let v = factors.rate(window, resets_in, is_counter).or_else(|| {
+            extrapolated_rate_in(
+                window,
+                (start, end, range_ms),
+                Some(resets_in),
+                is_counter,
+                kind == RangeKind::Rate,
+            )
+        });
+        if let Some(v) = v {
             *slot = Point::Float(v);
             any = true;
         }
     }
     any
+}
+
+/// Where a window's samples sit in it (ms from its start to the first sample, from the last
+/// sample to its end, between first and last, and how many): all that the extrapolation
+/// factor of [`extrapolated_rate_in`] depends on besides the counter's zero point. A regularly
+/// scraped series gives most of its windows the same shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct WindowShape {
+    to_first: i64,
+    from_last: i64,
+    sampled: i64,
+    samples: usize,
+}
+
+impl WindowShape {
+    /// An impossible shape (no window has no samples), for "none computed yet".
+    const NONE: WindowShape = WindowShape {
+        to_first: 0,
+        from_last: 0,
+        sampled: 0,
+        samples: 0,
+    };
+
+    /// The shape of `window` (at least two samples) in `(start, end]`.
+    fn of(window: &[(i64, f64)], start: i64, end: i64) -> Self {
+        let first = window.first().map_or(0, |p| p.0);
+        let last = window.last().map_or(0, |p| p.0);
+        WindowShape {
+            to_first: first - start,
+            from_last: end - last,
+            sampled: last - first,
+            samples: window.len(),
+        }
+    }
+}
+
+/// [`extrapolated_rate_in`]'s divisions for one [`WindowShape`], computed as it computes them
+/// (so bit-identical), once per shape instead of per window: they were most of a day-long
+/// `sum by (rate)`'s arithmetic.
+#[derive(Clone, Copy, Debug)]
+struct ShapeFactors {
+    /// The extrapolation factor (divided by the range for `rate`) when a counter's zero point
+    /// does not shorten the extrapolation towards the window's start.
+    factor: f64,
+    /// A counter whose first value is at least this multiple of its increase cannot reach
+    /// zero before the extrapolated start: `2 × to_start / sampled`, twice what is needed,
+    /// so rounding cannot matter. NaN when unknown.
+    zero_bound: f64,
+}
+
+impl ShapeFactors {
+    /// Placeholder before the first window (never used: its shape matches no window).
+    const NONE: ShapeFactors = ShapeFactors {
+        factor: f64::NAN,
+        zero_bound: f64::NAN,
+    };
+
+    fn new(shape: WindowShape, range_ms: i64, is_rate: bool) -> Self {
+        let mut to_start = shape.to_first as f64 / 1000.0;
+        let mut to_end = shape.from_last as f64 / 1000.0;
+        let sampled = shape.sampled as f64 / 1000.0;
+        let avg_step = sampled / (shape.samples.max(2) - 1) as f64;
+        let threshold = avg_step * 1.1;
+        if to_start >= threshold {
+            to_start = avg_step / 2.0;
+        }
+        if to_end >= threshold {
+            to_end = avg_step / 2.0;
+        }
+        let mut factor = if sampled != 0.0 {
+            (sampled + to_start + to_end) / sampled
+        } else {
+            1.0
+        };
+        if is_rate {
+            factor /= range_ms as f64 / 1000.0;
+        }
+        let zero_bound = if sampled > 0.0 && to_start > 0.0 {
+            2.0 * (to_start / sampled)
+        } else {
+            f64::NAN
+        };
+        ShapeFactors { factor, zero_bound }
+    }
+
+    /// [`extrapolated_rate_in`] of `window` (of this shape, at least two samples) with its
+    /// resets, or `None` when its counter may reach zero inside the extrapolation (then the
+    /// full computation decides).
+    fn rate(
+        &self,
+        window: &[(i64, f64)],
+        (resets, offset): (&[usize], usize),
+        is_counter: bool,
+    ) -> Option<f64> {
+        let first_v = window.first()?.1;
+        let mut result = window.last()?.1 - first_v;
+        if is_counter {
+            for &j in resets {
+                result += window.get(j.checked_sub(offset)?)?.1;
+            }
+            if result > 0.0 && first_v >= 0.0 {
+                // extrapolated_rate_in takes the zero point `sampled × first_v / result` when
+                // it is before `to_start`; a first value this large rules that out.
+                let bound = result * self.zero_bound;
+                if !(bound.is_finite() && bound >= f64::MIN_POSITIVE && first_v >= bound) {
+                    return None;
+                }
+            }
+        }
+        Some(result * self.factor)
+    }
 }
 
 /// The counter resets of one series (index of the sample before each drop), found
@@ -1782,6 +1905,79 @@ mod tests {
                 };
                 assert_eq!(bits(&got), bits(&want), "{kind:?} {ends:?}");
                 assert_eq!(any, want.iter().any(|p| matches!(p, Point::Float(_))));
+            }
+        }
+    }
+
+    /// The per-shape factors give, bit for bit, what each window computed from scratch gives,
+    /// on series where the counter's zero point does and does not shorten the extrapolation:
+    /// counters starting at or near 0, tiny and huge values, negative values, NaN and
+    /// infinity, jittered and missing scrapes.
+    #[test]
+    fn shape_factors_match_the_full_extrapolation_bit_for_bit() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let value_kinds: [fn(i64, u64) -> f64; 7] = [
+            |i, _| i as f64 * 3.0,                         // counter from 0
+            |i, r| 1e-300 * (i as f64 + (r % 3) as f64),   // tiny
+            |i, _| 1e300 + i as f64 * 1e290,               // huge
+            |i, r| (i % 17) as f64 - 8.0 + (r % 5) as f64, // negative, resets
+            |i, _| if i % 50 == 7 { f64::NAN } else { i as f64 },
+            |i, _| {
+                if i % 60 == 9 {
+                    f64::INFINITY
+                } else {
+                    5.0 + i as f64
+                }
+            },
+            |i, r| 1_000.0 + (i / 4) as f64 + (r % 2) as f64 * 0.25, // flat stretches
+        ];
+        let range_ms = 300_000;
+        for (k, value) in value_kinds.iter().enumerate() {
+            for jitter in [0i64, 1, 400] {
+                let floats: Vec<(i64, f64)> = (0..600i64)
+                    .filter(|i| (i * 7 + k as i64) % 23 != 0)
+                    .map(|i| {
+                        let r = next();
+                        let t = i * 15_000 + (r % (jitter as u64 + 1)) as i64;
+                        (t, value(i, r))
+                    })
+                    .collect();
+                let ends: Vec<i64> = (0..150).map(|i| i * 60_000 + 1_000).collect();
+                for kind in [RangeKind::Rate, RangeKind::Increase, RangeKind::Delta] {
+                    let bounds = |i: usize| (ends[i] - range_ms, ends[i]);
+                    let mut got = vec![Point::Absent; ends.len()];
+                    float_rate_points(&floats, bounds, range_ms, kind, &mut got);
+                    for (i, p) in got.iter().enumerate() {
+                        let (start, end) = bounds(i);
+                        let window: Vec<(i64, f64)> = floats
+                            .iter()
+                            .copied()
+                            .filter(|p| p.0 > start && p.0 <= end)
+                            .collect();
+                        let want = extrapolated_rate_in(
+                            &window,
+                            (start, end, range_ms),
+                            None,
+                            kind != RangeKind::Delta,
+                            kind == RangeKind::Rate,
+                        );
+                        let got = match p {
+                            Point::Float(f) => Some(f.to_bits()),
+                            _ => None,
+                        };
+                        assert_eq!(
+                            got,
+                            want.map(f64::to_bits),
+                            "values {k}, jitter {jitter}, {kind:?}, window {i}"
+                        );
+                    }
+                }
             }
         }
     }

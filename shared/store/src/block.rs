@@ -160,9 +160,14 @@ pub fn encode_slices(
             out.metric_names.push(name.to_string());
         }
     }
+    let samples_props = if out.samples < out.series * schema::SHORT_RUN_ROWS {
+        schema::with_dictionary_timestamps(props)
+    } else {
+        props.clone()
+    };
     out.parts.push((
         Part::Samples,
-        write_part(&SAMPLES, props, SampleBatches::new(series))?,
+        write_part(&SAMPLES, &samples_props, SampleBatches::new(series))?,
     ));
     out.parts.push((
         Part::Series,
@@ -522,6 +527,86 @@ mod tests {
                 .collect();
             assert_eq!(got.len(), 1);
             assert_eq!(bits(&got[0].samples), bits(&want), "[{from}, {to}]");
+        }
+        Ok(())
+    }
+    /// Short series runs get dictionary-coded timestamps, day-long ones deltas, and both
+    /// decode to exactly what was written (jittered timestamps included).
+    #[test]
+    fn timestamp_encoding_follows_the_run_length() -> Result<()> {
+        use parquet::basic::Encoding;
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let props = super::properties(3, 1024 * 1024, 4096);
+        for (series, rows, want) in [
+            (50, 200, Encoding::RLE_DICTIONARY),
+            (3, 5_000, Encoding::DELTA_BINARY_PACKED),
+        ] {
+            let data: Vec<SeriesData> = (0..series)
+                .map(|i| {
+                    let labels = Labels::from_pairs([("__name__", "m"), ("i", &i.to_string())]);
+                    SeriesData {
+                        id: SeriesId::of("t", &labels),
+                        labels,
+                        samples: (0..rows)
+                            .map(|k| Sample {
+                                t: 1_700_000_000_000 + k * 15_000 + (k * 7 + i) % 3,
+                                v: k as f64,
+                            })
+                            .collect(),
+                        ..SeriesData::default()
+                    }
+                })
+                .collect();
+            let encoded = super::encode(
+                BlockData {
+                    series: data,
+                    metadata: vec![],
+                },
+                &props,
+            )?;
+            let samples = encoded
+                .parts
+                .iter()
+                .find(|(p, _)| *p == crate::layout::Part::Samples)
+                .map(|(_, b)| bytes::Bytes::from(b.clone()))
+                .ok_or_else(|| StoreError::Task("no samples part".into()))?;
+            let reader = SerializedFileReader::new(samples.clone())?;
+            let column = reader
+                .metadata()
+                .row_group(0)
+                .column(crate::schema::samples_col::TIMESTAMP);
+            assert!(
+                column.encodings().any(|e| e == want),
+                "{series} x {rows}: {:?}",
+                column.encodings().collect::<Vec<_>>()
+            );
+            let ts =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(samples)?
+                    .build()?
+                    .map(|b| {
+                        b.map(|b| {
+                            b.column(crate::schema::samples_col::TIMESTAMP)
+                                .as_any()
+                                .downcast_ref::<arrow_array::Int64Array>()
+                                .map(|a| a.values().to_vec())
+                                .unwrap_or_default()
+                        })
+                    })
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|e| StoreError::Task(e.to_string()))?
+                    .concat();
+            let mut want_ts: Vec<(String, i64)> = (0..series)
+                .flat_map(|i| {
+                    (0..rows).map(move |k| {
+                        (
+                            i.to_string(),
+                            1_700_000_000_000 + k * 15_000 + (k * 7 + i) % 3,
+                        )
+                    })
+                })
+                .collect();
+            want_ts.sort();
+            assert_eq!(ts, want_ts.into_iter().map(|(_, t)| t).collect::<Vec<_>>());
         }
         Ok(())
     }

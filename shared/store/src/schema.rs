@@ -111,6 +111,29 @@ pub(crate) const COMPACTED_DATA_PAGE_ROWS: usize = 20_000;
 /// docs/compaction.md).
 pub(crate) const DOWNSAMPLED_DATA_PAGE_ROWS: usize = 4096;
 
+/// Average rows per series below which a block's samples part dictionary-codes its timestamps
+/// ([`with_dictionary_timestamps`]): level-0 blocks (a head flush holds minutes of each
+/// series), level-1 blocks of a day still being written, downsampled day blocks.
+///
+/// Why: `DELTA_BINARY_PACKED` keeps one minimum delta per 128 values, and the jump back in
+/// time at each series boundary makes every delta of that block as wide as the jump. On the
+/// benchmark's flushed day (about 200 rows per series) timestamps took 2.78 bytes per row
+/// before zstd as deltas and 1.0 as dictionary indices (208 distinct timestamps: series
+/// scraped together share them), and the day-long `sum by (rate)` and `histogram_quantile`
+/// took 6-10 % less CPU. Blocks with a day per series keep deltas: their boundaries are rare
+/// and a day of distinct timestamps makes wider indices.
+pub(crate) const SHORT_RUN_ROWS: u64 = 1024;
+
+/// `props` with dictionary-coded timestamps (deltas stay the fallback parquet switches to
+/// once the dictionary outgrows its page limit, e.g. for unaligned timestamps).
+pub(crate) fn with_dictionary_timestamps(props: &WriterProperties) -> WriterProperties {
+    props
+        .clone()
+        .into_builder()
+        .set_column_dictionary_enabled(ColumnPath::from("timestamp"), true)
+        .build()
+}
+
 /// Writer settings shared by every part, with per-column encodings for the samples part.
 pub(crate) fn writer_properties(
     zstd_level: i32,
