@@ -20,7 +20,8 @@ const POW10: [f64; MAX_SCALE as usize + 1] = {
     t
 };
 
-fn pow10(scale: u32) -> f64 {
+/// 10^`scale`; decoding a scaled integer is `mantissa as f64 / pow10(scale)` ([`decode`]).
+pub(crate) fn pow10(scale: u32) -> f64 {
     POW10
         .get(scale as usize)
         .copied()

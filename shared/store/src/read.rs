@@ -1010,15 +1010,27 @@ fn decode_run<S: SampleSink>(
     let int_values = &ints.values()[rows.clone()];
     let run_scales = &scales[rows.clone()];
     if ints.null_count() == 0 && run_scales.iter().all(|s| *s == run_scales[0]) {
-        // One scale for the run (the usual case): a plain loop over two slices.
+        // One scale for the run (the usual case): a plain loop over two slices, with the
+        // power of ten read once; integers (byte and packet counters) need no division, as
+        // `m / 1.0` is `m` exactly.
         let scale = decimal::clamp_scale(run_scales[0]);
-        dst.append(
-            slot,
-            ts.iter().zip(int_values).map(|(&t, &m)| Sample {
-                t,
-                v: decimal::decode(m, scale),
-            }),
-        );
+        if scale == 0 {
+            dst.append(
+                slot,
+                ts.iter()
+                    .zip(int_values)
+                    .map(|(&t, &m)| Sample { t, v: m as f64 }),
+            );
+        } else {
+            let divisor = decimal::pow10(scale);
+            dst.append(
+                slot,
+                ts.iter().zip(int_values).map(|(&t, &m)| Sample {
+                    t,
+                    v: m as f64 / divisor,
+                }),
+            );
+        }
     } else {
         dst.append(
             slot,
