@@ -156,7 +156,10 @@ pub(crate) fn eval(
                     );
                 }
             }
-            reduce(ev, op, &name, &input, &grouping, param.as_deref(), a, r)
+            let out = reduce(ev, op, &name, &input, &grouping, param.as_deref(), a, r);
+            let work = input.len() * r.steps();
+            crate::parallel::drop_chunks(input, work);
+            out
         }
     }
 }
@@ -516,7 +519,7 @@ fn reduce(
             &anchor,
         );
     }
-    out.retain(|s| s.present() > 0);
+    out.retain(|s| s.has_values());
     Ok(Value::Vector(out))
 }
 
@@ -643,37 +646,44 @@ fn reduce_floats(
     if !matches!(
         op,
         Op::Sum | Op::Avg | Op::Count | Op::Min | Op::Max | Op::Group | Op::Stddev | Op::Stdvar
-    ) || input
-        .iter()
-        .any(|s| s.points.iter().any(|p| matches!(p, Point::Hist(_))))
-    {
+    ) {
         return None;
     }
     let steps = r.steps();
     let (group_of, mut out) = group_series(input, grouping, Vec::new);
     let groups = out.len();
     // Steps are independent: large inputs are cut into step ranges, one per core, each
-    // accumulating every series for its steps (the same per-step order: bit-identical).
+    // accumulating every series for its steps (the same per-step order: bit-identical). A
+    // histogram anywhere sends the whole input to the general path; looking for one here, in
+    // the same parallel pass, saves a serial pass over every point.
     let step_ids: Vec<usize> = (0..steps).collect();
     let chunks = crate::parallel::map_chunks(&step_ids, input.len() * steps, |chunk| {
         let (first, len) = (chunk.first().copied().unwrap_or(0), chunk.len());
         let mut accs = vec![FloatAcc::default(); groups * len];
         // Series with a value in these steps.
         let mut valued = vec![false; input.len()];
+        let mut histograms = false;
         for ((s, &g), valued) in input.iter().zip(&group_of).zip(&mut valued) {
             let accs = &mut accs[g * len..(g + 1) * len];
             for (acc, p) in accs.iter_mut().zip(&s.points[first..first + len]) {
-                if let Point::Float(f) = *p {
-                    *valued = true;
-                    accumulate(op, acc, f);
+                match *p {
+                    Point::Float(f) => {
+                        *valued = true;
+                        accumulate(op, acc, f);
+                    }
+                    Point::Hist(_) => histograms = true,
+                    Point::Absent => {}
                 }
             }
         }
-        (accs, len, valued)
+        (accs, len, valued, histograms)
     });
+    if chunks.iter().any(|c| c.3) {
+        return None;
+    }
     // A group drops the metric name if any series with a value in it does.
     for (si, (s, &g)) in input.iter().zip(&group_of).enumerate() {
-        if chunks.iter().any(|(_, _, valued)| valued[si]) {
+        if chunks.iter().any(|(_, _, valued, _)| valued[si]) {
             out[g].drop_name |= s.drop_name;
         }
     }
@@ -681,7 +691,7 @@ fn reduce_floats(
         .flat_map(|g| {
             chunks
                 .iter()
-                .flat_map(move |(accs, len, _)| accs[g * len..(g + 1) * len].iter().copied())
+                .flat_map(move |(accs, len, _, _)| accs[g * len..(g + 1) * len].iter().copied())
         })
         .collect();
     for (g, series) in out.iter_mut().enumerate() {
@@ -704,7 +714,7 @@ fn reduce_floats(
             })
             .collect();
     }
-    out.retain(|s| s.present() > 0);
+    out.retain(|s| s.has_values());
     Some(out)
 }
 
@@ -1013,6 +1023,6 @@ fn select_k(
         }
         return Ok(Value::Vector(ordered));
     }
-    out.retain(|s| s.present() > 0);
+    out.retain(|s| s.has_values());
     Ok(Value::Vector(out))
 }

@@ -338,7 +338,7 @@ fn vector_scalar(
         }
     }
     notes.emit(ev, anchor);
-    series.retain(|s| s.present() > 0);
+    series.retain(|s| s.has_values());
     ev.merge_if_immediate(series)
 }
 
@@ -463,7 +463,7 @@ fn set_op(
     if op == Op::Or {
         out.extend(rhs);
     }
-    out.retain(|s| s.present() > 0);
+    out.retain(|s| s.has_values());
     out
 }
 

@@ -331,7 +331,12 @@ impl<'a> Evaluator<'a> {
             }
         };
         if let Value::Vector(series) = &v {
-            let n: usize = series.iter().map(StepSeries::present).sum();
+            // A pass over every point: on the cores when large.
+            let n: usize = crate::parallel::map_chunks(series, series.len() * r.steps(), |c| {
+                c.iter().map(StepSeries::present).sum::<usize>()
+            })
+            .into_iter()
+            .sum();
             self.account(n)?;
         }
         Ok(v)

@@ -144,7 +144,7 @@ pub(crate) fn eval_call(
                 }
                 ev.mark_drop_name(s);
             }
-            series.retain(|s| s.present() > 0);
+            series.retain(|s| s.has_values());
             Ok(Value::Vector(ev.merge_if_immediate(series)?))
         }
         "clamp" | "clamp_min" | "clamp_max" => {
@@ -213,7 +213,7 @@ fn unwrap_parens(e: &Expr) -> &Expr {
 }
 
 fn non_empty(s: StepSeries) -> Vec<StepSeries> {
-    if s.present() > 0 { vec![s] } else { Vec::new() }
+    if s.has_values() { vec![s] } else { Vec::new() }
 }
 
 /// Applies `f(step, value)` to every float point (histograms drop out) and drops the name.
@@ -231,7 +231,7 @@ fn map_floats(
         }
         ev.mark_drop_name(s);
     }
-    series.retain(|s| s.present() > 0);
+    series.retain(|s| s.has_values());
     Ok(Value::Vector(ev.merge_if_immediate(series)?))
 }
 
@@ -1412,7 +1412,7 @@ fn eval_range_function(
             drop_name: s.drop_name,
             points,
         };
-        if series.present() == 0 {
+        if !series.has_values() {
             continue;
         }
         if !keeps_name {

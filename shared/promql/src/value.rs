@@ -51,6 +51,11 @@ impl StepSeries {
     pub fn present(&self) -> usize {
         self.points.iter().filter(|p| p.is_present()).count()
     }
+
+    /// True if any step has a value (stops at the first, where [`Self::present`] counts).
+    pub fn has_values(&self) -> bool {
+        self.points.iter().any(Point::is_present)
+    }
 }
 
 /// Samples of one series over a time range, as stored: floats and histograms sorted by time.
