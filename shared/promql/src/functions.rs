@@ -1123,6 +1123,64 @@ impl WindowShape {
     }
 }
 
+/// Prometheus's extrapolation of a window's change to its edges, in seconds: from the window's
+/// start to its first sample and from its last sample to its end (each cut to half the average
+/// sample spacing when more than 1.1 spacings), and the span between first and last sample.
+/// Shared by the float and histogram `rate`/`increase`/`delta` so they round alike.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Extrapolation {
+    pub(crate) to_start: f64,
+    pub(crate) to_end: f64,
+    pub(crate) sampled: f64,
+}
+
+impl Extrapolation {
+    /// The window `(start, end]` holding `samples` (at least two) samples, the first at
+    /// `first_t`, the last at `last_t`.
+    pub(crate) fn new(start: i64, end: i64, first_t: i64, last_t: i64, samples: usize) -> Self {
+        let mut to_start = (first_t - start) as f64 / 1000.0;
+        let mut to_end = (end - last_t) as f64 / 1000.0;
+        let sampled = (last_t - first_t) as f64 / 1000.0;
+        let avg_step = sampled / (samples.max(2) - 1) as f64;
+        let threshold = avg_step * 1.1;
+        if to_start >= threshold {
+            to_start = avg_step / 2.0;
+        }
+        if to_end >= threshold {
+            to_end = avg_step / 2.0;
+        }
+        Extrapolation {
+            to_start,
+            to_end,
+            sampled,
+        }
+    }
+
+    /// A counter's change cannot extrapolate below zero: the start moves to where the line
+    /// through the first value (`first`) and the change (`change`) crosses zero, if nearer.
+    pub(crate) fn stop_at_zero(&mut self, first: f64, change: f64) {
+        if change > 0.0 && first >= 0.0 {
+            let to_zero = self.sampled * (first / change);
+            if to_zero < self.to_start {
+                self.to_start = to_zero;
+            }
+        }
+    }
+
+    /// The factor the change is multiplied by (per second of `range_ms` for `rate`).
+    pub(crate) fn factor(&self, range_ms: i64, is_rate: bool) -> f64 {
+        let mut factor = if self.sampled != 0.0 {
+            (self.sampled + self.to_start + self.to_end) / self.sampled
+        } else {
+            1.0
+        };
+        if is_rate {
+            factor /= range_ms as f64 / 1000.0;
+        }
+        factor
+    }
+}
+
 /// [`extrapolated_rate_in`]'s divisions for one [`WindowShape`], computed as it computes them
 /// (so bit-identical), once per shape instead of per window: they were most of a day-long
 /// `sum by (rate)`'s arithmetic.
@@ -1145,27 +1203,16 @@ impl ShapeFactors {
     };
 
     fn new(shape: WindowShape, range_ms: i64, is_rate: bool) -> Self {
-        let mut to_start = shape.to_first as f64 / 1000.0;
-        let mut to_end = shape.from_last as f64 / 1000.0;
-        let sampled = shape.sampled as f64 / 1000.0;
-        let avg_step = sampled / (shape.samples.max(2) - 1) as f64;
-        let threshold = avg_step * 1.1;
-        if to_start >= threshold {
-            to_start = avg_step / 2.0;
-        }
-        if to_end >= threshold {
-            to_end = avg_step / 2.0;
-        }
-        let mut factor = if sampled != 0.0 {
-            (sampled + to_start + to_end) / sampled
-        } else {
-            1.0
-        };
-        if is_rate {
-            factor /= range_ms as f64 / 1000.0;
-        }
-        let zero_bound = if sampled > 0.0 && to_start > 0.0 {
-            2.0 * (to_start / sampled)
+        let x = Extrapolation::new(
+            0,
+            shape.to_first + shape.sampled + shape.from_last,
+            shape.to_first,
+            shape.to_first + shape.sampled,
+            shape.samples,
+        );
+        let factor = x.factor(range_ms, is_rate);
+        let zero_bound = if x.sampled > 0.0 && x.to_start > 0.0 {
+            2.0 * (x.to_start / x.sampled)
         } else {
             f64::NAN
         };
@@ -1768,35 +1815,11 @@ fn extrapolated_rate_in(
             }
         }
     }
-    let mut to_start = (first_t - start) as f64 / 1000.0;
-    let mut to_end = (end - last_t) as f64 / 1000.0;
-    let sampled = (last_t - first_t) as f64 / 1000.0;
-    let avg_step = sampled / (f.len() - 1) as f64;
-    let threshold = avg_step * 1.1;
-    if to_start >= threshold {
-        to_start = avg_step / 2.0;
-    }
+    let mut x = Extrapolation::new(start, end, first_t, last_t, f.len());
     if is_counter {
-        let mut to_zero = to_start;
-        if result > 0.0 && first_v >= 0.0 {
-            to_zero = sampled * (first_v / result);
-        }
-        if to_zero < to_start {
-            to_start = to_zero;
-        }
+        x.stop_at_zero(first_v, result);
     }
-    if to_end >= threshold {
-        to_end = avg_step / 2.0;
-    }
-    let mut factor = if sampled != 0.0 {
-        (sampled + to_start + to_end) / sampled
-    } else {
-        1.0
-    };
-    if is_rate {
-        factor /= range_ms as f64 / 1000.0;
-    }
-    Some(result * factor)
+    Some(result * x.factor(range_ms, is_rate))
 }
 
 /// `irate` and `idelta`: from the last two samples.

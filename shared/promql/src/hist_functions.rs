@@ -128,34 +128,12 @@ pub(crate) fn extrapolated_histogram_rate(
     let mut result = histogram_rate(h, is_counter, metric, warnings, infos)?;
     let first_t = h[0].0;
     let last_t = h[h.len() - 1].0;
-    let mut to_start = (first_t - range_start) as f64 / 1000.0;
-    let mut to_end = (range_end - last_t) as f64 / 1000.0;
-    let sampled = (last_t - first_t) as f64 / 1000.0;
-    let avg_step = sampled / (h.len() - 1) as f64;
-    let threshold = avg_step * 1.1;
-    if to_start >= threshold {
-        to_start = avg_step / 2.0;
-    }
+    let mut x =
+        crate::functions::Extrapolation::new(range_start, range_end, first_t, last_t, h.len());
     if is_counter {
-        let mut to_zero = to_start;
-        if result.count > 0.0 && h[0].1.count >= 0.0 {
-            to_zero = sampled * (h[0].1.count / result.count);
-        }
-        if to_zero < to_start {
-            to_start = to_zero;
-        }
+        x.stop_at_zero(h[0].1.count, result.count);
     }
-    if to_end >= threshold {
-        to_end = avg_step / 2.0;
-    }
-    let mut factor = if sampled != 0.0 {
-        (sampled + to_start + to_end) / sampled
-    } else {
-        1.0
-    };
-    if is_rate {
-        factor /= range_ms as f64 / 1000.0;
-    }
+    let factor = x.factor(range_ms, is_rate);
     result.mul(factor);
     Some(result)
 }
