@@ -1881,6 +1881,27 @@ fn linear_regression(f: &[(i64, f64)], intercept_t: i64) -> (f64, f64) {
 mod tests {
     use super::{Point, RangeKind, ResetScan, extrapolated_rate_in, float_rate_points};
 
+    /// `kind` of the window `(start, end]` of `floats`, from its samples alone.
+    fn from_scratch(
+        floats: &[(i64, f64)],
+        (start, end): (i64, i64),
+        range_ms: i64,
+        kind: RangeKind,
+    ) -> Option<f64> {
+        let window: Vec<(i64, f64)> = floats
+            .iter()
+            .copied()
+            .filter(|p| p.0 > start && p.0 <= end)
+            .collect();
+        extrapolated_rate_in(
+            &window,
+            (start, end, range_ms),
+            None,
+            kind != RangeKind::Delta,
+            kind == RangeKind::Rate,
+        )
+    }
+
     /// The forward-index loop gives, bit for bit, what each window computed from scratch
     /// gives: for counters with resets and gaps, for `delta`, for windows that hold still
     /// (`@`), overlap, skip samples or (unexpectedly) go back.
@@ -1902,20 +1923,8 @@ mod tests {
                 let any = float_rate_points(&floats, bounds, range_ms, kind, &mut got);
                 let want: Vec<Point> = (0..ends.len())
                     .map(|i| {
-                        let (start, end) = bounds(i);
-                        let window: Vec<(i64, f64)> = floats
-                            .iter()
-                            .copied()
-                            .filter(|p| p.0 > start && p.0 <= end)
-                            .collect();
-                        extrapolated_rate_in(
-                            &window,
-                            (start, end, range_ms),
-                            None,
-                            kind != RangeKind::Delta,
-                            kind == RangeKind::Rate,
-                        )
-                        .map_or(Point::Absent, Point::Float)
+                        from_scratch(&floats, bounds(i), range_ms, kind)
+                            .map_or(Point::Absent, Point::Float)
                     })
                     .collect();
                 let bits = |p: &[Point]| {
@@ -1977,19 +1986,7 @@ mod tests {
                     let mut got = vec![Point::Absent; ends.len()];
                     float_rate_points(&floats, bounds, range_ms, kind, &mut got);
                     for (i, p) in got.iter().enumerate() {
-                        let (start, end) = bounds(i);
-                        let window: Vec<(i64, f64)> = floats
-                            .iter()
-                            .copied()
-                            .filter(|p| p.0 > start && p.0 <= end)
-                            .collect();
-                        let want = extrapolated_rate_in(
-                            &window,
-                            (start, end, range_ms),
-                            None,
-                            kind != RangeKind::Delta,
-                            kind == RangeKind::Rate,
-                        );
+                        let want = from_scratch(&floats, bounds(i), range_ms, kind);
                         let got = match p {
                             Point::Float(f) => Some(f.to_bits()),
                             _ => None,
