@@ -1129,9 +1129,9 @@ impl WindowShape {
 /// Shared by the float and histogram `rate`/`increase`/`delta` so they round alike.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Extrapolation {
-    pub(crate) to_start: f64,
-    pub(crate) to_end: f64,
-    pub(crate) sampled: f64,
+    to_start: f64,
+    to_end: f64,
+    sampled: f64,
 }
 
 impl Extrapolation {
