@@ -530,17 +530,29 @@ mod tests {
         }
         Ok(())
     }
-    /// Short series runs get dictionary-coded timestamps, day-long ones deltas, and both
-    /// decode to exactly what was written (jittered timestamps included).
+    /// Short series runs get dictionary-coded timestamps, day-long ones deltas; short runs
+    /// whose timestamps are all distinct (more than a dictionary page holds) fall back to
+    /// deltas; all decode to exactly what was written.
     #[test]
     fn timestamp_encoding_follows_the_run_length() -> Result<()> {
         use parquet::basic::Encoding;
         use parquet::file::reader::{FileReader, SerializedFileReader};
         let props = super::properties(3, 1024 * 1024, 4096);
-        for (series, rows, want) in [
-            (50, 200, Encoding::RLE_DICTIONARY),
-            (3, 5_000, Encoding::DELTA_BINARY_PACKED),
-        ] {
+        // Series i's k-th timestamp: jittered by a few ms, or offset by 7 ms per series so
+        // that no two series share one.
+        let jittered = |i: i64, k: i64| 1_700_000_000_000 + k * 15_000 + (k * 7 + i) % 3;
+        let unaligned = |i: i64, k: i64| 1_700_000_000_000 + k * 15_000 + i * 7;
+        let cases: [(i64, i64, &dyn Fn(i64, i64) -> i64, &[Encoding]); 3] = [
+            (50, 200, &jittered, &[Encoding::RLE_DICTIONARY]),
+            (3, 5_000, &jittered, &[Encoding::DELTA_BINARY_PACKED]),
+            (
+                2_000,
+                100,
+                &unaligned,
+                &[Encoding::RLE_DICTIONARY, Encoding::DELTA_BINARY_PACKED],
+            ),
+        ];
+        for (series, rows, time, want) in cases {
             let data: Vec<SeriesData> = (0..series)
                 .map(|i| {
                     let labels = Labels::from_pairs([("__name__", "m"), ("i", &i.to_string())]);
@@ -549,7 +561,7 @@ mod tests {
                         labels,
                         samples: (0..rows)
                             .map(|k| Sample {
-                                t: 1_700_000_000_000 + k * 15_000 + (k * 7 + i) % 3,
+                                t: time(i, k),
                                 v: k as f64,
                             })
                             .collect(),
@@ -576,7 +588,7 @@ mod tests {
                 .row_group(0)
                 .column(crate::schema::samples_col::TIMESTAMP);
             assert!(
-                column.encodings().any(|e| e == want),
+                want.iter().all(|w| column.encodings().any(|e| e == *w)),
                 "{series} x {rows}: {:?}",
                 column.encodings().collect::<Vec<_>>()
             );
@@ -596,14 +608,7 @@ mod tests {
                     .map_err(|e| StoreError::Task(e.to_string()))?
                     .concat();
             let mut want_ts: Vec<(String, i64)> = (0..series)
-                .flat_map(|i| {
-                    (0..rows).map(move |k| {
-                        (
-                            i.to_string(),
-                            1_700_000_000_000 + k * 15_000 + (k * 7 + i) % 3,
-                        )
-                    })
-                })
+                .flat_map(|i| (0..rows).map(move |k| (i.to_string(), time(i, k))))
                 .collect();
             want_ts.sort();
             assert_eq!(ts, want_ts.into_iter().map(|(_, t)| t).collect::<Vec<_>>());
