@@ -542,7 +542,8 @@ mod tests {
         // that no two series share one.
         let jittered = |i: i64, k: i64| 1_700_000_000_000 + k * 15_000 + (k * 7 + i) % 3;
         let unaligned = |i: i64, k: i64| 1_700_000_000_000 + k * 15_000 + i * 7;
-        let cases: [(i64, i64, &dyn Fn(i64, i64) -> i64, &[Encoding]); 3] = [
+        type Timestamps<'a> = &'a dyn Fn(i64, i64) -> i64;
+        let cases: [(i64, i64, Timestamps<'_>, &[Encoding]); 3] = [
             (50, 200, &jittered, &[Encoding::RLE_DICTIONARY]),
             (3, 5_000, &jittered, &[Encoding::DELTA_BINARY_PACKED]),
             (
