@@ -1203,6 +1203,8 @@ impl ShapeFactors {
     };
 
     fn new(shape: WindowShape, range_ms: i64, is_rate: bool) -> Self {
+        // The shape placed in a window starting at 0: the same integer differences, so the
+        // same floats as the window's own times give.
         let x = Extrapolation::new(
             0,
             shape.to_first + shape.sampled + shape.from_last,

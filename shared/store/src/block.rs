@@ -160,14 +160,16 @@ pub fn encode_slices(
             out.metric_names.push(name.to_string());
         }
     }
+    let dictionary_timestamps;
     let samples_props = if out.samples < out.series * schema::SHORT_RUN_ROWS {
-        schema::with_dictionary_timestamps(props)
+        dictionary_timestamps = schema::with_dictionary_timestamps(props);
+        &dictionary_timestamps
     } else {
-        props.clone()
+        props
     };
     out.parts.push((
         Part::Samples,
-        write_part(&SAMPLES, &samples_props, SampleBatches::new(series))?,
+        write_part(&SAMPLES, samples_props, SampleBatches::new(series))?,
     ));
     out.parts.push((
         Part::Series,
@@ -530,6 +532,7 @@ mod tests {
         }
         Ok(())
     }
+
     /// Short series runs get dictionary-coded timestamps, day-long ones deltas; short runs
     /// whose timestamps are all distinct (more than a dictionary page holds) fall back to
     /// deltas; all decode to exactly what was written.
