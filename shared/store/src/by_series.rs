@@ -20,11 +20,10 @@ use futures::{StreamExt, TryStreamExt};
 use std::sync::Arc;
 
 /// Fewer distinct series than this are read block by block: splitting them gains little, and
-/// block-by-block reads keep several blocks in flight for a few series. Also the most series
-/// per share before a selection gets more than two shares. 128 rather than 256 since session
-/// 20: the 160 series of the benchmark's `histogram_quantile` over a flushed day took 24-27
-/// instead of 28 ms of CPU in two shares (in four, as at 64, they were slower: each share
-/// pays every block's per-read setup).
+/// block-by-block reads keep several blocks in flight for a few series. Also the series per
+/// share beyond which a selection gets more than two shares: each share pays every block's
+/// per-read setup (README, session 20: two shares of 160 series beat block by block, four
+/// did not).
 const MIN_SERIES: usize = 128;
 
 /// Concurrent shares per core.
@@ -73,10 +72,11 @@ pub(crate) async fn read(
         }
         series_of.push(of);
     }
-    // Shares of the series, each a task that reads its refs block after block. Two per core:
-    // while one waits for an object-store read (tens of milliseconds from S3) the other
-    // decodes, so as many reads are in flight as block-by-block reads keep; and a share's
-    // vectors are fewer, which keeps its scattered writes closer together.
+    // Shares of the series, each a task that reads its refs block after block: about
+    // `MIN_SERIES` each, at least two and at most two per core. Two per core: while one waits
+    // for an object-store read (tens of milliseconds from S3) the other decodes, so as many
+    // reads are in flight as block-by-block reads keep; and a share's vectors are fewer, which
+    // keeps its scattered writes closer together.
     let share_count = (cores() * SHARES_PER_CORE).min(series.len().div_ceil(MIN_SERIES).max(2));
     let share_len = series.len().div_ceil(share_count);
     let blocks: Arc<Vec<BlockMeta>> = Arc::new(planned.iter().map(|p| p.block.clone()).collect());
@@ -364,19 +364,16 @@ mod tests {
                 .write_block(&tenant, day, 0, test_block(b, t0, &labels))
                 .await?;
         }
-        let eq = |name: &str, value: &str| {
-            architect_model::Matcher::new(architect_model::MatchOp::Equal, name, value)
-                .map_err(|e| StoreError::Task(e.to_string()))
-        };
-        let regex = |name: &str, value: &str| {
-            architect_model::Matcher::new(architect_model::MatchOp::RegexMatch, name, value)
+        use architect_model::MatchOp::{Equal, RegexMatch};
+        let m = |op, name: &str, value: &str| {
+            architect_model::Matcher::new(op, name, value)
                 .map_err(|e| StoreError::Task(e.to_string()))
         };
         let selections = [
             (vec![metric_m()?], 300),
-            (vec![metric_m()?, eq("odd", "1")?], 150),
-            (vec![metric_m()?, regex("i", "1..")?], 100),
-            (vec![metric_m()?, eq("i", "7")?], 1),
+            (vec![metric_m()?, m(Equal, "odd", "1")?], 150),
+            (vec![metric_m()?, m(RegexMatch, "i", "1..")?], 100),
+            (vec![metric_m()?, m(Equal, "i", "7")?], 1),
         ];
         for (matchers, count) in selections {
             let (start, end) = (t0 + 300_000, t0 + 2_300_000);
