@@ -46,6 +46,11 @@ pub struct QueryLimits {
     pub max_points_per_series: usize,
     /// Step of subqueries written without one, in seconds (Prometheus: the evaluation interval).
     pub default_subquery_step_seconds: u64,
+    /// Range queries are evaluated in slices of this many seconds, one after another, so only
+    /// one slice's samples are in memory at once (as Mimir's `split_queries_by_interval`, but
+    /// inside one query); 0 = never. A query whose step is longer than a sixtieth of it is not
+    /// split.
+    pub split_interval_seconds: u64,
 }
 
 impl Default for QueryLimits {
@@ -56,6 +61,7 @@ impl Default for QueryLimits {
             max_samples: 50_000_000,
             max_points_per_series: 11_000,
             default_subquery_step_seconds: 60,
+            split_interval_seconds: (architect_promql::DEFAULT_SPLIT_MS / 1000) as u64,
         }
     }
 }
@@ -74,6 +80,8 @@ impl QueryLimits {
             default_subquery_step_ms: self.default_subquery_step_seconds as i64 * 1000,
             delayed_name_removal: false,
             timeout: self.timeout(),
+            split_ms: (self.split_interval_seconds as i64).saturating_mul(1000),
+            split_min_steps: architect_promql::DEFAULT_SPLIT_MIN_STEPS,
         }
     }
 }

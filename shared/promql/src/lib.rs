@@ -24,7 +24,10 @@ pub mod source;
 mod trim;
 mod value;
 
-pub use engine::{Engine, EngineOptions, QueryError, QueryResult, QueryStats};
+pub use engine::{
+    DEFAULT_SPLIT_MIN_STEPS, DEFAULT_SPLIT_MS, Engine, EngineOptions, QueryError, QueryResult,
+    QueryStats,
+};
 pub use histogram::{CounterResetHint, FloatHistogram};
 pub use selector::{expr_selectors, selector_matchers};
 pub use source::{MemorySource, SelectHints, SeriesSource, SourceError};

@@ -32,13 +32,21 @@ pub fn test_engine_options() -> EngineOptions {
         default_subquery_step_ms: 60_000,
         delayed_name_removal: true,
         timeout: Duration::from_secs(100),
+        // Upstream's engine evaluates a query whole.
+        split_ms: 0,
+        split_min_steps: architect_promql::DEFAULT_SPLIT_MIN_STEPS,
     }
 }
 
 /// Parses and runs one script.
 pub fn run_script(text: &str) -> Result<FileReport, ScriptError> {
+    run_script_with(text, test_engine_options())
+}
+
+/// Parses and runs one script with these engine options.
+pub fn run_script_with(text: &str, opts: EngineOptions) -> Result<FileReport, ScriptError> {
     let script = parse_script(text)?;
-    let engine = Engine::new(test_engine_options());
+    let engine = Engine::new(opts);
     let mut storage = MemorySource::new();
     let mut report = FileReport::default();
     for cmd in &script.commands {

@@ -5,7 +5,7 @@
 //! The corpus is read from `PROMQL_TESTDATA`, by default `../shared/conformance/promql` beside
 //! the checkout. Missing corpus: a skip with a note locally, a failure under CI (`CI=true`).
 
-use architect_promqltest::runner::run_script;
+use architect_promqltest::runner::{FileReport, run_script, run_script_with, test_engine_options};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -43,6 +43,22 @@ fn baseline() -> BTreeMap<String, usize> {
 
 #[test]
 fn corpus_passes_at_least_the_baseline() {
+    check_corpus(run_script);
+}
+
+/// Range queries cut into slices of one step each (the engine's slicing at its finest) pass
+/// every case that whole queries pass: slicing changes no answer, annotation or error.
+#[test]
+fn corpus_passes_at_least_the_baseline_with_range_queries_sliced_per_step() {
+    check_corpus(|text| {
+        let mut opts = test_engine_options();
+        opts.split_ms = 1;
+        opts.split_min_steps = 0;
+        run_script_with(text, opts)
+    });
+}
+
+fn check_corpus(run: impl Fn(&str) -> Result<FileReport, architect_promqltest::ScriptError>) {
     let dir = corpus_dir();
     if !dir.is_dir() {
         let ci = std::env::var("CI").is_ok_and(|v| v == "true");
@@ -60,7 +76,7 @@ fn corpus_passes_at_least_the_baseline() {
     for (file, expected) in &baseline {
         let text =
             std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("read {file}: {e}"));
-        let report = run_script(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let report = run(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
         eprintln!(
             "{file}: {} passed, {} failed (baseline {expected})",
             report.passed,

@@ -35,6 +35,35 @@ const PARTITION_READS: usize = 8;
 /// Size of each part of a multipart upload (S3 wants at least 5 MiB for all but the last).
 pub const MULTIPART_PART_BYTES: usize = 8 * 1024 * 1024;
 
+/// Cached series tables, and one copy of each label set they hold, by series id: the blocks of
+/// a day mostly list the same series (each flushed block all of the day's active series), and
+/// a copy per table was most of a day-long query's memory (29 flushed blocks of 10,000 series:
+/// about 130 MB of labels, shared down to 5 MB).
+#[derive(Debug, Default)]
+struct SeriesCache {
+    tables: HashMap<String, Arc<SeriesTable>>,
+    labels: HashMap<SeriesId, Labels>,
+}
+
+impl SeriesCache {
+    /// Points `table`'s label sets at the copies already held (an id whose labels differ, a
+    /// hash collision, keeps its own) and keeps the new ones.
+    fn share_labels(&mut self, table: &mut SeriesTable) {
+        for (id, labels) in &mut table.series {
+            match self.labels.entry(*id) {
+                std::collections::hash_map::Entry::Occupied(held) => {
+                    if held.get() == labels {
+                        *labels = held.get().clone();
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(labels.clone());
+                }
+            }
+        }
+    }
+}
+
 /// A day partition and the index change count it was read at.
 type CachedPartition = (u64, Arc<DayPartition>);
 
@@ -139,7 +168,7 @@ pub struct MetricsStore {
     props: WriterProperties,
     compacted_props: WriterProperties,
     downsampled_props: WriterProperties,
-    series_cache: Mutex<HashMap<String, Arc<SeriesTable>>>,
+    series_cache: Mutex<SeriesCache>,
     /// Day partitions as read at an index change count (only for an index that reports one).
     partition_cache: Mutex<HashMap<(String, Day), CachedPartition>>,
     /// Each tenant's days with blocks as listed at an index change count (same condition).
@@ -174,7 +203,7 @@ impl MetricsStore {
                 config.compacted_max_row_group_rows,
                 crate::schema::DOWNSAMPLED_DATA_PAGE_ROWS,
             ),
-            series_cache: Mutex::new(HashMap::new()),
+            series_cache: Mutex::new(SeriesCache::default()),
             partition_cache: Mutex::new(HashMap::new()),
             days_cache: Mutex::new(HashMap::new()),
             meta_cache: Arc::new(read::MetaCache::default()),
@@ -518,19 +547,23 @@ impl MetricsStore {
             .series_cache
             .lock()
             .map_err(|e| StoreError::Task(e.to_string()))?
+            .tables
             .get(&key)
         {
             return Ok(Arc::clone(t));
         }
-        let table = Arc::new(read::read_series_table(&self.objects, block).await?);
+        let mut table = read::read_series_table(&self.objects, block).await?;
         let mut cache = self
             .series_cache
             .lock()
             .map_err(|e| StoreError::Task(e.to_string()))?;
-        if cache.len() >= SERIES_CACHE_ENTRIES {
-            cache.clear();
+        if cache.tables.len() >= SERIES_CACHE_ENTRIES {
+            cache.tables.clear();
+            cache.labels.clear();
         }
-        cache.insert(key, Arc::clone(&table));
+        cache.share_labels(&mut table);
+        let table = Arc::new(table);
+        cache.tables.insert(key, Arc::clone(&table));
         Ok(table)
     }
 
@@ -1025,6 +1058,57 @@ mod tests {
                 .blocks
                 .is_empty()
         );
+        Ok(())
+    }
+
+    /// Blocks listing the same series share one copy of its labels through the series cache;
+    /// a series only one block holds keeps its own, and an id whose labels differ (a forged
+    /// collision) is not pointed at another series' labels.
+    #[tokio::test]
+    async fn cached_series_tables_share_label_sets() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Task(e.to_string()))?;
+        let store = embedded_store(&dir, &StoreConfig::default())?;
+        let tenant = tenant_id("t1")?;
+        let day = Day::of_ms(1_700_000_000_000);
+        let t0 = day.start_ms();
+        let sample = |t| vec![Sample { t, v: 1.0 }];
+        let shared = series("t1", &[("__name__", "up"), ("job", "a")], sample(t0));
+        let mut forged = series("t1", &[("__name__", "up"), ("job", "b")], sample(t0));
+        let first = BlockData {
+            series: vec![shared.clone(), forged.clone()],
+            metadata: vec![],
+        };
+        // The second block's `job="c"` series carries the id of `job="b"`.
+        forged.labels = Labels::from_pairs([("__name__", "up"), ("job", "c")]);
+        let second = BlockData {
+            series: vec![
+                SeriesData {
+                    samples: sample(t0 + 60_000),
+                    ..shared.clone()
+                },
+                SeriesData {
+                    samples: sample(t0 + 60_000),
+                    ..forged
+                },
+            ],
+            metadata: vec![],
+        };
+        store.write_block(&tenant, day, 0, first).await?;
+        store.write_block(&tenant, day, 0, second).await?;
+        let blocks = store.blocks(&tenant, t0, t0 + 60_000).await?;
+        assert_eq!(blocks.len(), 2);
+        let a = store.series_table(&blocks[0]).await?;
+        let b = store.series_table(&blocks[1]).await?;
+        let labels_of = |t: &SeriesTable, job: &str| {
+            t.series
+                .iter()
+                .find(|(_, l)| l.get("job") == Some(job))
+                .map(|(_, l)| l.clone())
+                .expect("series")
+        };
+        assert!(labels_of(&a, "a").ptr_eq(&labels_of(&b, "a")));
+        assert_eq!(labels_of(&b, "c").get("job"), Some("c"));
+        assert!(!labels_of(&a, "b").ptr_eq(&labels_of(&b, "c")));
         Ok(())
     }
 
