@@ -357,7 +357,16 @@ impl MetricsStore {
             let mut samples = match aggregate {
                 Aggregate::Counter => counter_series(segments.into_iter().map(|(_, s)| s)),
                 _ => {
-                    let mut out = Vec::new();
+                    // Sized up front: grown by doubling, the copies were a twentieth of a
+                    // 30-day query over two series.
+                    let len = segments
+                        .iter()
+                        .map(|(_, s)| match s {
+                            Segment::Raw(samples) => samples.len(),
+                            Segment::Downsampled(a) => a[aggregate.series()[0]].len(),
+                        })
+                        .sum();
+                    let mut out = Vec::with_capacity(len);
                     for (_, segment) in segments {
                         match segment {
                             Segment::Raw(samples) => out.extend(samples),
