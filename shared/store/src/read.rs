@@ -896,7 +896,8 @@ pub(crate) async fn read_block_samples_into<S: SampleSink>(
         .build()?;
     // Position in `run_refs` and rows of it already taken.
     let (mut run_at, mut run_taken) = (0usize, 0usize);
-    let mut refs_buf: Vec<u32> = Vec::new();
+    // This batch's runs: (series ref, first row, end row).
+    let mut batch_runs: Vec<(u32, usize, usize)> = Vec::new();
     while let Some(batch) = stream.try_next().await? {
         let n = batch.num_rows();
         let mut col = 0usize;
@@ -904,29 +905,40 @@ pub(crate) async fn read_block_samples_into<S: SampleSink>(
             col += 1;
             batch.column(col - 1)
         };
-        let refs: &[u32] = match &run_refs {
-            None => next_col()
-                .as_primitive_opt::<UInt32Type>()
-                .ok_or_else(|| corrupt(&key, "series_ref"))?
-                .values(),
+        batch_runs.clear();
+        match &run_refs {
+            None => {
+                // Rows come sorted by (series ref, time): each ref's rows are one run.
+                let refs = next_col()
+                    .as_primitive_opt::<UInt32Type>()
+                    .ok_or_else(|| corrupt(&key, "series_ref"))?
+                    .values();
+                let mut i = 0usize;
+                while i < n {
+                    let r = refs[i];
+                    let end = i + refs[i..].partition_point(|x| *x == r);
+                    batch_runs.push((r, i, end));
+                    i = end;
+                }
+            }
             Some(runs) => {
-                // The refs of this batch's rows, from the runs they continue.
-                refs_buf.clear();
-                while refs_buf.len() < n {
+                // The runs this batch's rows continue, as selected.
+                let mut i = 0usize;
+                while i < n {
                     let Some(&(r, len)) = runs.get(run_at) else {
                         return Err(corrupt(&key, "more rows than selected"));
                     };
-                    let take = (len - run_taken).min(n - refs_buf.len());
-                    refs_buf.extend(std::iter::repeat_n(r, take));
+                    let take = (len - run_taken).min(n - i);
+                    batch_runs.push((r, i, i + take));
+                    i += take;
                     run_taken += take;
                     if run_taken == len {
                         run_at += 1;
                         run_taken = 0;
                     }
                 }
-                &refs_buf
             }
-        };
+        }
         let ts_values = next_col()
             .as_primitive_opt::<Int64Type>()
             .ok_or_else(|| corrupt(&key, "timestamp"))?
@@ -951,16 +963,12 @@ pub(crate) async fn read_block_samples_into<S: SampleSink>(
         } else {
             None
         };
-        // Rows come sorted by (series ref, time): take each series' run at once.
+        // Each series' run at once.
         let mut slot = 0usize;
-        let mut i = 0usize;
-        while i < n {
-            let r = refs[i];
-            let run_end = i + refs[i..].partition_point(|x| *x == r);
+        for &(r, i, run_end) in &batch_runs {
             // A run is sorted by time, so the wanted rows are one slice of it.
             let lo = i + ts_values[i..run_end].partition_point(|t| *t < start);
             let hi = i + ts_values[i..run_end].partition_point(|t| *t <= end);
-            i = run_end;
             if lo == hi {
                 continue;
             }
