@@ -129,6 +129,24 @@ du_bytes() {
     if [[ -e "$1" ]]; then du -sb "$@" | awk '{ s += $1 } END { print s + 0 }'; else echo 0; fi
 }
 
+# object_requests BASE: architect's object-store request counts so far (GET PUT LIST DELETE
+# COPY, as S3 would bill them: `architect_object_store_requests_total` on /metrics).
+object_requests() {
+    curl -fsS --max-time 30 "$1/metrics" 2>/dev/null | awk '
+        /^architect_object_store_requests_total\{/ {
+            match($0, /operation="[a-z]+"/); c[substr($0, RSTART + 11, RLENGTH - 12)] = $NF
+        }
+        END { printf "%d %d %d %d %d", c["get"], c["put"], c["list"], c["delete"], c["copy"] }'
+}
+
+# requests_delta BEFORE AFTER: "GET n, PUT n, LIST n, DELETE n, COPY n" between two counts.
+requests_delta() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        split(a, x, " "); split(b, y, " "); split("GET PUT LIST DELETE COPY", n, " ")
+        for (i = 1; i <= 5; i++) printf "%s%s %d", (i > 1 ? ", " : ""), n[i], y[i] - x[i]
+    }'
+}
+
 # query BASE PROMQL TIME: the value of a one-element instant vector, or nothing.
 query() {
     curl -fsS --max-time 120 -G "$1/api/v1/query" --data-urlencode "query=$2" --data-urlencode "time=$3" 2>/dev/null |
@@ -288,8 +306,10 @@ for target in $targets; do
     fi
     if [[ "$target" == architect && "${BENCH_COMPACT:-1}" == 1 ]]; then
         c0="$(cpu_secs "$server_pid")"
+        r0="$(object_requests "$base")"
         if curl -fsS --max-time 3600 -X POST "$base/api/v1/admin/compact" -o "$dir/compact.json"; then
             c1="$(cpu_secs "$server_pid")"
+            r1="$(object_requests "$base")"
             compact_total="$(du_bytes "$data")"
             python3 - "$dir/compact.json" "$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" "$compact_total" "$(field samples)" <<'PYEOF2' | tee -a "$work/compaction.txt"
 import json, sys
@@ -302,6 +322,7 @@ print(f"  compacted raw files: {r['output_bytes'] / smp:.3f} B/sample ({r['outpu
 print(f"  whole data directory after compaction and GC: {total / max(sent, 1):.3f} B/sample")
 print(f"  throughput: {smp / secs:,.0f} samples/s wall, {smp / max(cpu, 0.01):,.0f} samples per server CPU-second ({cpu:.1f} s)")
 PYEOF2
+            echo "  object-store requests of the compaction (as S3 bills them): $(requests_delta "$r0" "$r1")" | tee -a "$work/compaction.txt"
             # The same queries once the day is compacted (its steady state once closed).
             if [[ "${BENCH_QUERY:-1}" == 1 && -n "$last_ms" ]]; then
                 # Let the server return the compaction's memory first (its allocator's release
@@ -418,19 +439,30 @@ if [[ "${BENCH_LONG:-1}" == 1 && " $targets " == *" architect "* ]]; then
         "$bin" bench ingest --url "$base/api/v1/push" --series "$long_series" --hours "$((long_days * 24))" \
             --connections "$connections" --name long >"$dir/bench.log" 2>&1 &&
         curl -fsS -X POST "$base/api/v1/admin/flush" -o /dev/null &&
+        r0="$(object_requests "$base")" &&
         curl -fsS --max-time 3600 -X POST "$base/api/v1/admin/compact" -o "$dir/compact.json"; then
+        r1="$(object_requests "$base")"
         result="$(grep '^RESULT ' "$dir/bench.log" | tail -1 || true)"
         first_s="$(($(sed -n 's/.* first_ms=\([^ ]*\).*/\1/p' <<<"$result") / 1000 + 3600))"
         last_s="$(($(sed -n 's/.* last_ms=\([^ ]*\).*/\1/p' <<<"$result") / 1000))"
         echo "  $(sed -n 's/.* samples=\([^ ]*\).*/\1/p' <<<"$result") samples; compaction report: $(cat "$dir/compact.json")"
-        printf '  %-58s %10s %12s %8s\n' "query (${long_days} d, step 1h; median of ${long_runs})" "raw ms" "downsampled" "speedup"
+        echo "  object-store requests of the compaction (as S3 bills them): $(requests_delta "$r0" "$r1")"
+        printf '  %-58s %10s %12s %8s %16s\n' "query (${long_days} d, step 1h; median of ${long_runs})" "raw ms" "downsampled" "speedup" "GETs raw / ds"
         for q in 'sum(rate(node_network_receive_bytes_total[1h]))' \
             'max(max_over_time(node_load1[1h]))' \
             'avg(avg_over_time(process_resident_memory_bytes[1h]))' \
             'sum(increase(node_cpu_seconds_total[1d]))'; do
             raw="$(median_ms "$base" "$q" "$first_s" "$last_s" 1h raw "$long_runs")"
             auto="$(median_ms "$base" "$q" "$first_s" "$last_s" 1h auto "$long_runs")"
-            printf '  %-58s %10s %12s %7.1fx\n' "$q" "$raw" "$auto" "$(awk -v a="$raw" -v b="$auto" 'BEGIN { print a / (b > 0 ? b : 1) }')"
+            # Object-store GETs of one more run of each (caches warm, as in the timed runs).
+            gets=""
+            for res in raw auto; do
+                r0="$(object_requests "$base")"
+                median_ms "$base" "$q" "$first_s" "$last_s" 1h "$res" 1 >/dev/null
+                r1="$(object_requests "$base")"
+                gets+="${gets:+ / }$(awk -v a="${r0%% *}" -v b="${r1%% *}" 'BEGIN { print b - a }')"
+            done
+            printf '  %-58s %10s %12s %7.1fx %16s\n' "$q" "$raw" "$auto" "$(awk -v a="$raw" -v b="$auto" 'BEGIN { print a / (b > 0 ? b : 1) }')" "$gets"
         done
     else
         echo "  long-range step failed:" >&2

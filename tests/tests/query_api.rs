@@ -353,4 +353,56 @@ async fn health_readiness_and_self_metrics() {
         text.trim_end().ends_with("# EOF"),
         "OpenMetrics text ends with # EOF: {text}"
     );
+    // Object-store requests: a flush writes a block (PUTs), a query over it reads it (GETs).
+    let requests = |text: &str, op: &str| -> u64 {
+        let prefix = format!("architect_object_store_requests_total{{operation=\"{op}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {op} count in {text}"))
+    };
+    let before = (requests(&text, "put"), requests(&text, "get"));
+    let t = now_ms() - 30_000;
+    let req = write_request(vec![series(
+        &[("__name__", "counted"), ("job", "a")],
+        &[(t, 1.0)],
+    )]);
+    let (status, body, _) = push_v1(&url, None, &req).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    server.flush().await;
+    let text = metrics_text(&url).await;
+    let flushed = (requests(&text, "put"), requests(&text, "get"));
+    assert!(
+        flushed.0 > before.0,
+        "a flush PUTs: {before:?} -> {flushed:?}"
+    );
+    let (status, json) = get_json(
+        &url,
+        "/api/v1/query",
+        None,
+        &[
+            ("query", "counted"),
+            ("time", &format!("{:.3}", t as f64 / 1000.0)),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(
+        json["data"]["result"].as_array().map(Vec::len),
+        Some(1),
+        "{json}"
+    );
+    let queried = requests(&metrics_text(&url).await, "get");
+    assert!(
+        queried > flushed.1,
+        "a query of a block GETs: {flushed:?} -> {queried}"
+    );
+}
+
+async fn metrics_text(url: &str) -> String {
+    let r = reqwest::get(format!("{url}/metrics"))
+        .await
+        .expect("GET /metrics");
+    assert_eq!(r.status(), StatusCode::OK);
+    r.text().await.expect("metrics text")
 }

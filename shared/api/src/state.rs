@@ -128,6 +128,32 @@ pub struct ApiState {
     pub labels_cache: LabelsCache,
 }
 
+/// `architect_object_store_requests_total{operation}`: the store's object-store requests, as
+/// S3 counts them (`architect_store::counting`), read at each scrape.
+#[derive(Debug)]
+struct ObjectRequestsCollector(architect_store::counting::ObjectRequests);
+
+impl prometheus_client::collector::Collector for ObjectRequestsCollector {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::DescriptorEncoder<'_>,
+    ) -> Result<(), std::fmt::Error> {
+        use prometheus_client::encoding::EncodeMetric;
+        let mut family = encoder.encode_descriptor(
+            "architect_object_store_requests",
+            "Object-store requests by operation, counted as S3 bills them",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for (op, n) in self.0.snapshot() {
+            let labels = [("operation", op.name())];
+            prometheus_client::metrics::counter::ConstCounter::new(n)
+                .encode(family.encode_family(&labels)?)?;
+        }
+        Ok(())
+    }
+}
+
 /// Series whose label sets the remote_write path keeps ([`LabelsCache`]): a sender's active
 /// series up to this many decode without building their labels again. A label set costs the
 /// cache its wire bytes and a map entry (about 200 bytes for a node_exporter series); the
@@ -159,6 +185,9 @@ impl ApiState {
             "HTTP requests by route and status code",
             requests.clone(),
         );
+        registry.register_collector(Box::new(ObjectRequestsCollector(
+            store.object_requests().clone(),
+        )));
         let ha = HaTracker::new(Arc::clone(store.index()), Arc::clone(&clock));
         let started_ms = clock.now_ms();
         ha.register(&mut registry);

@@ -16,6 +16,7 @@
 mod block;
 mod by_series;
 mod catalog;
+pub mod counting;
 mod decimal;
 pub mod downsampled;
 pub mod layout;

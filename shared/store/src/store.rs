@@ -162,6 +162,8 @@ pub struct BlockOptions {
 #[derive(Debug)]
 pub struct MetricsStore {
     objects: Arc<dyn ObjectStore>,
+    /// Requests made to `objects`, as S3 would count them.
+    object_requests: crate::counting::ObjectRequests,
     /// Block reads in flight per query ([`StoreConfig::read_concurrency`], resolved).
     read_concurrency: usize,
     index: Arc<dyn Index>,
@@ -181,8 +183,14 @@ pub struct MetricsStore {
 impl MetricsStore {
     /// A store over `objects`, catalogued in `index`.
     pub fn new(objects: Arc<dyn ObjectStore>, index: Arc<dyn Index>, config: &StoreConfig) -> Self {
+        let object_requests = crate::counting::ObjectRequests::default();
+        let objects: Arc<dyn ObjectStore> = Arc::new(crate::counting::CountingObjects::new(
+            objects,
+            object_requests.clone(),
+        ));
         Self {
             objects,
+            object_requests,
             read_concurrency: match config.read_concurrency {
                 0 => cores().max(2),
                 n => n,
@@ -231,6 +239,11 @@ impl MetricsStore {
     /// The object store.
     pub fn objects(&self) -> &Arc<dyn ObjectStore> {
         &self.objects
+    }
+
+    /// Requests made to the object store so far, by operation, as S3 would count them.
+    pub fn object_requests(&self) -> &crate::counting::ObjectRequests {
+        &self.object_requests
     }
 
     /// The index.
